@@ -1,0 +1,84 @@
+"""Errors that describe bad user input.
+
+Every problem with what the user gave us (a file, a column, a value) is raised as
+:class:`InputError`. The command line prints its one-line message and exits with
+status 2; anything else is an internal error (status 1).
+"""
+
+from __future__ import annotations
+
+
+class InputError(ValueError):
+    """Bad input, described in one line that names the file, row and column.
+
+    Parameters
+    ----------
+    message
+        What is wrong, in plain words.
+    file
+        The file (or URL) the problem was found in.
+    row
+        The 1-based data row (the header is not counted), where one row is at fault.
+    column
+        The column (or hyperparameter) at fault.
+    hint
+        What the user can do about it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.message = message
+        self.file = None if file is None else str(file)
+        self.row = row
+        self.column = column
+        self.hint = hint
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = []
+        if self.file:
+            where.append(self.file)
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column '{self.column}'")
+        text = (", ".join(where) + ": " if where else "") + self.message
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+    def located(self, *, file: str | None = None) -> InputError:
+        """Return this error with ``file`` filled in when it was not known yet."""
+        if self.file is None and file is not None:
+            self.file = str(file)
+            self.args = (str(self),)
+        return self
+
+
+class MissingExtraError(ImportError):
+    """An optional dependency is needed for what was asked.
+
+    Parameters
+    ----------
+    package
+        The import name that failed.
+    extra
+        The extra of ``odyssey-analysis`` that installs it.
+    purpose
+        What it is needed for.
+    """
+
+    def __init__(self, package: str, extra: str, purpose: str) -> None:
+        self.package = package
+        self.extra = extra
+        super().__init__(
+            f"{purpose} needs the optional package '{package}': "
+            f"pip install 'odyssey-analysis[{extra}]'"
+        )

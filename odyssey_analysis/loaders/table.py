@@ -1,0 +1,161 @@
+"""Plain tables: CSV, TSV, Parquet, JSON (records or columns) and JSON Lines."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import InputError, MissingExtraError
+
+TABLE_FORMATS = {
+    ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "csv", ".parquet": "parquet",
+    ".pq": "parquet", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl",
+}
+
+
+def read_table(path: str | Path, fmt: str | None = None) -> pd.DataFrame:
+    """Read a plain table; the index is the 1-based data row number.
+
+    Parameters
+    ----------
+    path
+        The file.
+    fmt
+        ``csv``, ``tsv``, ``parquet``, ``json`` or ``jsonl``; default: from the
+        extension.
+
+    Raises
+    ------
+    InputError
+        Empty file, binary or wrongly encoded content, ragged rows, truncated JSON, an
+        unknown extension: each naming the file (and the row where known).
+    """
+    path = Path(path)
+    source = str(path)
+    fmt = fmt or TABLE_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(f"unknown table format '{path.suffix or '(no extension)'}'",
+                         file=source,
+                         hint="use .csv, .tsv, .parquet, .json or .jsonl, or pass --format")
+    if not path.exists():
+        raise InputError("file not found", file=source)
+    if path.is_dir():
+        raise InputError("is a folder, not a table (no known sweep format found inside)",
+                         file=source)
+    if path.stat().st_size == 0:
+        raise InputError("the file is empty", file=source)
+    if fmt == "parquet":
+        return _read_parquet(path)
+    head = path.open("rb").read(4096)
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError("the file is binary, not a text table", file=source,
+                         hint="export the sweep as CSV, JSON or Parquet")
+    if fmt in ("csv", "tsv"):
+        return _read_delimited(path, "\t" if fmt == "tsv" else ",")
+    if fmt == "jsonl":
+        return _read_jsonl(path)
+    if fmt == "json":
+        return _read_json(path)
+    raise InputError(f"unknown table format '{fmt}'", file=source)
+
+
+def _with_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    frame.index = pd.RangeIndex(1, len(frame) + 1)
+    return frame
+
+
+def _read_text(path: Path) -> str:
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "utf-16") if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else (
+            "utf-8-sig",):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            raise InputError(f"not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line})",
+                             file=str(path), hint="re-save the file as UTF-8") from None
+    return raw.decode("utf-8-sig")
+
+
+_PARSER_LINE = re.compile(r"line (\d+), saw (\d+)")
+
+
+def _read_delimited(path: Path, sep: str) -> pd.DataFrame:
+    _read_text(path)  # encoding check with a line number
+    try:
+        frame = pd.read_csv(path, sep=sep, encoding="utf-8-sig", skipinitialspace=True,
+                            keep_default_na=True, na_values=["nan", "NaN"])
+    except pd.errors.EmptyDataError:
+        raise InputError("the file has no header and no rows", file=str(path)) from None
+    except pd.errors.ParserError as exc:
+        m = _PARSER_LINE.search(str(exc))
+        if m:
+            line = int(m.group(1))
+            raise InputError(f"ragged row: {m.group(2)} fields where the header has fewer",
+                             file=str(path), row=line - 1,
+                             hint="every row needs one value per header column") from None
+        raise InputError(f"cannot parse the table: {exc}".splitlines()[0],
+                         file=str(path)) from None
+    unnamed = [c for c in frame.columns if str(c).startswith("Unnamed: ")]
+    if unnamed and frame[unnamed].isna().all().all():
+        frame = frame.drop(columns=unnamed)
+    if frame.shape[1] == 0:
+        raise InputError("the file has no columns", file=str(path))
+    return _with_rows(frame)
+
+
+def _read_jsonl(path: Path) -> pd.DataFrame:
+    records = []
+    for number, line in enumerate(_read_text(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"invalid JSON ({exc.msg})", file=str(path), row=number) from None
+        if not isinstance(obj, dict):
+            raise InputError("each line must be a JSON object", file=str(path), row=number)
+        records.append(obj)
+    if not records:
+        raise InputError("the file has no records", file=str(path))
+    return _with_rows(pd.json_normalize(records, sep="."))
+
+
+def _read_json(path: Path) -> pd.DataFrame:
+    text = _read_text(path)
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON at line {exc.lineno} ({exc.msg}); is it truncated?",
+                         file=str(path)) from None
+    if isinstance(obj, dict):
+        for key in ("trials", "runs", "records", "data", "rows"):
+            if isinstance(obj.get(key), list):
+                obj = obj[key]
+                break
+        else:
+            if obj and all(isinstance(v, list) for v in obj.values()):
+                lengths = {len(v) for v in obj.values()}
+                if len(lengths) != 1:
+                    raise InputError("columns have different lengths", file=str(path))
+                return _with_rows(pd.DataFrame(obj))
+    if not isinstance(obj, list) or not all(isinstance(r, dict) for r in obj):
+        raise InputError("expected a list of records (one object per trial)", file=str(path))
+    if not obj:
+        raise InputError("the file has no records", file=str(path))
+    return _with_rows(pd.json_normalize(obj, sep="."))
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise MissingExtraError("pyarrow", "parquet", "reading Parquet files") from None
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises several kinds
+        raise InputError(f"cannot read Parquet: {exc}".splitlines()[0], file=str(path)) from None
+    return _with_rows(frame.reset_index(drop=True))
