@@ -5,17 +5,30 @@ under the measure the trials were sampled from), variant comparison, and the pap
 figures and tables.
 """
 
+from . import presets
 from .errors import InputError
 from .loaders import load_trials
+from .result import FanovaResult, Marginal, PairGrid, StudyResult
 from .space import Hyperparameter, SearchSpace
+from .study import analyze, decompose_forest, fit_and_decompose
+from .surrogate import ForestSettings
 from .trials import TrialTable
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "FanovaResult",
+    "ForestSettings",
     "Hyperparameter",
     "InputError",
+    "Marginal",
+    "PairGrid",
     "SearchSpace",
+    "StudyResult",
     "TrialTable",
+    "analyze",
+    "decompose_forest",
+    "fit_and_decompose",
     "load_trials",
+    "presets",
 ]

@@ -1,0 +1,339 @@
+"""Exact functional ANOVA of regression trees, computed from their leaves' boxes.
+
+A fitted regression tree is a piecewise-constant function: each leaf owns an
+axis-aligned box of the encoded unit cube (see :mod:`odyssey_analysis.space`) and a
+value. Under the uniform measure on the cube, every quantity of the Sobol/functional
+ANOVA decomposition of that function is a finite sum over leaves:
+
+* the mean and total variance are volume-weighted sums of leaf values;
+* the marginal of hyperparameter ``j`` is constant between consecutive split points of
+  ``j``; each leaf adds ``value * (volume of its box in the other dimensions)`` on its
+  interval in ``j``. A difference array over the sorted split points gives the whole
+  marginal in O(leaves) time;
+* the joint marginal of a pair is constant on the grid of both split-point sets; a
+  2-D difference array gives it in O(leaves + grid cells), computed in row blocks so
+  memory stays bounded;
+* the closed (total) variance of any subset follows from the pairwise overlaps of the
+  leaves' boxes in that subset.
+
+Nothing walks the tree per grid cell, and nothing is sampled: the numbers are exact
+for the fitted trees. Nothing here imports matplotlib.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+
+#: Largest number of cells of a pair grid held in memory at once (float64).
+PAIR_BLOCK_CELLS = 1 << 22
+
+
+@dataclass(frozen=True)
+class LeafBoxes:
+    """The leaves of one tree as boxes in the unit cube.
+
+    Attributes
+    ----------
+    lower, upper
+        ``(n_leaves, d)`` box bounds.
+    value
+        ``(n_leaves,)`` leaf predictions (after cutoffs).
+    """
+
+    lower: np.ndarray
+    upper: np.ndarray
+    value: np.ndarray
+
+    @property
+    def widths(self) -> np.ndarray:
+        """``(n_leaves, d)`` side lengths."""
+        return self.upper - self.lower
+
+    @property
+    def n_leaves(self) -> int:
+        """Number of leaves."""
+        return int(self.value.shape[0])
+
+    @property
+    def dim(self) -> int:
+        """Number of dimensions."""
+        return int(self.lower.shape[1])
+
+
+def leaf_boxes(tree, n_features: int, cutoffs: tuple[float, float] | None = None) -> LeafBoxes:
+    """Extract the leaf boxes of a fitted scikit-learn tree over the unit cube.
+
+    Parameters
+    ----------
+    tree
+        A ``sklearn.tree._tree.Tree`` (``estimator.tree_``) fitted on encoded inputs.
+    n_features
+        Number of input dimensions.
+    cutoffs
+        Optional ``(low, high)``: leaf values are clamped into this range, as the
+        reference fanova's ``set_cutoffs`` does.
+
+    Returns
+    -------
+    LeafBoxes
+        The boxes are computed level by level (vectorised over all nodes of a depth).
+    """
+    left = tree.children_left
+    right = tree.children_right
+    feature = tree.feature
+    threshold = np.clip(tree.threshold, 0.0, 1.0)
+    n = tree.node_count
+    lower = np.zeros((n, n_features))
+    upper = np.ones((n, n_features))
+    frontier = np.array([0], dtype=np.intp)
+    while frontier.size:
+        internal = frontier[left[frontier] != -1]
+        if internal.size == 0:
+            break
+        f = feature[internal]
+        t = threshold[internal]
+        lc, rc = left[internal], right[internal]
+        lower[lc] = lower[internal]
+        upper[lc] = upper[internal]
+        upper[lc, f] = np.minimum(upper[internal, f], t)
+        lower[rc] = lower[internal]
+        upper[rc] = upper[internal]
+        lower[rc, f] = np.maximum(lower[internal, f], t)
+        frontier = np.concatenate([lc, rc])
+    is_leaf = left == -1
+    value = tree.value[is_leaf, 0, 0].astype(float)
+    if cutoffs is not None:
+        value = np.clip(value, cutoffs[0], cutoffs[1])
+    lo, hi = lower[is_leaf], upper[is_leaf]
+    return LeafBoxes(lo, np.maximum(hi, lo), value)
+
+
+def _accumulate_rows(x: np.ndarray) -> None:
+    """Cumulative sum along axis 0, in place.
+
+    Row-by-row vector additions run about three times faster than ``np.cumsum(axis=0)``,
+    which accumulates element by element.
+    """
+    for i in range(1, x.shape[0]):
+        np.add(x[i], x[i - 1], out=x[i])
+
+
+def _other_volume(widths: np.ndarray, exclude: Sequence[int]) -> np.ndarray:
+    keep = [k for k in range(widths.shape[1]) if k not in set(exclude)]
+    if not keep:
+        return np.ones(widths.shape[0])
+    return np.prod(widths[:, keep], axis=1)
+
+
+class TreeDecomposition:
+    """Exact functional ANOVA of one tree under the uniform measure on the unit cube.
+
+    Parameters
+    ----------
+    boxes
+        The tree's leaves (:func:`leaf_boxes`).
+    """
+
+    def __init__(self, boxes: LeafBoxes) -> None:
+        self.boxes = boxes
+        w = boxes.widths
+        self._widths = w
+        self._volume = np.prod(w, axis=1)
+        v = boxes.value
+        self.mean = float(np.dot(self._volume, v))
+        self.variance = float(np.dot(self._volume, (v - self.mean) ** 2))
+        self._edges: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._main: dict[int, np.ndarray] = {}
+
+    # -- main effects --------------------------------------------------------------------
+    def edges(self, j: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Sorted split points of dimension ``j`` and each leaf's interval indices.
+
+        Returns
+        -------
+        edges, lo_index, hi_index
+            ``edges`` includes 0 and 1; leaf ``l`` covers intervals
+            ``lo_index[l] .. hi_index[l] - 1``.
+        """
+        if j not in self._edges:
+            lo, hi = self.boxes.lower[:, j], self.boxes.upper[:, j]
+            e = np.unique(np.concatenate([[0.0, 1.0], lo, hi]))
+            self._edges[j] = (e, np.searchsorted(e, lo), np.searchsorted(e, hi))
+        return self._edges[j]
+
+    def main_marginal(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+        """The exact marginal of dimension ``j``.
+
+        Returns
+        -------
+        edges, values
+            ``values[k]`` is the marginal (mean prediction with ``x_j`` fixed) on
+            ``[edges[k], edges[k+1])``.
+        """
+        e, ilo, ihi = self.edges(j)
+        if j not in self._main:
+            c = self.boxes.value * _other_volume(self._widths, (j,))
+            k = e.size
+            diff = np.bincount(ilo, weights=c, minlength=k) - np.bincount(ihi, weights=c,
+                                                                         minlength=k)
+            self._main[j] = np.cumsum(diff)[:-1]
+        return e, self._main[j]
+
+    def main_variance(self, j: int) -> float:
+        """Variance of the main effect of dimension ``j``."""
+        e, f = self.main_marginal(j)
+        return float(np.dot(np.diff(e), (f - self.mean) ** 2))
+
+    # -- pairs ---------------------------------------------------------------------------
+    def pair_variance(self, j: int, k: int) -> tuple[float, float]:
+        """Variance of the pure interaction of ``j`` and ``k`` and of their joint marginal.
+
+        Returns
+        -------
+        pure, closed
+            ``closed`` = variance of the joint marginal; ``pure`` = ``closed`` minus both
+            main-effect variances (the variance of joint marginal − both main effects +
+            mean, since the three parts are orthogonal).
+        """
+        ej, _ = self.main_marginal(j)
+        ek, _ = self.main_marginal(k)
+        _, ajl, ajh = self.edges(j)
+        _, akl, akh = self.edges(k)
+        wj, wk = np.diff(ej), np.diff(ek)
+        nk = ek.size
+        # Centred leaf values make the joint marginal centred (the other-dimension
+        # volumes of the leaves covering any cell sum to one), so no pass subtracts it.
+        c = (self.boxes.value - self.mean) * _other_volume(self._widths, (j, k))
+        rows = np.concatenate([ajl, ajh, ajl, ajh])
+        n_rows = ej.size - 1  # the last edge row only cancels
+        block = max(1, PAIR_BLOCK_CELLS // nk)
+        if n_rows <= block:
+            flat = np.concatenate([ajl * nk + akl, ajh * nk + akl, ajl * nk + akh,
+                                   ajh * nk + akh])
+            dense = np.bincount(flat, weights=np.concatenate([c, -c, -c, c]),
+                                minlength=(n_rows + 1) * nk).reshape(n_rows + 1, nk)
+            _accumulate_rows(dense)
+            np.cumsum(dense, axis=1, out=dense)
+            closed = float(wj @ np.square(dense[:-1, :-1]) @ wk)
+        else:
+            cols = np.concatenate([akl, akl, akh, akh])
+            wts = np.concatenate([c, -c, -c, c])
+            order = np.argsort(rows, kind="stable")
+            rows, cols, wts = rows[order], cols[order], wts[order]
+            carry = np.zeros(nk)
+            closed = 0.0
+            start = 0
+            for a0 in range(0, n_rows, block):
+                a1 = min(n_rows, a0 + block)
+                stop = int(np.searchsorted(rows, a1, side="left"))
+                flat = (rows[start:stop] - a0) * nk + cols[start:stop]
+                dense = np.bincount(flat, weights=wts[start:stop],
+                                    minlength=(a1 - a0) * nk).reshape(a1 - a0, nk)
+                start = stop
+                dense[0] += carry
+                _accumulate_rows(dense)
+                carry = dense[-1].copy()
+                np.cumsum(dense, axis=1, out=dense)
+                closed += float(wj[a0:a1] @ np.square(dense[:, :-1]) @ wk)
+        closed = max(closed, 0.0)
+        pure = closed - self.main_variance(j) - self.main_variance(k)
+        return max(pure, 0.0), closed
+
+    # -- any subset ----------------------------------------------------------------------
+    def closed_variance(self, subset: Sequence[int], chunk: int = 1024) -> float:
+        """Variance of the joint marginal of ``subset`` (its closed Sobol variance).
+
+        Uses the pairwise overlaps of the leaves' boxes in the subset's dimensions:
+        ``E[f_U^2] = sum_l sum_m c_l c_m |box_l ∩ box_m|_U``, O(leaves² · |U|).
+        """
+        subset = sorted(set(subset))
+        if not subset:
+            return 0.0
+        if len(subset) == self.boxes.dim:
+            return self.variance
+        c = self.boxes.value * _other_volume(self._widths, subset)
+        lo = self.boxes.lower[:, subset]
+        hi = self.boxes.upper[:, subset]
+        second = 0.0
+        for s in range(0, c.size, chunk):
+            overlap = np.ones((min(chunk, c.size - s), c.size))
+            for d in range(len(subset)):
+                o = (np.minimum(hi[s:s + chunk, d, None], hi[None, :, d])
+                     - np.maximum(lo[s:s + chunk, d, None], lo[None, :, d]))
+                overlap *= np.clip(o, 0.0, None)
+            second += float(c[s:s + chunk] @ overlap @ c)
+        return max(second - self.mean ** 2, 0.0)
+
+    # -- evaluation on grids -------------------------------------------------------------
+    def _grid_index(self, j: int, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = self.boxes.lower[:, j], self.boxes.upper[:, j]
+        ilo = np.searchsorted(grid, lo, side="left")
+        ihi = np.where(hi >= 1.0, grid.size, np.searchsorted(grid, hi, side="left"))
+        return ilo, ihi
+
+    def marginal_on(self, j: int, grid: np.ndarray) -> np.ndarray:
+        """The marginal of dimension ``j`` at the (sorted) points ``grid`` in [0, 1]."""
+        grid = np.asarray(grid, dtype=float)
+        ilo, ihi = self._grid_index(j, grid)
+        c = self.boxes.value * _other_volume(self._widths, (j,))
+        n = grid.size + 1
+        diff = np.bincount(ilo, weights=c, minlength=n) - np.bincount(ihi, weights=c,
+                                                                      minlength=n)
+        return np.cumsum(diff)[:-1]
+
+    def pair_on(self, j: int, k: int, grid_j: np.ndarray, grid_k: np.ndarray) -> np.ndarray:
+        """The joint marginal of ``j`` and ``k`` on the (sorted) grid ``grid_j × grid_k``."""
+        grid_j = np.asarray(grid_j, dtype=float)
+        grid_k = np.asarray(grid_k, dtype=float)
+        jl, jh = self._grid_index(j, grid_j)
+        kl, kh = self._grid_index(k, grid_k)
+        c = self.boxes.value * _other_volume(self._widths, (j, k))
+        nj, nk = grid_j.size + 1, grid_k.size + 1
+        idx = np.concatenate([jl * nk + kl, jh * nk + kl, jl * nk + kh, jh * nk + kh])
+        wts = np.concatenate([c, -c, -c, c])
+        dense = np.bincount(idx, weights=wts, minlength=nj * nk).reshape(nj, nk)
+        return np.cumsum(np.cumsum(dense, axis=0), axis=1)[:-1, :-1]
+
+
+@dataclass(frozen=True)
+class ForestVariances:
+    """Per-tree variance components of a forest.
+
+    Attributes
+    ----------
+    mean, variance
+        ``(n_trees,)`` mean and total variance of each tree.
+    main
+        ``(n_trees, d)`` variance of each main effect.
+    pair
+        ``(n_trees, d, d)`` variance of each pure pairwise effect (symmetric, zero
+        diagonal); all zero when pairs were not computed.
+    """
+
+    mean: np.ndarray
+    variance: np.ndarray
+    main: np.ndarray
+    pair: np.ndarray
+
+
+def decompose_tree(
+    decomposition: TreeDecomposition, pairs: bool = True
+) -> tuple[float, float, np.ndarray, np.ndarray]:
+    """Mean, variance, main-effect variances and pure pair variances of one tree."""
+    d = decomposition.boxes.dim
+    main = np.array([decomposition.main_variance(j) for j in range(d)])
+    pair = np.zeros((d, d))
+    if pairs and decomposition.variance > 0:
+        for j, k in combinations(range(d), 2):
+            pair[j, k] = pair[k, j] = decomposition.pair_variance(j, k)[0]
+    return decomposition.mean, decomposition.variance, main, pair
+
+
+def zero_variance(variance: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """Trees whose variance is zero up to rounding (constant trees)."""
+    scale = np.maximum(np.abs(mean), 1.0) ** 2
+    return variance <= 1e-14 * scale

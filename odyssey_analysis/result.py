@@ -1,0 +1,345 @@
+"""Results of the decomposition: per fit (:class:`FanovaResult`) and per study.
+
+Plain containers of numbers; the figures and tables draw and print them and never
+recompute them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .space import SearchSpace
+
+PAIR_SEPARATOR = " × "
+HIGHER_ORDER = "higher order"
+IMPORTANCE_COLUMNS = ["response", "effect", "order", "param_a", "param_b", "fraction",
+                      "fraction_std", "n_trials", "n_trees"]
+
+
+@dataclass
+class Marginal:
+    """One hyperparameter's marginal (mean prediction with it fixed), over trees.
+
+    Attributes
+    ----------
+    name, kind, scale
+        The hyperparameter, its kind and its scale (``log`` means a log axis).
+    grid
+        Points in the encoded unit interval.
+    values
+        The same points in original units (levels for categorical and ordinal).
+    mean, std
+        Mean and standard deviation across trees of the marginal at each point.
+    """
+
+    name: str
+    kind: str
+    scale: str
+    grid: np.ndarray
+    values: np.ndarray
+    mean: np.ndarray
+    std: np.ndarray
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready arrays."""
+        return {"name": self.name, "kind": self.kind, "scale": self.scale,
+                "values": _jsonable(self.values), "mean": self.mean.tolist(),
+                "std": self.std.tolist()}
+
+
+@dataclass
+class PairGrid:
+    """The joint marginal of a pair of hyperparameters on a grid, over trees.
+
+    Attributes
+    ----------
+    names
+        The pair, in search-space order.
+    values_a, values_b
+        Grid points in original units (lengths ``na``, ``nb``).
+    total_mean, total_std
+        ``(na, nb)`` joint marginal: mean prediction with both fixed.
+    interaction_mean, interaction_std
+        ``(na, nb)`` pure interaction: joint marginal − both main effects + mean
+        (0 means no interaction).
+    """
+
+    names: tuple[str, str]
+    values_a: np.ndarray
+    values_b: np.ndarray
+    scale_a: str
+    scale_b: str
+    kind_a: str
+    kind_b: str
+    total_mean: np.ndarray
+    total_std: np.ndarray
+    interaction_mean: np.ndarray
+    interaction_std: np.ndarray
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready arrays."""
+        return {"names": list(self.names), "values_a": _jsonable(self.values_a),
+                "values_b": _jsonable(self.values_b),
+                "total_mean": self.total_mean.tolist(),
+                "interaction_mean": self.interaction_mean.tolist()}
+
+
+@dataclass
+class FanovaResult:
+    """The functional ANOVA of one response in one group.
+
+    The per-tree arrays hold every tree of the forest; fractions use only the trees
+    with non-zero variance (a constant tree has no variance to share out).
+
+    Attributes
+    ----------
+    group
+        Group key values, e.g. ``{"task": "speech", "variant": "V"}``.
+    response
+        The response analysed.
+    hyperparameters
+        In search-space order.
+    tree_mean, tree_variance
+        ``(n_trees_total,)`` per tree.
+    main_variance
+        ``(n_trees_total, d)`` variance of each main effect per tree.
+    pair_variance
+        ``(n_trees_total, d, d)`` variance of each pure pairwise effect per tree.
+    n_trials
+        Trials the forest was fitted on.
+    oob_r2
+        Out-of-bag R² of the forest.
+    marginals, pairs
+        Curves and grids for the figures.
+    measures
+        Each hyperparameter's sampling distribution, in words: the measure integrated.
+    fit
+        Details of the fit (forest settings, cutoffs, rows used, warnings).
+    """
+
+    group: dict[str, Any]
+    response: str
+    hyperparameters: list[str]
+    tree_mean: np.ndarray
+    tree_variance: np.ndarray
+    main_variance: np.ndarray
+    pair_variance: np.ndarray
+    n_trials: int
+    oob_r2: float
+    marginals: dict[str, Marginal] = field(default_factory=dict)
+    pairs: dict[tuple[str, str], PairGrid] = field(default_factory=dict)
+    measures: dict[str, str] = field(default_factory=dict)
+    fit: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    forest: Any = field(default=None, repr=False)
+
+    # -- trees ---------------------------------------------------------------------------
+    @property
+    def valid_trees(self) -> np.ndarray:
+        """Mask of trees with non-zero variance."""
+        from .fanova import zero_variance
+
+        return ~zero_variance(self.tree_variance, self.tree_mean)
+
+    @property
+    def n_trees(self) -> int:
+        """Trees used for the fractions (non-zero variance)."""
+        return int(self.valid_trees.sum())
+
+    @property
+    def n_zero_variance_trees(self) -> int:
+        """Trees skipped because they predict a constant."""
+        return int((~self.valid_trees).sum())
+
+    # -- fractions -----------------------------------------------------------------------
+    def _per_tree_fractions(self) -> tuple[np.ndarray, np.ndarray]:
+        ok = self.valid_trees
+        var = self.tree_variance[ok]
+        return (self.main_variance[ok] / var[:, None],
+                self.pair_variance[ok] / var[:, None, None])
+
+    def main_fraction(self) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and std over trees of each main effect's share of the variance."""
+        main, _ = self._per_tree_fractions()
+        return _mean_std(main, (len(self.hyperparameters),))
+
+    def pair_fraction(self) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and std over trees of each pure pair's share, ``(d, d)`` symmetric."""
+        _, pair = self._per_tree_fractions()
+        d = len(self.hyperparameters)
+        return _mean_std(pair, (d, d))
+
+    def higher_order_per_tree(self) -> np.ndarray:
+        """Per valid tree: 1 − all main fractions − all pair fractions."""
+        main, pair = self._per_tree_fractions()
+        d = len(self.hyperparameters)
+        iu = np.triu_indices(d, 1)
+        return 1.0 - main.sum(axis=1) - pair[:, iu[0], iu[1]].sum(axis=1)
+
+    def higher_order_fraction(self) -> tuple[float, float]:
+        """Mean and std over trees of the share left to interactions of order ≥ 3."""
+        h = self.higher_order_per_tree()
+        if h.size == 0:
+            return float("nan"), float("nan")
+        return float(h.mean()), float(h.std())
+
+    # -- tables --------------------------------------------------------------------------
+    def importance_table(self) -> pd.DataFrame:
+        """One row per effect: mains, pairs, then the higher-order remainder."""
+        names = self.hyperparameters
+        mean, std = self.main_fraction()
+        pmean, pstd = self.pair_fraction()
+        rows = []
+        base = {"response": self.response, "n_trials": self.n_trials, "n_trees": self.n_trees}
+        for j, name in enumerate(names):
+            rows.append({**base, "effect": name, "order": "1", "param_a": name, "param_b": "",
+                         "fraction": mean[j], "fraction_std": std[j]})
+        for j in range(len(names)):
+            for k in range(j + 1, len(names)):
+                rows.append({**base, "effect": names[j] + PAIR_SEPARATOR + names[k],
+                             "order": "2", "param_a": names[j], "param_b": names[k],
+                             "fraction": pmean[j, k], "fraction_std": pstd[j, k]})
+        h_mean, h_std = self.higher_order_fraction()
+        rows.append({**base, "effect": HIGHER_ORDER, "order": "higher", "param_a": "",
+                     "param_b": "", "fraction": h_mean, "fraction_std": h_std})
+        return pd.DataFrame(rows, columns=IMPORTANCE_COLUMNS)
+
+    def to_dict(self, *, curves: bool = False) -> dict[str, Any]:
+        """A JSON-ready summary: fractions, the measure, and the details of the fit."""
+        mean, std = self.main_fraction()
+        h_mean, h_std = self.higher_order_fraction()
+        out: dict[str, Any] = {
+            "group": {k: _scalar(v) for k, v in self.group.items()},
+            "response": self.response,
+            "hyperparameters": list(self.hyperparameters),
+            "measure": self.measures,
+            "n_trials": self.n_trials,
+            "n_trees": self.n_trees,
+            "n_zero_variance_trees": self.n_zero_variance_trees,
+            "oob_r2": None if not np.isfinite(self.oob_r2) else self.oob_r2,
+            "mean": float(np.mean(self.tree_mean)),
+            "variance_mean": float(np.mean(self.tree_variance)),
+            "main_fraction": dict(zip(self.hyperparameters, mean.tolist())),
+            "main_fraction_std": dict(zip(self.hyperparameters, std.tolist())),
+            "higher_order_fraction": h_mean,
+            "higher_order_fraction_std": h_std,
+            "fit": self.fit,
+            "warnings": list(self.warnings),
+        }
+        if curves:
+            out["marginals"] = {k: m.to_dict() for k, m in self.marginals.items()}
+            out["pairs"] = [p.to_dict() for p in self.pairs.values()]
+        return _clean(out)
+
+
+class StudyResult:
+    """All fits of a study: one :class:`FanovaResult` per group and response.
+
+    Parameters
+    ----------
+    results
+        ``{(group values tuple, response): FanovaResult}``.
+    group_keys
+        Names of the group columns.
+    responses
+        Responses analysed.
+    space
+        The search space used (with its measure).
+    table_info
+        Facts about the trial table (source, rows, exclusions).
+    """
+
+    def __init__(self, results: dict[tuple[tuple, str], FanovaResult], group_keys: list[str],
+                 responses: list[str], space: SearchSpace,
+                 table_info: dict[str, Any] | None = None) -> None:
+        self.results = results
+        self.group_keys = list(group_keys)
+        self.responses = list(responses)
+        self.space = space
+        self.table_info = table_info or {}
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    def __iter__(self):
+        return iter(self.results.values())
+
+    def groups(self) -> list[tuple]:
+        """Group value tuples in order."""
+        seen: dict[tuple, None] = {}
+        for key, _ in self.results:
+            seen.setdefault(key, None)
+        return list(seen)
+
+    def get(self, response: str | None = None, **group: Any) -> FanovaResult:
+        """The result for ``response`` in the group given by keyword values."""
+        response = response or self.responses[0]
+        unknown = set(group) - set(self.group_keys)
+        if unknown:
+            raise KeyError(f"not group keys: {', '.join(sorted(unknown))}")
+        matches = [r for (key, resp), r in self.results.items() if resp == response
+                   and all(_same(r.group.get(k), v) for k, v in group.items())]
+        if len(matches) != 1:
+            raise KeyError(f"{len(matches)} results match response={response!r} {group}")
+        return matches[0]
+
+    def importance_table(self) -> pd.DataFrame:
+        """The long table of DESIGN's ``importance.csv``: group columns, then effects."""
+        frames = []
+        for result in self.results.values():
+            t = result.importance_table()
+            for pos, key in enumerate(self.group_keys):
+                t.insert(pos, key, result.group[key])
+            frames.append(t)
+        if not frames:
+            return pd.DataFrame(columns=[*self.group_keys, *IMPORTANCE_COLUMNS])
+        return pd.concat(frames, ignore_index=True)
+
+    def to_dict(self, *, curves: bool = False) -> dict[str, Any]:
+        """JSON-ready: the space and its encoding, the table facts, and every fit."""
+        return _clean({
+            "space": self.space.to_dict(),
+            "group_keys": self.group_keys,
+            "responses": self.responses,
+            "table": self.table_info,
+            "fits": [r.to_dict(curves=curves) for r in self.results.values()],
+        })
+
+
+def _mean_std(x: np.ndarray, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    if x.shape[0] == 0:
+        return np.full(shape, np.nan), np.full(shape, np.nan)
+    return x.mean(axis=0), x.std(axis=0)
+
+
+def _same(a: Any, b: Any) -> bool:
+    return a == b or str(a) == str(b)
+
+
+def _scalar(v: Any) -> Any:
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def _jsonable(values: np.ndarray) -> list:
+    return [_scalar(v) for v in np.asarray(values).tolist()]
+
+
+def _clean(obj: Any) -> Any:
+    """Replace NaN/inf by None and numpy scalars by Python ones (strict JSON)."""
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _clean(obj.tolist())
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    return obj
