@@ -1,0 +1,386 @@
+"""Variant comparison: each model variant against a reference, per task (Fig. 3).
+
+For every task, each variant's metric is compared with the reference variant's (the
+vanilla LSTM, ``V``, in the paper) by Welch's t-test (unequal variances), twice:
+
+* over the best runs only: the top fraction of each variant's trials chosen by a
+  selection metric (the validation error; lowest first unless ``maximize``). This is
+  the test that decides ``p_value``, ``significant`` and ``direction``, the columns
+  the figure highlights;
+* over all trials (``p_value_all``, ``significant_all``, ``direction_all``).
+
+No correction for multiple comparisons is applied unless asked for (``holm=True``,
+Holm's step-down method within each task), as in the paper.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .errors import InputError
+from .trials import TrialTable
+
+#: The order of the paper's figures; variants not listed follow in sorted order.
+PAPER_VARIANT_ORDER = ("V", "CIFG", "FGR", "NP", "NOG", "NIAF", "NIG", "NFG", "NOAF")
+
+#: The first columns of ``comparison.csv`` after the task column (DESIGN.md's contract).
+CONTRACT_COLUMNS = ("variant", "n", "mean", "median", "std", "top_n", "top_mean",
+                    "p_value", "significant", "direction")
+
+
+def order_variants(variants: Sequence[object], reference: object | None = None) -> list:
+    """Variants in the paper's order (reference first), unknown ones sorted after.
+
+    Parameters
+    ----------
+    variants
+        Variant labels (duplicates are dropped).
+    reference
+        Placed first when present.
+
+    Returns
+    -------
+    list
+        The ordered labels.
+    """
+    seen = list(dict.fromkeys(variants))
+    known = [v for v in PAPER_VARIANT_ORDER if v in seen]
+    rest = sorted((v for v in seen if v not in PAPER_VARIANT_ORDER), key=str)
+    ordered = known + rest
+    if reference is not None and reference in ordered:
+        ordered.remove(reference)
+        ordered.insert(0, reference)
+    return ordered
+
+
+def top_count(n: int, top_fraction: float) -> int:
+    """How many of ``n`` trials form the top fraction (at least one when ``n > 0``)."""
+    if n <= 0:
+        return 0
+    return max(1, min(n, math.ceil(top_fraction * n - 1e-9)))
+
+
+def top_trials(
+    frame: pd.DataFrame,
+    select_by: str,
+    top_fraction: float = 0.1,
+    by: Sequence[str] = (),
+    maximize: bool = False,
+) -> pd.DataFrame:
+    """The best ``top_fraction`` of the rows of each group, ranked by ``select_by``.
+
+    Parameters
+    ----------
+    frame
+        Trials (rows with a non-finite ``select_by`` are never selected).
+    select_by
+        Column that ranks the trials (e.g. the validation error).
+    top_fraction
+        Share of each group's trials to keep, in (0, 1]; at least one is kept.
+    by
+        Group columns (e.g. task and variant); empty for one group.
+    maximize
+        Rank the largest values first.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The selected rows, in their original order within each group. Ties are broken
+        by row order (a stable sort), so the selection is deterministic.
+    """
+    _check_fraction(top_fraction)
+    if frame.empty:
+        return frame
+    groups = [((), frame)] if not by else frame.groupby(list(by), sort=False, observed=True)
+    picked = []
+    for _, rows in groups:
+        score = pd.to_numeric(rows[select_by], errors="coerce").to_numpy(dtype=float)
+        finite = np.isfinite(score)
+        k = top_count(int(finite.sum()), top_fraction)
+        if k == 0:
+            continue
+        key = np.where(finite, -score if maximize else score, np.inf)
+        order = np.argsort(key, kind="stable")[:k]
+        picked.append(rows.iloc[np.sort(order)])
+    if not picked:
+        return frame.iloc[:0]
+    return pd.concat(picked)
+
+
+def compare_variants(
+    table_or_frame: TrialTable | pd.DataFrame,
+    metric: str = "test_error",
+    select_by: str | None = "valid_error",
+    top_fraction: float = 0.1,
+    reference: object = "V",
+    task_key: str | None = "task",
+    variant_key: str = "variant",
+    alpha: float = 0.05,
+    holm: bool = False,
+    maximize: bool = False,
+    params_column: str | None = "n_params",
+) -> pd.DataFrame:
+    """Compare each variant with the reference variant, per task.
+
+    Parameters
+    ----------
+    table_or_frame
+        A :class:`~odyssey_analysis.trials.TrialTable` (its analysed rows) or a plain
+        DataFrame with one row per trial.
+    metric
+        The column compared (e.g. ``test_error``).
+    select_by
+        The column that ranks trials for the top fraction (e.g. ``valid_error``);
+        ``None`` ranks by ``metric`` itself.
+    top_fraction
+        Share of each variant's trials that form its best runs, in (0, 1].
+    reference
+        The variant every other one is compared with.
+    task_key
+        Column of the task; ``None`` treats all rows as one task.
+    variant_key
+        Column of the variant.
+    alpha
+        Significance level of the tests.
+    holm
+        Apply Holm's correction across the variants of each task (for each of the two
+        tests separately). The uncorrected p-values are kept in ``p_value_raw`` and
+        ``p_value_all_raw``.
+    maximize
+        Larger metric values are better (and the top runs are the largest
+        ``select_by``).
+    params_column
+        Column with each run's parameter count; its mean over the top runs is reported
+        as ``top_params_mean`` (and over all runs as ``params_mean``) when present.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per task and variant (reference first, then the paper's order). The
+        columns start with ``<task_key>, variant, n, mean, median, std, top_n,
+        top_mean, p_value, significant, direction`` (the top-runs test), followed by
+        ``top_median, top_std, p_value_all, significant_all, direction_all, delta,
+        top_delta, top_params_mean, params_mean, reference, metric, select_by,
+        note``. ``direction`` says whether the variant's mean is ``better`` or
+        ``worse`` than the reference's (whether or not the difference is
+        significant); it is ``reference`` on the reference row, whose p-values are
+        NaN. A test that cannot be run (fewer than two trials on a side) gives a NaN
+        p-value and says why in ``note``.
+
+    Raises
+    ------
+    InputError
+        A missing column, a non-numeric metric, a bad fraction or level, or a task
+        without the reference variant.
+    """
+    if isinstance(table_or_frame, TrialTable):
+        frame, source = table_or_frame.frame, table_or_frame.source
+    elif isinstance(table_or_frame, pd.DataFrame):
+        frame, source = table_or_frame, None
+    else:
+        raise TypeError("compare_variants needs a TrialTable or a pandas DataFrame")
+    _check_fraction(top_fraction)
+    if not 0.0 < alpha < 1.0:
+        raise InputError(f"significance level must be in (0, 1), got {alpha:g}")
+    select = metric if select_by is None else select_by
+    needed = [c for c in (task_key, variant_key, metric, select) if c is not None]
+    for col in dict.fromkeys(needed):
+        if col not in frame.columns:
+            raise InputError("column needed for the comparison is missing", file=source,
+                             column=col,
+                             hint=f"columns present: {', '.join(map(str, frame.columns))}")
+    if frame.empty:
+        raise InputError("no trials to compare", file=source)
+
+    work = pd.DataFrame(index=frame.index)
+    work["_task"] = frame[task_key] if task_key is not None else "all"
+    work["_variant"] = frame[variant_key]
+    for col in dict.fromkeys((metric, select)):
+        work[col] = _numeric(frame[col], col, source)
+    has_params = params_column is not None and params_column in frame.columns
+    if has_params:
+        work["_params"] = pd.to_numeric(frame[params_column], errors="coerce")
+    finite = np.isfinite(work[metric].to_numpy()) & np.isfinite(work[select].to_numpy())
+    n_dropped = int((~finite).sum())
+    work = work.loc[finite]
+
+    rows = []
+    tasks = list(dict.fromkeys(frame[task_key])) if task_key is not None else ["all"]
+    for task in tasks:
+        in_task = work[work["_task"] == task]
+        variants = order_variants(in_task["_variant"].tolist(), reference)
+        if reference not in variants:
+            where = f" for {task_key} '{task}'" if task_key is not None else ""
+            raise InputError(
+                f"reference variant {reference!r} not found{where}", file=source,
+                column=variant_key,
+                hint="variants present: " + ", ".join(map(str, variants))
+                + "; choose one with --reference")
+        ref_all = in_task.loc[in_task["_variant"] == reference]
+        ref_top = top_trials(ref_all, select, top_fraction, maximize=maximize)
+        task_rows = []
+        for variant in variants:
+            sub = in_task.loc[in_task["_variant"] == variant]
+            top = top_trials(sub, select, top_fraction, maximize=maximize)
+            row = _summary(sub[metric].to_numpy(), top[metric].to_numpy())
+            row.update({"_task": task, "variant": variant})
+            notes = []
+            if variant == reference:
+                row.update(p_value=np.nan, p_value_all=np.nan, direction="reference",
+                           direction_all="reference")
+            else:
+                p_top, why_top = _welch(top[metric].to_numpy(), ref_top[metric].to_numpy())
+                p_all, why_all = _welch(sub[metric].to_numpy(), ref_all[metric].to_numpy())
+                row.update(p_value=p_top, p_value_all=p_all,
+                           direction=_direction(row["top_mean"], _mean(ref_top[metric]),
+                                                maximize),
+                           direction_all=_direction(row["mean"], _mean(ref_all[metric]),
+                                                    maximize))
+                if why_top:
+                    notes.append(f"top-runs test not run: {why_top}")
+                if why_all and why_all != why_top:
+                    notes.append(f"all-trials test not run: {why_all}")
+            row["delta"] = row["mean"] - _mean(ref_all[metric])
+            row["top_delta"] = row["top_mean"] - _mean(ref_top[metric])
+            row["top_params_mean"] = _mean(top["_params"]) if has_params else np.nan
+            row["params_mean"] = _mean(sub["_params"]) if has_params else np.nan
+            row["note"] = "; ".join(notes)
+            task_rows.append(row)
+        if holm:
+            for col in ("p_value", "p_value_all"):
+                raw = np.array([r[col] for r in task_rows], dtype=float)
+                adjusted = holm_adjust(raw)
+                for r, p_raw, p_adj in zip(task_rows, raw, adjusted):
+                    r[f"{col}_raw"] = p_raw
+                    r[col] = p_adj
+        for r in task_rows:
+            r["significant"] = bool(np.isfinite(r["p_value"]) and r["p_value"] < alpha)
+            r["significant_all"] = bool(np.isfinite(r["p_value_all"])
+                                        and r["p_value_all"] < alpha)
+        rows.extend(task_rows)
+
+    out = pd.DataFrame(rows)
+    out["reference"] = reference
+    out["metric"] = metric
+    out["select_by"] = select
+    if n_dropped:
+        out["note"] = [f"{n_dropped} trial(s) with a non-finite {metric} or {select} left out"
+                       + ("; " + note if note else "") for note in out["note"]]
+    extras = ["top_median", "top_std", "p_value_all", "significant_all", "direction_all",
+              "delta", "top_delta", "top_params_mean", "params_mean"]
+    if holm:
+        extras += ["p_value_raw", "p_value_all_raw"]
+    extras += ["reference", "metric", "select_by", "note"]
+    columns = ([] if task_key is None else ["_task"]) + list(CONTRACT_COLUMNS) + extras
+    out = out[columns].rename(columns={"_task": task_key})
+    out["n"] = out["n"].astype(int)
+    out["top_n"] = out["top_n"].astype(int)
+    return out.reset_index(drop=True)
+
+
+def holm_adjust(p_values: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjusted p-values (NaN entries are left out and stay NaN).
+
+    Parameters
+    ----------
+    p_values
+        Raw p-values of one family of tests.
+
+    Returns
+    -------
+    numpy.ndarray
+        Adjusted p-values, capped at 1, in the input order.
+    """
+    p = np.asarray(p_values, dtype=float)
+    out = np.full(p.shape, np.nan)
+    valid = np.flatnonzero(np.isfinite(p))
+    m = valid.size
+    if m == 0:
+        return out
+    order = valid[np.argsort(p[valid], kind="stable")]
+    running = 0.0
+    for rank, idx in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[idx]))
+        out[idx] = running
+    return out
+
+
+# -- helpers ----------------------------------------------------------------------------
+
+def _check_fraction(top_fraction: float) -> None:
+    if not (isinstance(top_fraction, (int, float)) and 0.0 < top_fraction <= 1.0):
+        raise InputError(f"the top fraction must be in (0, 1], got {top_fraction!r}")
+
+
+_NONFINITE_TEXT = {"nan": np.nan, "": np.nan, "inf": np.inf, "+inf": np.inf,
+                   "infinity": np.inf, "-inf": -np.inf, "-infinity": -np.inf}
+
+
+def _numeric(col: pd.Series, name: str, source: str | None) -> pd.Series:
+    if pd.api.types.is_bool_dtype(col):
+        raise InputError("must be numeric, found true/false values", file=source, column=name)
+    if pd.api.types.is_numeric_dtype(col):
+        return col.astype(float)
+    text = col.where(col.isna(), col.astype(str).str.strip().str.lower())
+    converted = pd.to_numeric(text.replace(_NONFINITE_TEXT), errors="coerce")
+    bad = (converted.isna() & text.notna() & ~text.isin(list(_NONFINITE_TEXT))).to_numpy()
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        label = col.index[pos]
+        zero_based = isinstance(col.index, pd.RangeIndex) and col.index.start == 0
+        row = (int(label) if isinstance(label, (int, np.integer)) and not zero_based
+               else pos + 1)
+        raise InputError(f"expected a number, found {col.iloc[pos]!r}", file=source,
+                         row=row, column=name)
+    return converted.astype(float)
+
+
+def _mean(values: pd.Series | np.ndarray) -> float:
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    return float(x.mean()) if x.size else float("nan")
+
+
+def _summary(all_values: np.ndarray, top_values: np.ndarray) -> dict[str, float]:
+    def std(x: np.ndarray) -> float:
+        return float(np.std(x, ddof=1)) if x.size >= 2 else float("nan")
+
+    def med(x: np.ndarray) -> float:
+        return float(np.median(x)) if x.size else float("nan")
+
+    return {
+        "n": int(all_values.size), "mean": _mean(all_values), "median": med(all_values),
+        "std": std(all_values), "top_n": int(top_values.size), "top_mean": _mean(top_values),
+        "top_median": med(top_values), "top_std": std(top_values),
+    }
+
+
+def _welch(a: np.ndarray, b: np.ndarray) -> tuple[float, str]:
+    """Welch's two-sided t-test p-value, or NaN and the reason it was not run."""
+    if a.size < 2 or b.size < 2:
+        return float("nan"), (f"needs at least 2 trials on each side "
+                              f"(variant {a.size}, reference {b.size})")
+    if np.ptp(a) == 0 and np.ptp(b) == 0:
+        if a[0] == b[0]:
+            return 1.0, ""
+        return 0.0, ""
+    result = stats.ttest_ind(a, b, equal_var=False)
+    return float(result.pvalue), ""
+
+
+def _direction(value: float, ref: float, maximize: bool) -> str:
+    if not (np.isfinite(value) and np.isfinite(ref)):
+        return ""
+    if value == ref:
+        return "same"
+    better = value > ref if maximize else value < ref
+    return "better" if better else "worse"
+
+
+__all__ = ["PAPER_VARIANT_ORDER", "compare_variants", "holm_adjust", "order_variants",
+           "top_count", "top_trials"]
