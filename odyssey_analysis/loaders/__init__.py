@@ -4,6 +4,11 @@ Each source format has a reader that returns a :class:`RawTrials` (a frame plus 
 roles and search space the source records); :func:`load_trials` turns it into a
 validated :class:`~odyssey_analysis.trials.TrialTable`, with the user's options taking
 precedence over what the source suggests.
+
+Readers live in one module per format (``optuna``, ``mlflow``, ``wandb``, ``raytune``,
+``deepcave``, ``smac``) and register themselves with :func:`register`, giving a cheap
+detector. Optional libraries (Optuna, MLflow, pyarrow) are imported only when a reader
+needs them, so importing this package stays light.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ import pandas as pd
 
 from ..errors import InputError
 from ..space import SearchSpace
-from ..trials import TrialTable
+from ..trials import DEFAULT_GROUP_KEYS, TrialTable
+from ._common import is_remote, local_path, sqlite_file, sqlite_tables
 from .table import TABLE_FORMATS, read_table
 
 
@@ -34,6 +40,10 @@ class RawTrials:
         The search space the source records, if any.
     exclusions
         Trials the reader left out already (``row``, ``reason``).
+    maximize
+        Responses the source says are maximised.
+    notes
+        Things the user should know about how the source was read.
     """
 
     frame: pd.DataFrame
@@ -44,6 +54,7 @@ class RawTrials:
     space: SearchSpace | None = None
     exclusions: pd.DataFrame | None = None
     maximize: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 Reader = Callable[..., RawTrials]
@@ -53,19 +64,23 @@ READERS: dict[str, tuple[Reader, Callable[[str], bool]]] = {}
 
 
 def register(name: str, detect: Callable[[str], bool]) -> Callable[[Reader], Reader]:
-    """Decorator that registers a reader for format ``name``."""
+    """Decorator that registers a reader for format ``name``.
+
+    Parameters
+    ----------
+    name
+        The format name (what ``--format`` takes).
+    detect
+        Answers whether a path or URL is in this format; it must be cheap (read a
+        header or list a folder, never the whole source) and must not misfire on
+        other formats.
+    """
 
     def wrap(fn: Reader) -> Reader:
         READERS[name] = (fn, detect)
         return fn
 
     return wrap
-
-
-def _read_plain(source: str, fmt: str | None = None, **_: object) -> RawTrials:
-    path = Path(source)
-    frame = read_table(path, fmt)
-    return RawTrials(frame=frame, space=_space_beside(path))
 
 
 SPACE_FILE_NAMES = ("configspace.json", "space.yaml", "space.yml", "space.json")
@@ -81,22 +96,63 @@ def _space_beside(path: Path) -> SearchSpace | None:
     return None
 
 
+def _known_formats() -> str:
+    return ", ".join(sorted({*TABLE_FORMATS.values(), *READERS}))
+
+
 def detect_format(source: str) -> str:
     """Name the format of ``source`` (a path or URL) or raise :class:`InputError`."""
+    source = str(source)
     for name, (_, detect) in READERS.items():
         try:
             if detect(source):
                 return name
         except OSError:
             continue
-    suffix = Path(source).suffix.lower()
-    if suffix in TABLE_FORMATS:
-        return TABLE_FORMATS[suffix]
-    if not Path(source).exists() and "://" not in source:
+    path = local_path(source)
+    if is_remote(source) or source.startswith("sqlite:"):
+        if source.startswith("sqlite:") and not (sqlite_file(source) or Path()).is_file():
+            raise InputError("database file not found", file=source)
+        raise InputError("cannot tell the format of this URL", file=source,
+                         hint=f"pass --format (one of: {_known_formats()}); remote "
+                              "files must be downloaded first")
+    if not path.exists():
         raise InputError("file not found", file=source)
-    known = ", ".join(sorted({*TABLE_FORMATS.values(), *READERS}))
-    raise InputError("cannot tell the format", file=source,
-                     hint=f"pass --format (one of: {known})")
+    db = sqlite_file(source)
+    if db is not None:
+        tables = sqlite_tables(db, source)
+        raise InputError("an SQLite database with neither Optuna nor MLflow tables "
+                         f"(tables: {', '.join(sorted(tables)) or 'none'})", file=source)
+    suffix = path.suffix.lower()
+    if suffix in TABLE_FORMATS and path.is_file():
+        return TABLE_FORMATS[suffix]
+    what = "a folder" if path.is_dir() else "a file"
+    raise InputError(f"cannot tell the format ({what} in no known sweep format)", file=source,
+                     hint=f"pass --format (one of: {_known_formats()})")
+
+
+def _wanted_columns(hyperparameters: Sequence[str] | None, responses: Sequence[str] | None,
+                    group_by: Sequence[str] | None, status: str | None,
+                    id_column: str | None, space: SearchSpace | None) -> list[str] | None:
+    """The columns a plain table needs when the roles are known (``None``: all of them)."""
+    if responses is None:
+        return None
+    if hyperparameters is None:
+        if space is None:
+            return None
+        hyperparameters = space.names
+    wanted = [*hyperparameters, *responses]
+    wanted += list(group_by) if group_by is not None else list(DEFAULT_GROUP_KEYS)
+    wanted += [status] if status is not None else ["status", "state"]
+    wanted += [id_column] if id_column is not None else [
+        "trial_id", "run_id", "id", "trial", "number"]
+    return list(dict.fromkeys(wanted))
+
+
+def _read_plain(source: str, fmt: str, wanted: Sequence[str] | None) -> RawTrials:
+    path = local_path(source)
+    frame = read_table(path, fmt, usecols=wanted)
+    return RawTrials(frame=frame, space=_space_beside(path))
 
 
 def load_trials(
@@ -118,8 +174,11 @@ def load_trials(
     Parameters
     ----------
     source
-        A table (CSV, TSV, Parquet, JSON, JSON Lines) or another supported sweep
-        format (see the README); the format is detected, or given by ``format``.
+        A table (CSV, TSV, Parquet, JSON, JSON Lines), an Optuna storage
+        (``sqlite:///study.db``), an MLflow tracking store (``mlruns`` folder or
+        ``sqlite:///mlflow.db``), a Weights & Biases export, a Ray Tune experiment
+        folder or results CSV, a DeepCAVE run folder or a SMAC3 run folder (see
+        ``docs/formats.md``); the format is detected, or given by ``format``.
     format
         Override the detected format.
     hyperparameters, responses, group_by, status, id_column
@@ -132,28 +191,43 @@ def load_trials(
     on_diverged
         ``drop`` (default), ``worst`` or ``error`` for runs with non-finite metrics.
     maximize
-        Responses where larger is better.
+        Responses where larger is better; by default what the source records.
     **options
-        Reader-specific options (e.g. ``study`` for Optuna).
+        Reader-specific options (e.g. ``study`` for Optuna, ``experiment`` for MLflow;
+        see ``docs/formats.md``). Values may be given as text, as the command line's
+        ``--option KEY=VALUE`` does.
 
     Returns
     -------
     TrialTable
+
+    Raises
+    ------
+    InputError
+        For anything wrong with the source, naming the file, row and column.
+    MissingExtraError
+        When the format needs an optional library that is not installed.
     """
     source = str(source)
     fmt = format or detect_format(source)
-    if fmt in READERS:
-        raw = READERS[fmt][0](source, **options)
-    elif fmt in set(TABLE_FORMATS.values()):
-        if options:
-            raise InputError(f"options {', '.join(options)} do not apply to {fmt} tables")
-        raw = _read_plain(source, fmt)
-    else:
-        known = ", ".join(sorted({*TABLE_FORMATS.values(), *READERS}))
-        raise InputError(f"unknown format '{fmt}'", file=source, hint=f"use one of: {known}")
     if isinstance(space, (str, Path)):
         space = SearchSpace.from_file(space)
-    return TrialTable.from_frame(
+    if fmt in READERS:
+        try:
+            raw = READERS[fmt][0](source, **options)
+        except InputError as err:
+            raise err.located(file=source) from None
+    elif fmt in set(TABLE_FORMATS.values()):
+        if options:
+            raise InputError(f"options {', '.join(options)} do not apply to {fmt} tables",
+                             file=source)
+        wanted = _wanted_columns(hyperparameters, responses, group_by, status, id_column,
+                                 space)
+        raw = _read_plain(source, fmt, wanted)
+    else:
+        raise InputError(f"unknown format '{fmt}'", file=source,
+                         hint=f"use one of: {_known_formats()}")
+    table = TrialTable.from_frame(
         raw.frame,
         source=source,
         hyperparameters=hyperparameters if hyperparameters is not None else raw.hyperparameters,
@@ -166,6 +240,17 @@ def load_trials(
         exclusions=raw.exclusions,
         maximize=list(maximize) or raw.maximize,
     )
+    table.notes[:0] = raw.notes
+    return table
 
+
+# Readers register themselves on import. Their detectors do not overlap, so the order
+# of detection does not matter.
+from . import deepcave as _deepcave  # noqa: E402,F401
+from . import mlflow as _mlflow  # noqa: E402,F401
+from . import optuna as _optuna  # noqa: E402,F401
+from . import raytune as _raytune  # noqa: E402,F401
+from . import smac as _smac  # noqa: E402,F401
+from . import wandb as _wandb  # noqa: E402,F401
 
 __all__ = ["RawTrials", "READERS", "register", "detect_format", "load_trials", "read_table"]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import re
+import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +19,8 @@ TABLE_FORMATS = {
 }
 
 
-def read_table(path: str | Path, fmt: str | None = None) -> pd.DataFrame:
+def read_table(path: str | Path, fmt: str | None = None,
+               usecols: Sequence[str] | None = None) -> pd.DataFrame:
     """Read a plain table; the index is the 1-based data row number.
 
     Parameters
@@ -26,6 +30,9 @@ def read_table(path: str | Path, fmt: str | None = None) -> pd.DataFrame:
     fmt
         ``csv``, ``tsv``, ``parquet``, ``json`` or ``jsonl``; default: from the
         extension.
+    usecols
+        Read only these columns (CSV, TSV and Parquet; names missing from the file are
+        ignored). Large tables need much less memory when the roles are known.
 
     Raises
     ------
@@ -48,13 +55,14 @@ def read_table(path: str | Path, fmt: str | None = None) -> pd.DataFrame:
     if path.stat().st_size == 0:
         raise InputError("the file is empty", file=source)
     if fmt == "parquet":
-        return _read_parquet(path)
-    head = path.open("rb").read(4096)
+        return _read_parquet(path, usecols)
+    with path.open("rb") as fh:
+        head = fh.read(4096)
     if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError("the file is binary, not a text table", file=source,
                          hint="export the sweep as CSV, JSON or Parquet")
     if fmt in ("csv", "tsv"):
-        return _read_delimited(path, "\t" if fmt == "tsv" else ",")
+        return _read_delimited(path, "\t" if fmt == "tsv" else ",", usecols)
     if fmt == "jsonl":
         return _read_jsonl(path)
     if fmt == "json":
@@ -67,27 +75,77 @@ def _with_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def _encoding(path: Path) -> str:
+    with path.open("rb") as fh:
+        bom = fh.read(2)
+    return "utf-16" if bom in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+
+
+def _not_utf8(path: Path) -> InputError:
+    """Locate the first byte that is not UTF-8 (streaming: the file is never held whole)."""
+    line, carry = 1, b""
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            data = carry + chunk
+            carry = b""
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                if exc.reason == "unexpected end of data" and exc.start >= len(data) - 3:
+                    carry = data[exc.start:]  # a character cut by the chunk boundary
+                    line += data[: exc.start].count(b"\n")
+                    continue
+                line += data[: exc.start].count(b"\n")
+                return InputError(
+                    f"not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line})",
+                    file=str(path), row=line - 1 if line > 1 else None,
+                    hint="re-save the file as UTF-8")
+            line += data.count(b"\n")
+    return InputError("not UTF-8 text (a character is cut short at the end)", file=str(path),
+                      hint="re-save the file as UTF-8")
+
+
 def _read_text(path: Path) -> str:
     raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "utf-16") if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else (
-            "utf-8-sig",):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError as exc:
-            line = raw[: exc.start].count(b"\n") + 1
-            raise InputError(f"not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line})",
-                             file=str(path), hint="re-save the file as UTF-8") from None
-    return raw.decode("utf-8-sig")
+    encoding = "utf-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(f"not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line})",
+                         file=str(path), row=line - 1 if line > 1 else None,
+                         hint="re-save the file as UTF-8") from None
 
 
 _PARSER_LINE = re.compile(r"line (\d+), saw (\d+)")
 
 
-def _read_delimited(path: Path, sep: str) -> pd.DataFrame:
-    _read_text(path)  # encoding check with a line number
+def header_columns(path: Path, sep: str = ",") -> list[str]:
+    """The column names in the first line of a delimited file (cheap: reads one line)."""
+    with path.open("r", encoding=_encoding(path), errors="replace", newline="") as fh:
+        first = fh.readline()
     try:
-        frame = pd.read_csv(path, sep=sep, encoding="utf-8-sig", skipinitialspace=True,
-                            keep_default_na=True, na_values=["nan", "NaN"])
+        row = next(csv.reader([first], delimiter=sep, skipinitialspace=True))
+    except (StopIteration, csv.Error):
+        return []
+    return [c.strip() for c in row]
+
+
+def _read_delimited(path: Path, sep: str,
+                    usecols: Sequence[str] | None = None) -> pd.DataFrame:
+    encoding = _encoding(path)
+    if usecols is not None:
+        wanted = set(usecols)
+        selected = [c for c in header_columns(path, sep) if c in wanted]
+        usecols = selected or None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", pd.errors.DtypeWarning)
+            frame = pd.read_csv(path, sep=sep, encoding=encoding, engine="c",
+                                skipinitialspace=True, keep_default_na=True,
+                                na_values=["nan", "NaN"], usecols=usecols)
+    except UnicodeDecodeError:
+        raise _not_utf8(path) from None
     except pd.errors.EmptyDataError:
         raise InputError("the file has no header and no rows", file=str(path)) from None
     except pd.errors.ParserError as exc:
@@ -104,7 +162,31 @@ def _read_delimited(path: Path, sep: str) -> pd.DataFrame:
         frame = frame.drop(columns=unnamed)
     if frame.shape[1] == 0:
         raise InputError("the file has no columns", file=str(path))
+    if len(frame) and frame.isna().any().any():
+        _check_short_rows(path, sep, encoding)
     return _with_rows(frame)
+
+
+def _check_short_rows(path: Path, sep: str, encoding: str) -> None:
+    """Missing values may be fields missing from a short row: count the fields.
+
+    Only run when the table has missing values, so clean tables are read once.
+    """
+    with path.open("r", encoding=encoding, newline="") as fh:
+        reader = csv.reader(fh, delimiter=sep, skipinitialspace=True)
+        try:
+            width = len(next(reader))
+        except StopIteration:
+            return
+        row = 0
+        for fields in reader:
+            if not fields:
+                continue  # blank lines are skipped by the table reader too
+            row += 1
+            if len(fields) < width:
+                raise InputError(f"ragged row: {len(fields)} fields where the header has "
+                                 f"{width}", file=str(path), row=row,
+                                 hint="every row needs one value per header column")
 
 
 def _read_jsonl(path: Path) -> pd.DataFrame:
@@ -149,13 +231,17 @@ def _read_json(path: Path) -> pd.DataFrame:
     return _with_rows(pd.json_normalize(obj, sep="."))
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
+def _read_parquet(path: Path, usecols: Sequence[str] | None = None) -> pd.DataFrame:
     try:
-        import pyarrow  # noqa: F401
+        import pyarrow.parquet as pq
     except ImportError:
         raise MissingExtraError("pyarrow", "parquet", "reading Parquet files") from None
     try:
-        frame = pd.read_parquet(path)
+        columns = None
+        if usecols is not None:
+            names = pq.ParquetFile(path).schema_arrow.names
+            columns = [c for c in names if c in set(usecols)] or None
+        frame = pd.read_parquet(path, columns=columns)
     except Exception as exc:  # noqa: BLE001 - pyarrow raises several kinds
         raise InputError(f"cannot read Parquet: {exc}".splitlines()[0], file=str(path)) from None
     return _with_rows(frame.reset_index(drop=True))

@@ -1,0 +1,186 @@
+"""DeepCAVE recorder folders (``configspace.json``, ``configs.json``, ``history.jsonl``,
+``meta.json``), or a folder holding several of them (the run's folder name becomes the
+group key ``run``).
+
+Each line of ``history.jsonl`` is one evaluation: ``[config_id, budget, seed, costs,
+start, end, status, additional]`` (older recorders write no seed). The objectives named
+in ``meta.json`` are the responses (``optimize: upper`` means maximised); several
+budgets become the group key ``budget`` unless option ``budget=`` keeps one (a value,
+or ``max``); seeds are a column (-1: none recorded). Evaluations that did not succeed
+(crashed, timed out, out of memory, aborted, not evaluated) are counted and left out.
+The ConfigSpace is the search space; hyperparameters that are inactive for a
+configuration (conditions) arrive as missing values and are marked conditional.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import InputError
+from ..space import SearchSpace
+from . import RawTrials, register
+from ._common import (
+    exclusions_frame,
+    iter_json_lines,
+    local_path,
+    read_json_file,
+    reject_unknown_options,
+    select_budget,
+)
+
+RUN_FILES = ("configspace.json", "configs.json", "history.jsonl", "meta.json")
+#: DeepCAVE's status codes (``deepcave.runs.status.Status``).
+STATUS = {1: "success", 2: "timeout", 3: "memoryout", 4: "crashed", 5: "aborted",
+          6: "not evaluated (or running)", 7: "not evaluated"}
+
+
+def _is_run(path: Path) -> bool:
+    return all((path / name).is_file() for name in RUN_FILES)
+
+
+def _run_dirs(path: Path) -> list[Path]:
+    if _is_run(path):
+        return [path]
+    return [c for c in sorted(path.iterdir()) if c.is_dir() and _is_run(c)]
+
+
+def _detect(source: str) -> bool:
+    if "://" in source and not source.startswith("file://"):
+        return False
+    path = local_path(source)
+    if not path.is_dir():
+        return False
+    if _is_run(path):
+        return True
+    for child in path.iterdir():
+        if child.is_dir() and _is_run(child):
+            return True
+    return False
+
+
+@register("deepcave", _detect)
+def read_deepcave(source: str, *, budget: object = None, **unknown: object) -> RawTrials:
+    """Read one DeepCAVE run folder, or a folder of run folders.
+
+    Parameters
+    ----------
+    source
+        The run folder (or the folder holding several).
+    budget
+        Keep one budget: a value, or ``max`` for the largest. Default: every budget,
+        as the group key ``budget`` when there are several.
+
+    Returns
+    -------
+    RawTrials
+    """
+    reject_unknown_options("deepcave", unknown, ("budget",))
+    path = local_path(source)
+    if not path.is_dir():
+        raise InputError("not a folder", file=source)
+    runs = _run_dirs(path)
+    if not runs:
+        raise InputError("no DeepCAVE run here (a run folder holds "
+                         + ", ".join(RUN_FILES) + ")", file=source)
+    several = len(runs) > 1
+    space: SearchSpace | None = None
+    space_spec: Any = None
+    objectives: list[dict[str, Any]] | None = None
+    records: list[dict[str, Any]] = []
+    rows: list[int] = []
+    excluded: list[tuple[int, str]] = []
+    row = 0
+    for run in runs:
+        spec = read_json_file(run / "configspace.json", what="configspace.json")
+        meta = read_json_file(run / "meta.json", what="meta.json")
+        objs = meta.get("objectives") if isinstance(meta, dict) else None
+        if not isinstance(objs, list) or not objs or not all(
+                isinstance(o, dict) and "name" in o for o in objs):
+            raise InputError("meta.json lists no objectives (each with a name)",
+                             file=str(run / "meta.json"))
+        if space is None:
+            space = SearchSpace.from_file(run / "configspace.json")
+            space = SearchSpace(space.hyperparameters,
+                                origin=f"DeepCAVE configspace.json ({run.name})",
+                                notes=space.notes)
+            space_spec, objectives = spec, objs
+        else:
+            if spec != space_spec:
+                raise InputError("this run's search space differs from the first run's",
+                                 file=str(run / "configspace.json"),
+                                 hint="analyse the runs separately")
+            if [o["name"] for o in objs] != [o["name"] for o in objectives or []]:
+                raise InputError("this run's objectives differ from the first run's",
+                                 file=str(run / "meta.json"))
+        configs = read_json_file(run / "configs.json", what="configs.json")
+        if not isinstance(configs, dict):
+            raise InputError("configs.json must map config ids to configurations",
+                             file=str(run / "configs.json"))
+        names = [str(o["name"]) for o in objs]
+        history = run / "history.jsonl"
+        for line, entry in iter_json_lines(history):
+            row += 1
+            rec = _evaluation(entry, configs, names, str(history), line)
+            status = rec.pop("__status")
+            if status != 1:
+                excluded.append((row, STATUS.get(status, f"status {status}")))
+                continue
+            if several:
+                rec = {"run": run.name, **rec}
+            records.append(rec)
+            rows.append(row)
+    assert space is not None and objectives is not None
+    names = [str(o["name"]) for o in objectives]
+    if not records:
+        counts = pd.Series([x for _, x in excluded], dtype=object).value_counts()
+        detail = ", ".join(f"{v} {k}" for k, v in counts.items()) or "the history is empty"
+        raise InputError(f"no successful evaluations ({detail})", file=source)
+    columns = (["run"] if several else []) + ["config_id", "budget", "seed"]
+    columns += space.names + names + ["start", "end"]
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    frame.index = pd.Index(rows, dtype="int64")
+    if frame["seed"].isna().all():
+        frame = frame.drop(columns=["seed"])
+    if frame["budget"].isna().all():
+        frame = frame.drop(columns=["budget"])
+    frame, budget_group = select_budget(frame, budget, source, excluded)
+    groups = (["run"] if several else []) + (["budget"] if budget_group else [])
+    maximize = [str(o["name"]) for o in objectives
+                if str(o.get("optimize", "lower")).lower() in ("upper", "max", "maximize")]
+    return RawTrials(frame=frame, hyperparameters=space.names, responses=names,
+                     group_keys=groups, status=None, space=space,
+                     exclusions=exclusions_frame(excluded), maximize=maximize)
+
+
+def _evaluation(entry: Any, configs: dict[str, Any], objectives: list[str], file: str,
+                line: int) -> dict[str, Any]:
+    if not isinstance(entry, list) or len(entry) not in (7, 8):
+        raise InputError("expected [config_id, budget, seed, costs, start, end, status, "
+                         "additional]", file=file, row=line)
+    if len(entry) == 8:
+        config_id, budget, seed, costs, start, end, status, _ = entry
+    else:
+        config_id, budget, costs, start, end, status, _ = entry
+        seed = None
+    config = configs.get(str(config_id))
+    if not isinstance(config, dict):
+        raise InputError(f"config id {config_id!r} is not in configs.json", file=file,
+                         row=line)
+    if not isinstance(costs, list):
+        costs = [costs]
+    if len(costs) != len(objectives):
+        raise InputError(f"{len(costs)} cost values for {len(objectives)} objectives "
+                         f"({', '.join(objectives)})", file=file, row=line)
+    if not isinstance(status, int):
+        raise InputError(f"status {status!r} is not a DeepCAVE status code", file=file,
+                         row=line)
+    rec: dict[str, Any] = {"config_id": config_id, "budget": budget, "seed": seed}
+    rec.update(config)
+    for name, cost in zip(objectives, costs):
+        rec[name] = float("nan") if cost is None else cost
+    rec["start"], rec["end"] = start, end
+    rec["__status"] = status
+    return rec
