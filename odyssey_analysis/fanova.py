@@ -186,6 +186,8 @@ class TreeDecomposition:
     def main_variance(self, j: int) -> float:
         """Variance of the main effect of dimension ``j``."""
         e, f = self.main_marginal(j)
+        if e.size == 2:  # never split on: exactly no effect (not rounding noise)
+            return 0.0
         return float(np.dot(np.diff(e), (f - self.mean) ** 2))
 
     # -- pairs ---------------------------------------------------------------------------
@@ -201,6 +203,9 @@ class TreeDecomposition:
         """
         ej, _ = self.main_marginal(j)
         ek, _ = self.main_marginal(k)
+        if ej.size == 2 or ek.size == 2:  # one of them is never split on
+            other = k if ej.size == 2 else j
+            return 0.0, self.main_variance(other)
         _, ajl, ajh = self.edges(j)
         _, akl, akh = self.edges(k)
         wj, wk = np.diff(ej), np.diff(ek)

@@ -37,6 +37,8 @@ from .errors import InputError
 KINDS = ("float", "int", "categorical", "ordinal", "constant")
 SCALES = ("linear", "log", "one_minus_log")
 
+#: Ratio of largest to smallest value from which inference tries a log scale.
+MIN_LOG_SPAN = 10.0
 # Relative slack for values that sit on a bound but were rounded on the way to disk.
 _BOUND_SLACK = 1e-9
 
@@ -444,9 +446,11 @@ class SearchSpace:
             raise InputError("a search space file must hold a mapping", file=str(path))
         try:
             if _looks_like_configspace(spec):
-                from ConfigSpace.read_and_write import json as cs_json
+                import io
 
-                cs = cs_json.read(text)
+                from ConfigSpace import ConfigurationSpace
+
+                cs = ConfigurationSpace.from_json(io.StringIO(text))
                 return cls.from_configspace(cs, origin=f"ConfigSpace JSON {path.name}")
             return cls.from_dict(spec, origin=f"declared in {path.name}")
         except InputError as err:
@@ -466,8 +470,10 @@ class SearchSpace:
         """Guess the space from observed values (print it so the user can confirm).
 
         Rules: text or booleans are categorical; numbers that are all whole are
-        integers; positive numbers spanning at least two decades are log-scaled; the
-        bounds are the observed minimum and maximum.
+        integers; positive numbers spanning at least a decade are log-scaled when
+        they are spread more evenly in log than in raw units (likewise ``1 - x`` for a
+        momentum-like hyperparameter in [0, 1)); the bounds are the observed minimum and
+        maximum.
         """
         hps = []
         notes = []
@@ -625,9 +631,8 @@ def _infer_one(name: str, col: pd.Series, source: str | None) -> Hyperparameter:
             value = int(lo) if float(lo).is_integer() else lo
             return Hyperparameter(name, "constant", choices=(value,), default=value)
         whole = bool(np.all(np.abs(x - np.round(x)) == 0))
-        log = lo > 0 and hi / lo >= 100.0
         return Hyperparameter(name, "int" if whole else "float", lo, hi,
-                              "log" if log else "linear")
+                              _infer_scale(x, whole))
     if numeric.notna().any():
         # Mostly numbers with some text: a typo, not a categorical.
         share = numeric.notna().mean()
@@ -638,6 +643,32 @@ def _infer_one(name: str, col: pd.Series, source: str | None) -> Hyperparameter:
                              row=_first_bad(bad, present.index), column=name)
     levels = tuple(sorted(present.astype(str).unique().tolist()))
     return _categorical_or_constant(name, levels)
+
+
+def _uniformity_gap(t: np.ndarray) -> float:
+    """Kolmogorov–Smirnov distance of ``t`` from the uniform law on its range."""
+    t = np.sort(t)
+    u = (t - t[0]) / (t[-1] - t[0])
+    n = u.size
+    ranks = np.arange(1, n + 1) / n
+    return float(max(np.max(ranks - u), np.max(u - (ranks - 1 / n))))
+
+
+def _infer_scale(x: np.ndarray, whole: bool) -> str:
+    """Pick the scale under which the observed values look most uniformly spread.
+
+    A positive range of at least a decade is a candidate for log scale, and values in
+    [0, 1) whose distance from 1 spans a decade for the paper's 1 − log-uniform
+    momentum; the candidate wins only when the values are closer to uniform in its
+    coordinate than in raw units (uniform samples on [0, 1] span several decades too).
+    """
+    lo, hi = float(x.min()), float(x.max())
+    candidates = {"linear": _uniformity_gap(x)}
+    if lo > 0 and hi / lo >= MIN_LOG_SPAN:
+        candidates["log"] = _uniformity_gap(np.log(x))
+    if not whole and lo >= 0 and hi < 1 and (1 - lo) / (1 - hi) >= MIN_LOG_SPAN:
+        candidates["one_minus_log"] = _uniformity_gap(-np.log1p(-x))
+    return min(candidates, key=candidates.get)
 
 
 def _categorical_or_constant(name: str, levels: tuple[Any, ...]) -> Hyperparameter:
