@@ -1,0 +1,220 @@
+"""Variance fractions (the paper's Fig. 5).
+
+A pie per task: the share of the response's variance explained by each
+hyperparameter's main effect, with everything else (pairwise and higher
+interactions) folded into one "higher order" wedge, as the paper draws it. A bar chart
+beside it shows the same shares with their standard deviation across trees, plus the
+largest pairwise interactions and the remainder beyond pairs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from ..result import FanovaResult, StudyResult
+from .marginals import select_rows
+from .style import (
+    HIGHER_ORDER_COLOR,
+    PAIR_COLOR,
+    get_axes,
+    label,
+    new_figure,
+    param_colors,
+    styled,
+)
+
+HIGHER_ORDER_LABEL = "higher order"
+
+
+def plot_fraction_pie(
+    result: FanovaResult,
+    *,
+    ax: Axes | None = None,
+    colors: Mapping[str, str] | None = None,
+    min_pct_label: float = 8.0,
+) -> Axes:
+    """A pie of the main effects' shares of variance plus "higher order" (the rest).
+
+    Parameters
+    ----------
+    result
+        One fit.
+    ax
+        Where to draw (default: the current Axes).
+    colors
+        Colour per hyperparameter (default: the fixed palette).
+    min_pct_label
+        Wedges smaller than this (in percent) get no percentage printed on them.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Wedges carry ``gid=<hyperparameter>`` (and ``"higher order"``).
+    """
+    ax = get_axes(ax)
+    names = list(result.hyperparameters)
+    colors = dict(colors or param_colors(names))
+    mean, _ = result.main_fraction()
+    if not np.isfinite(mean).all():
+        ax.text(0.5, 0.5, "no variance to share", ha="center", va="center",
+                transform=ax.transAxes)
+        ax.set_axis_off()
+        return ax
+    shares = np.clip(mean, 0.0, None)
+    rest = max(0.0, 1.0 - float(shares.sum()))
+    sizes = np.append(shares, rest)
+    labels = [*names, HIGHER_ORDER_LABEL]
+    wedge_colors = [colors.get(n, PAIR_COLOR) for n in names] + [HIGHER_ORDER_COLOR]
+
+    def pct(value: float) -> str:
+        return f"{value:.0f}%" if value >= min_pct_label else ""
+
+    wedges, _texts, autotexts = ax.pie(
+        sizes, colors=wedge_colors, startangle=90, counterclock=False, autopct=pct,
+        pctdistance=0.7, wedgeprops={"linewidth": 0.8, "edgecolor": "white"},
+        textprops={"fontsize": 7})
+    for wedge, name in zip(wedges, labels):
+        wedge.set_gid(name)
+    for text, color in zip(autotexts, wedge_colors):
+        text.set_color("black" if color == HIGHER_ORDER_COLOR else "white")
+    ax.set_aspect("equal")
+    return ax
+
+
+def fraction_bars_data(result: FanovaResult, n_pairs: int = 3) -> list[tuple[str, float, float,
+                                                                             str]]:
+    """The bars of :func:`plot_fraction_bars`: ``(label, mean, std, kind)``.
+
+    Main effects (largest first), the ``n_pairs`` largest pairs, then the remainder
+    beyond pairs; ``kind`` is the hyperparameter for a main effect, ``"pair"`` or
+    ``"higher"``.
+    """
+    names = list(result.hyperparameters)
+    mean, std = result.main_fraction()
+    pmean, pstd = result.pair_fraction()
+    bars = [(label(n), float(mean[j]), float(std[j]), n) for j, n in enumerate(names)]
+    bars.sort(key=lambda b: -b[1] if np.isfinite(b[1]) else 0.0)
+    pairs = [(f"{label(names[j])} × {label(names[k])}", float(pmean[j, k]), float(pstd[j, k]),
+              "pair") for j in range(len(names)) for k in range(j + 1, len(names))]
+    pairs.sort(key=lambda b: -b[1] if np.isfinite(b[1]) else 0.0)
+    h_mean, h_std = result.higher_order_fraction()
+    return [*bars, *pairs[:n_pairs], ("beyond pairs", h_mean, h_std, "higher")]
+
+
+def plot_fraction_bars(
+    result: FanovaResult,
+    *,
+    ax: Axes | None = None,
+    n_pairs: int = 3,
+    colors: Mapping[str, str] | None = None,
+) -> Axes:
+    """Horizontal bars of the variance shares, with std-across-trees error bars.
+
+    Parameters
+    ----------
+    result
+        One fit.
+    ax
+        Where to draw (default: the current Axes).
+    n_pairs
+        How many of the largest pairwise interactions to list.
+    colors
+        Colour per hyperparameter.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = get_axes(ax)
+    colors = dict(colors or param_colors(result.hyperparameters))
+    bars = fraction_bars_data(result, n_pairs)
+    y = np.arange(len(bars))[::-1]
+    means = np.array([100 * b[1] for b in bars])
+    stds = np.array([100 * b[2] for b in bars])
+    fill = [colors.get(b[3], PAIR_COLOR) if b[3] not in ("pair", "higher") else
+            (PAIR_COLOR if b[3] == "pair" else HIGHER_ORDER_COLOR) for b in bars]
+    ax.barh(y, np.nan_to_num(means), xerr=np.nan_to_num(stds), color=fill, height=0.7,
+            error_kw={"elinewidth": 0.8, "capsize": 2, "ecolor": "0.2"})
+    ax.set_yticks(y)
+    ax.set_yticklabels([b[0] for b in bars])
+    ax.set_xlabel("share of variance [%]")
+    top = np.nanmax(means + stds) if np.isfinite(means).any() else 1.0
+    limit = max(5.0, min(100.0, top * 1.08))
+    ax.set_xlim(0, limit)
+    for yi, m, sd in zip(y, means, stds):
+        if not np.isfinite(m):
+            continue
+        text = f"{m:.1f}%"
+        if m > 0.6 * limit:
+            ax.text(m - sd - 0.01 * limit, yi, text, va="center", ha="right", fontsize=6,
+                    color="white")
+        else:
+            ax.text(m + (sd if np.isfinite(sd) else 0) + 0.01 * limit, yi, text, va="center",
+                    ha="left", fontsize=6, color="0.25")
+    ax.grid(axis="x", color="0.92", linewidth=0.6)
+    ax.set_axisbelow(True)
+    return ax
+
+
+@styled
+def fractions_figure(
+    study: StudyResult,
+    *,
+    response: str = "test_error",
+    variant: Any = "V",
+    task_key: str = "task",
+    variant_key: str = "variant",
+    tasks: Sequence[Any] | None = None,
+    n_pairs: int = 3,
+) -> Figure:
+    """The paper's Fig. 5: per task (rows), a pie and the shares with their spread.
+
+    Parameters
+    ----------
+    study
+        The analysed study.
+    response
+        The response whose variance is shared out.
+    variant
+        The variant shown (when the study is grouped by ``variant_key``).
+    task_key, variant_key
+        Group keys.
+    tasks
+        Columns in order (default: every task of the study).
+    n_pairs
+        Pairs listed in each bar chart.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    rows = select_rows(study, response, variant=variant, task_key=task_key,
+                       variant_key=variant_key, tasks=tasks)
+    if not rows:
+        raise KeyError(f"no results for response {response!r} and {variant_key}={variant!r}")
+    n = len(rows)
+    names = list(rows[0][1].hyperparameters)
+    colors = param_colors(names)
+    fig = new_figure(6.4, 1.9 * n + 0.9)
+    axes = fig.subplots(n, 2, squeeze=False, width_ratios=[1.0, 1.9])
+    for row, (title, result) in enumerate(rows):
+        plot_fraction_pie(result, ax=axes[row, 0], colors=colors)
+        axes[row, 0].set_title(title, loc="left")
+        plot_fraction_bars(result, ax=axes[row, 1], n_pairs=n_pairs, colors=colors)
+        if row < n - 1:
+            axes[row, 1].set_xlabel("")
+    handles = [Patch(facecolor=colors[name], label=label(name)) for name in names]
+    handles.append(Patch(facecolor=HIGHER_ORDER_COLOR,
+                         label="higher order (pie: all interactions; bars: beyond pairs)"))
+    handles.append(Patch(facecolor=PAIR_COLOR, label="pairwise interaction"))
+    suffix = f" ({variant_key} {variant})" if variant_key in study.group_keys else ""
+    fig.suptitle(f"Share of the variance of {label(response)}{suffix}")
+    fig.legend(handles=handles, loc="outside lower center", ncol=3,
+               frameon=False)
+    return fig

@@ -1,0 +1,259 @@
+"""Marginal curves (the paper's Fig. 4).
+
+The fANOVA marginal of a response over one hyperparameter: the mean over the forest's
+trees as a line, the standard deviation across trees as a shaded band (how much the
+trees disagree, not the spread of the data). Log-sampled hyperparameters get a log
+axis; ticks are in original units. Categorical and ordinal hyperparameters are drawn as
+points with error bars.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from ..result import FanovaResult, Marginal, StudyResult
+from .style import (
+    BAND_ALPHA,
+    get_axes,
+    label,
+    new_figure,
+    set_value_scale,
+    styled,
+)
+
+PRIMARY_COLOR = "#1f3a93"
+SECONDARY_COLOR = "#c0392b"
+
+
+def plot_marginal(
+    marginal: Marginal,
+    *,
+    ax: Axes | None = None,
+    color: str = PRIMARY_COLOR,
+    linestyle: str = "-",
+    band: bool = True,
+    label_text: str | None = None,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+) -> Axes:
+    """Draw one hyperparameter's marginal: mean over trees ± std across trees.
+
+    Parameters
+    ----------
+    marginal
+        The curve (from a :class:`~odyssey_analysis.result.FanovaResult`).
+    ax
+        Where to draw (default: the current Axes).
+    color, linestyle
+        Style of the mean curve; the band takes the same colour, lighter.
+    band
+        Draw the ± one standard deviation band (a PolyCollection).
+    label_text
+        Legend label of the curve.
+    xlabel, ylabel
+        Axis labels (default: the hyperparameter's display name; no y label).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = get_axes(ax)
+    mean = np.asarray(marginal.mean, dtype=float)
+    std = np.asarray(marginal.std, dtype=float)
+    if marginal.kind in ("categorical", "ordinal", "constant"):
+        levels = [str(v) for v in np.asarray(marginal.values, dtype=object).ravel()]
+        unique = list(dict.fromkeys(levels))
+        first = [levels.index(level) for level in unique]
+        pos = np.arange(len(unique))
+        ax.errorbar(pos, mean[first], yerr=std[first] if band else None, fmt="o",
+                    color=color, ecolor=color, elinewidth=1.2, capsize=3, markersize=4,
+                    linestyle="none", label=label_text)
+        ax.set_xticks(pos)
+        ax.set_xticklabels(unique, rotation=30 if max(map(len, unique)) > 6 else 0)
+        ax.set_xlim(-0.5, len(unique) - 0.5)
+    else:
+        x = np.asarray(marginal.values, dtype=float)
+        ax.plot(x, mean, color=color, linestyle=linestyle, label=label_text)
+        if band:
+            ax.fill_between(x, mean - std, mean + std, color=color, alpha=BAND_ALPHA,
+                            linewidth=0)
+        set_value_scale(ax, marginal.scale, float(x.min()), float(x.max()))
+        ax.set_xlim(float(x.min()), float(x.max()))
+    ax.set_xlabel(label(marginal.name) if xlabel is None else xlabel)
+    if ylabel is not None:
+        ax.set_ylabel(ylabel)
+    return ax
+
+
+def plot_marginals_twin(
+    result: FanovaResult,
+    name: str,
+    secondary: FanovaResult | None = None,
+    *,
+    ax: Axes | None = None,
+    ylabel: str | None = None,
+    secondary_ylabel: str | None = None,
+) -> Axes:
+    """One hyperparameter's marginal of a response, with a second response on a twin axis.
+
+    Parameters
+    ----------
+    result
+        The fit of the main response (e.g. test error).
+    name
+        The hyperparameter.
+    secondary
+        The fit of a second response in the same group (e.g. training time), drawn
+        dashed on a right axis; ``None`` for none.
+    ax
+        Where to draw.
+    ylabel, secondary_ylabel
+        Axis labels (default: the responses' display names; ``""`` for none).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The main Axes; the twin (if any) is ``ax.secondary_axis``.
+    """
+    ax = get_axes(ax)
+    plot_marginal(result.marginals[name], ax=ax, color=PRIMARY_COLOR,
+                  ylabel=label(result.response) if ylabel is None else ylabel,
+                  label_text=label(result.response))
+    ax.tick_params(axis="y", colors=PRIMARY_COLOR)
+    if secondary is not None and name in secondary.marginals:
+        twin = ax.twinx()
+        plot_marginal(secondary.marginals[name], ax=twin, color=SECONDARY_COLOR,
+                      linestyle="--", xlabel=ax.get_xlabel(),
+                      ylabel=(label(secondary.response) if secondary_ylabel is None
+                              else secondary_ylabel),
+                      label_text=label(secondary.response))
+        twin.tick_params(axis="y", colors=SECONDARY_COLOR)
+        twin.spines["right"].set_visible(True)
+        ax.secondary_axis = twin
+    return ax
+
+
+@styled
+def marginals_figure(
+    study: StudyResult,
+    *,
+    response: str = "test_error",
+    secondary: str | None = "train_time",
+    params: Sequence[str] | None = None,
+    variant: Any = "V",
+    task_key: str = "task",
+    variant_key: str = "variant",
+    tasks: Sequence[Any] | None = None,
+) -> Figure:
+    """The paper's Fig. 4: tasks as rows, hyperparameters as columns, for one variant.
+
+    Parameters
+    ----------
+    study
+        The analysed study (with ``response`` and, optionally, ``secondary``).
+    response
+        The response whose marginals are drawn (left axis).
+    secondary
+        A second response drawn on a right axis (``None``, or absent from the study,
+        for none).
+    params
+        Hyperparameters (columns), default: all of the study's.
+    variant
+        The variant shown, when the study is grouped by ``variant_key``.
+    task_key, variant_key
+        Group keys (a key the study does not group by is ignored).
+    tasks
+        Rows in order (default: every task of the study).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    rows = select_rows(study, response, variant=variant, task_key=task_key,
+                       variant_key=variant_key, tasks=tasks)
+    if not rows:
+        raise KeyError(f"no results for response {response!r} and {variant_key}={variant!r}")
+    params = list(params) if params is not None else list(rows[0][1].hyperparameters)
+    has_secondary = secondary is not None and secondary in study.responses
+    n_rows, n_cols = len(rows), len(params)
+    fig = new_figure(min(1.9 * n_cols + 0.9 + (0.4 if has_secondary else 0), 11.0),
+                     1.55 * n_rows + 0.9)
+    axes = fig.subplots(n_rows, n_cols, squeeze=False)
+    for i, (title, result) in enumerate(rows):
+        other = (study.get(secondary, **_group_filter(result.group, study.group_keys))
+                 if has_secondary else None)
+        twins = []
+        for j, name in enumerate(params):
+            ax = axes[i, j]
+            if j > 0:
+                ax.sharey(axes[i, 0])
+            plot_marginals_twin(
+                result, name, other, ax=ax,
+                ylabel=f"{title}\n{label(response)}" if j == 0 else "",
+                secondary_ylabel=label(secondary) if j == n_cols - 1 and other else "")
+            if j > 0:
+                ax.tick_params(axis="y", labelleft=False)
+            twin = getattr(ax, "secondary_axis", None)
+            if twin is not None:
+                if twins:
+                    twin.sharey(twins[0])
+                twins.append(twin)
+                if j < n_cols - 1:
+                    twin.tick_params(axis="y", labelright=False)
+            if i < n_rows - 1:
+                ax.set_xlabel("")
+            if result.oob_r2 == result.oob_r2 and result.oob_r2 < 0.5 and j == n_cols - 1:
+                ax.text(0.98, 0.95, f"OOB R² {result.oob_r2:.2f}", transform=ax.transAxes,
+                        ha="right", va="top", fontsize=6, color="#b35900")
+        for twin in twins:
+            twin.autoscale(axis="y")
+    handles = [Line2D([], [], color=PRIMARY_COLOR, label=f"{label(response)} (mean over trees)"),
+               Patch(facecolor=PRIMARY_COLOR, alpha=BAND_ALPHA, label="± std across trees")]
+    if has_secondary:
+        handles.append(Line2D([], [], color=SECONDARY_COLOR, linestyle="--",
+                              label=f"{label(secondary)} (right axis)"))
+    suffix = f" ({variant_key} {variant})" if variant_key in study.group_keys else ""
+    fig.suptitle(f"Marginals of {label(response)}{suffix}")
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), frameon=False)
+    return fig
+
+
+def select_rows(
+    study: StudyResult,
+    response: str,
+    *,
+    variant: Any = "V",
+    task_key: str = "task",
+    variant_key: str = "variant",
+    tasks: Sequence[Any] | None = None,
+) -> list[tuple[str, FanovaResult]]:
+    """The fits of one variant, one per task, as ``(task title, result)`` in order.
+
+    Keys the study does not group by are ignored; with no task key there is one row
+    per remaining group.
+    """
+    out = []
+    for result in study:
+        if result.response != response:
+            continue
+        if variant_key in study.group_keys and str(result.group.get(variant_key)) != str(variant):
+            continue
+        out.append(result)
+    if task_key in study.group_keys:
+        if tasks is None:
+            tasks = list(dict.fromkeys(r.group[task_key] for r in out))
+        by_task = {str(r.group[task_key]): r for r in out}
+        return [(str(t), by_task[str(t)]) for t in tasks if str(t) in by_task]
+    return [(", ".join(f"{v}" for k, v in r.group.items() if k != variant_key) or response, r)
+            for r in out]
+
+
+def _group_filter(group: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+    return {k: group[k] for k in keys if k in group}
