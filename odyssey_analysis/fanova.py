@@ -28,6 +28,8 @@ from itertools import combinations
 
 import numpy as np
 
+from . import _kernels
+
 #: Largest number of cells of a pair grid held in memory at once (float64).
 PAIR_BLOCK_CELLS = 1 << 22
 
@@ -148,6 +150,9 @@ class TreeDecomposition:
         self.variance = float(np.dot(self._volume, (v - self.mean) ** 2))
         self._edges: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._main: dict[int, np.ndarray] = {}
+        self._order: dict[int, np.ndarray] = {}
+        #: Use the compiled kernels when Numba is installed (set False to compare).
+        self.use_kernels = True
 
     # -- main effects --------------------------------------------------------------------
     def edges(self, j: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -208,12 +213,33 @@ class TreeDecomposition:
             return 0.0, self.main_variance(other)
         _, ajl, ajh = self.edges(j)
         _, akl, akh = self.edges(k)
-        wj, wk = np.diff(ej), np.diff(ek)
-        nk = ek.size
         # Centred leaf values make the joint marginal centred (the other-dimension
         # volumes of the leaves covering any cell sum to one), so no pass subtracts it.
         c = (self.boxes.value - self.mean) * _other_volume(self._widths, (j, k))
-        rows = np.concatenate([ajl, ajh, ajl, ajh])
+        if _kernels.COMPILED and self.use_kernels:
+            closed = _kernels.pair_second_moment(ej, ajl, ajh, self.corner_order(j), ek,
+                                                 akl, akh, c)
+        else:
+            closed = self._pair_second_moment_grid(ej, ajl, ajh, ek, akl, akh, c)
+        closed = max(closed, 0.0)
+        pure = closed - self.main_variance(j) - self.main_variance(k)
+        return max(pure, 0.0), closed
+
+    def corner_order(self, j: int) -> np.ndarray:
+        """The leaves' lower and upper ends in dimension ``j`` sorted by position.
+
+        Index ``l`` stands for the lower end of leaf ``l`` and ``n_leaves + l`` for its
+        upper end.
+        """
+        if j not in self._order:
+            _, lo, hi = self.edges(j)
+            self._order[j] = np.argsort(np.concatenate([lo, hi]), kind="stable")
+        return self._order[j]
+
+    def _pair_second_moment_grid(self, ej, ajl, ajh, ek, akl, akh, c) -> float:
+        """The NumPy path: the joint marginal on the full grid of split points."""
+        wj, wk = np.diff(ej), np.diff(ek)
+        nk = ek.size
         n_rows = ej.size - 1  # the last edge row only cancels
         block = max(1, PAIR_BLOCK_CELLS // nk)
         if n_rows <= block:
@@ -225,6 +251,7 @@ class TreeDecomposition:
             np.cumsum(dense, axis=1, out=dense)
             closed = float(wj @ np.square(dense[:-1, :-1]) @ wk)
         else:
+            rows = np.concatenate([ajl, ajh, ajl, ajh])
             cols = np.concatenate([akl, akl, akh, akh])
             wts = np.concatenate([c, -c, -c, c])
             order = np.argsort(rows, kind="stable")
@@ -244,9 +271,7 @@ class TreeDecomposition:
                 carry = dense[-1].copy()
                 np.cumsum(dense, axis=1, out=dense)
                 closed += float(wj[a0:a1] @ np.square(dense[:, :-1]) @ wk)
-        closed = max(closed, 0.0)
-        pure = closed - self.main_variance(j) - self.main_variance(k)
-        return max(pure, 0.0), closed
+        return closed
 
     # -- any subset ----------------------------------------------------------------------
     def closed_variance(self, subset: Sequence[int], chunk: int = 1024) -> float:

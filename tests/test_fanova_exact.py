@@ -13,7 +13,12 @@ import numpy as np
 import pytest
 from sklearn.ensemble import RandomForestRegressor
 
+from odyssey_analysis import _kernels
 from odyssey_analysis.fanova import LeafBoxes, TreeDecomposition, leaf_boxes
+
+PATHS = [pytest.param(False, id="numpy"),
+         pytest.param(True, id="compiled", marks=pytest.mark.skipif(
+             not _kernels.COMPILED, reason="numba is not installed"))]
 
 
 class BruteForce:
@@ -75,14 +80,16 @@ def small_forest(seed: int, d: int, n: int = 60, trees: int = 4, depth: int = 5)
     return RandomForestRegressor(trees, max_depth=depth, random_state=seed).fit(x, y)
 
 
+@pytest.mark.parametrize("compiled", PATHS)
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("d", [1, 2, 3, 4])
-def test_engine_matches_brute_force(seed, d):
+def test_engine_matches_brute_force(seed, d, compiled):
     forest = small_forest(seed, d)
     rng = np.random.default_rng(100 + seed)
     for est in forest.estimators_:
         brute = BruteForce(est, d)
         dec = TreeDecomposition(leaf_boxes(est.tree_, d))
+        dec.use_kernels = compiled
         assert dec.mean == pytest.approx(brute.mean, abs=1e-9)
         assert dec.variance == pytest.approx(brute.variance, abs=1e-9)
         for j in range(d):
@@ -104,12 +111,25 @@ def test_engine_matches_brute_force(seed, d):
                     brute.closed_variance(subset), abs=1e-9)
 
 
+@pytest.mark.parametrize("compiled", PATHS)
+def test_fully_grown_trees_match_brute_force(compiled):
+    forest = small_forest(8, 3, n=300, trees=2, depth=None)
+    for est in forest.estimators_:
+        brute = BruteForce(est, 3)
+        dec = TreeDecomposition(leaf_boxes(est.tree_, 3))
+        dec.use_kernels = compiled
+        for j, k in combinations(range(3), 2):
+            assert dec.pair_variance(j, k)[1] == pytest.approx(
+                brute.closed_variance((j, k)), rel=1e-9, abs=1e-12)
+
+
 def test_blocked_pair_grid_matches_single_block(monkeypatch):
     """Large trees are processed in row blocks; the blocks must add up exactly."""
     forest = small_forest(7, 3, n=400, trees=2, depth=None)
     est = forest.estimators_[0]
     brute = BruteForce(est, 3)
     dec = TreeDecomposition(leaf_boxes(est.tree_, 3))
+    dec.use_kernels = False
     import odyssey_analysis.fanova as engine
 
     monkeypatch.setattr(engine, "PAIR_BLOCK_CELLS", 997)
@@ -148,10 +168,12 @@ def test_leaf_order_and_dimension_order_do_not_matter():
             dec.pair_variance(cols[a], cols[b])[0], rel=1e-9, abs=1e-15)
 
 
-def test_two_dimensions_leave_nothing_to_higher_order():
+@pytest.mark.parametrize("compiled", PATHS)
+def test_two_dimensions_leave_nothing_to_higher_order(compiled):
     forest = small_forest(5, 2, n=200, trees=3, depth=None)
     for est in forest.estimators_:
         dec = TreeDecomposition(leaf_boxes(est.tree_, 2))
+        dec.use_kernels = compiled
         pure, closed = dec.pair_variance(0, 1)
         assert closed == pytest.approx(dec.variance, rel=1e-9)
         total = dec.main_variance(0) + dec.main_variance(1) + pure
