@@ -206,6 +206,9 @@ def _to_raw(experiments: list[Any], runs: dict[str, list[Any]], group_tags: list
             continue
         param_names += [k for k in r.data.params if k not in param_names]
         metric_names += [k for k in r.data.metrics if k not in metric_names]
+    # MLflow keeps no order for params and metrics (a file store lists them by name).
+    param_names.sort()
+    metric_names.sort()
     both = set(param_names) & set(metric_names)
     pcol = {p: (f"params.{p}" if p in both else p) for p in param_names}
     mcol = {m: (f"metrics.{m}" if m in both else m) for m in metric_names}

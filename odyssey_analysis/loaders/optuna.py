@@ -41,6 +41,8 @@ from ._common import (
 
 _OPTUNA_TABLES = {"studies", "trials", "trial_params"}
 _SERVER_SCHEMES = ("postgresql", "mysql", "oracle", "mssql", "mariadb")
+_STATE_REASONS = {"PRUNED": "pruned", "FAIL": "failed", "RUNNING": "running",
+                  "WAITING": "waiting"}
 #: Ordinal levels are used for stepped integers up to this many grid points.
 _MAX_ORDINAL_LEVELS = 1000
 
@@ -281,7 +283,7 @@ def _to_raw(studies: list[Any], trials: dict[str, list[Any]], objective: object,
         for t in trials[s.study_name]:
             row += 1
             if t.state != complete:
-                excluded.append((row, t.state.name.lower()))
+                excluded.append((row, _STATE_REASONS.get(t.state.name, t.state.name.lower())))
                 continue
             rec: dict[str, Any] = {}
             if multi:

@@ -1,0 +1,129 @@
+"""DeepCAVE recorder folders: real runs from the DeepCAVE repository (tests/data/deepcave)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from odyssey_analysis.errors import InputError
+from odyssey_analysis.loaders import detect_format, load_trials
+from odyssey_analysis.loaders.deepcave import read_deepcave
+
+DATA = Path(__file__).parent / "data" / "deepcave"
+MNIST = DATA / "mnist_pytorch" / "run_1"
+DIGITS = DATA / "digits_sklearn" / "run_1"
+
+
+def _history(run):
+    return [json.loads(line) for line in (run / "history.jsonl").read_text().splitlines()
+            if line.strip()]
+
+
+def test_mnist_run_space_objectives_budgets_and_crashes():
+    history = _history(MNIST)
+    crashed = sum(1 for h in history if h[6] == 4)
+    assert crashed > 0
+    assert detect_format(str(MNIST)) == "deepcave"
+    table = load_trials(str(MNIST))
+    assert len(table) == len(history) - crashed
+    assert table.excluded_counts() == {"crashed": crashed}
+    assert table.responses == ["accuracy", "loss", "time"]
+    assert table.group_keys == ["budget"]
+    assert sorted(table.frame["budget"].unique()) == pytest.approx([8 / 3, 16 / 3, 8.0])
+    assert set(table.frame["seed"]) == {-1}
+    space = table.space
+    assert space.names == table.hyperparameters
+    assert space["learning_rate"].scale == "log"
+    assert space["model"].choices == ("mlp", "cnn")
+    assert space["num_neurons_layer1"].conditional and space["num_neurons_layer2"].conditional
+    assert not space["batch_size"].conditional
+    cnn = table.frame["model"] == "cnn"
+    assert cnn.any() and table.frame.loc[cnn, "num_neurons_layer1"].isna().all()
+    assert table.frame.loc[~cnn, "num_neurons_layer1"].notna().all()
+    encoded = table.resolve_space().encode(table.frame)
+    assert np.isfinite(encoded).all() and encoded.min() >= 0 and encoded.max() <= 1
+    # One evaluation, checked against the files.
+    configs = json.loads((MNIST / "configs.json").read_text())
+    first = history[0]
+    row = table.frame.loc[1]
+    assert row["config_id"] == first[0] and row["budget"] == first[1]
+    assert row["accuracy"] == first[3][0] and row["loss"] == first[3][1]
+    assert row["learning_rate"] == configs[str(first[0])]["learning_rate"]
+    assert read_deepcave(str(MNIST)).maximize == ["accuracy"]
+
+
+def test_budget_option_keeps_one_budget():
+    full = load_trials(str(MNIST))
+    top = load_trials(str(MNIST), budget="max")
+    assert top.group_keys == []
+    assert set(top.frame["budget"]) == {8.0}
+    assert len(top) == int((full.frame["budget"] == 8.0).sum())
+    assert top.excluded_counts() == {"other budget (not selected)": len(full) - len(top),
+                                     "crashed": full.excluded_counts()["crashed"]}
+    low = load_trials(str(MNIST), budget=2.6666666666666665)
+    assert set(low.frame["budget"]) == {8 / 3}
+    with pytest.raises(InputError, match="no trials at budget 3") as info:
+        load_trials(str(MNIST), budget=3)
+    assert "budgets present: 2.66667, 5.33333, 8" in str(info.value)
+
+
+def test_digits_run_has_ten_budgets_and_no_crashes():
+    table = load_trials(str(DIGITS))
+    assert len(table) == len(_history(DIGITS))
+    assert table.n_excluded == 0
+    assert table.frame["budget"].nunique() == 10
+    assert table.responses == ["accuracy", "time"]
+    table.resolve_space()
+
+
+def test_parent_folder_of_runs_groups_by_run(tmp_path):
+    for name in ("run_a", "run_b"):
+        shutil.copytree(MNIST, tmp_path / "study" / name)
+    single = load_trials(str(MNIST))
+    table = load_trials(str(tmp_path / "study"))
+    assert table.group_keys == ["run", "budget"]
+    assert table.frame["run"].value_counts().to_dict() == {"run_a": len(single),
+                                                           "run_b": len(single)}
+    assert table.n_excluded == 2 * single.n_excluded
+
+
+def test_runs_with_different_spaces_are_refused(tmp_path):
+    shutil.copytree(MNIST, tmp_path / "mixed" / "a")
+    shutil.copytree(DIGITS, tmp_path / "mixed" / "b")
+    with pytest.raises(InputError, match="search space differs"):
+        load_trials(str(tmp_path / "mixed"))
+
+
+def test_recorder_without_seeds_is_read(tmp_path):
+    run = shutil.copytree(DIGITS, tmp_path / "old")
+    lines = [h[:2] + h[3:] for h in _history(DIGITS)]
+    (run / "history.jsonl").write_text("".join(json.dumps(h) + "\n" for h in lines))
+    table = load_trials(str(run))
+    assert "seed" not in table.frame.columns
+    assert len(table) == len(lines)
+
+
+def test_broken_history_line_names_file_and_row(tmp_path):
+    run = shutil.copytree(DIGITS, tmp_path / "broken")
+    lines = (run / "history.jsonl").read_text().splitlines()
+    lines[6] = lines[6][:25]
+    (run / "history.jsonl").write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError) as info:
+        load_trials(str(run))
+    assert info.value.row == 7 and str(info.value).startswith(str(run / "history.jsonl"))
+
+
+def test_unknown_config_id_is_an_input_error(tmp_path):
+    run = shutil.copytree(DIGITS, tmp_path / "unknown")
+    lines = (run / "history.jsonl").read_text().splitlines()
+    entry = json.loads(lines[2])
+    entry[0] = 99999
+    lines[2] = json.dumps(entry)
+    (run / "history.jsonl").write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError, match="config id 99999") as info:
+        load_trials(str(run))
+    assert info.value.row == 3
