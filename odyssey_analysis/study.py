@@ -86,15 +86,15 @@ def decompose_forest(
         for j in range(d):
             main[i, j] = dec.main_variance(j)
             curves[j][i] = dec.marginal_on(j, grids[j])
+        on_pair_grid = [dec.marginal_on(j, pgrids[j]) for j in range(d)] if pairs else []
         for j, k in pair_list:
             if dec.variance > 0:
                 pure, _ = dec.pair_variance(j, k)
                 pair[i, j, k] = pair[i, k, j] = pure
             total = dec.pair_on(j, k, pgrids[j], pgrids[k])
             joint[(j, k)][i] = total
-            mj = dec.marginal_on(j, pgrids[j])
-            mk = dec.marginal_on(k, pgrids[k])
-            inter[(j, k)][i] = total - mj[:, None] - mk[None, :] + dec.mean
+            inter[(j, k)][i] = (total - on_pair_grid[j][:, None] - on_pair_grid[k][None, :]
+                                + dec.mean)
     return {
         "mean": mean, "variance": variance, "main": main, "pair": pair,
         "marginals": {hp.name: (grids[j], curves[j]) for j, hp in enumerate(hps)},
