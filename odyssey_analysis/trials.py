@@ -353,7 +353,7 @@ def _numeric_response(col: pd.Series, source: str, name: str, keep: np.ndarray) 
     text = col.where(col.isna(), col.astype(str).str.strip())
     converted = pd.to_numeric(text.replace(_NONFINITE_TEXT), errors="coerce")
     bad = (converted.isna() & text.notna() & ~text.isin(list(_NONFINITE_TEXT))).to_numpy()
-    bad &= keep
+    bad = bad & keep  # to_numpy() may give a read-only view (copy-on-write)
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
         raise InputError(f"expected a number, found {col.iloc[pos]!r}", file=source,
