@@ -301,7 +301,8 @@ class TrialTable:
             dup = kept.duplicated(subset=[*groups, id_column], keep="first").to_numpy()
             if dup.any():
                 pos = int(np.flatnonzero(dup)[0])
-                raise InputError(f"duplicated trial id {kept[id_column].iloc[pos]!r}",
+                dup_id = kept[id_column].tolist()[pos]  # a Python value: no np.int64(...)
+                raise InputError(f"duplicated trial id {dup_id!r}",
                                  file=source, row=int(kept.index[pos]), column=id_column,
                                  hint="each trial must appear once per group")
         table = cls(
