@@ -80,6 +80,9 @@ def table_options(fn: Callable) -> Callable:
                      help="Source format (default: detected from the path)."),
         click.option("--space", type=click.Path(dir_okay=False), default=None,
                      help="Search space: ConfigSpace JSON or our YAML/JSON spec."),
+        click.option("--columns", "columns_spec", type=click.Path(dir_okay=False),
+                     default=None,
+                     help="Column roles from a YAML/JSON file (group_by, responses, ...)."),
         click.option("--param", "params", multiple=True,
                      help="Hyperparameter column (repeat; default: the space's names)."),
         click.option("--response", "responses", multiple=True,
@@ -89,8 +92,9 @@ def table_options(fn: Callable) -> Callable:
         click.option("--no-groups", is_flag=True, help="Analyse all trials as one group."),
         click.option("--status", default=None, help="Status column (only finished runs)."),
         click.option("--on-diverged", type=click.Choice(["drop", "worst", "error"]),
-                     default="drop", show_default=True,
-                     help="Runs with NaN/inf metrics: drop (counted), worst value, or error."),
+                     default=None,
+                     help="Runs with NaN/inf metrics: drop (default; counted), worst value "
+                          "of the group, or error."),
         click.option("--maximize", multiple=True,
                      help="Response where larger is better (repeat)."),
         click.option("--option", "-O", "reader_options", multiple=True,
@@ -104,20 +108,26 @@ def table_options(fn: Callable) -> Callable:
 
 def load_from_options(table: str, fmt: str | None, space: str | None, params: tuple,
                       responses: tuple, group_by: tuple, no_groups: bool, status: str | None,
-                      on_diverged: str, maximize: tuple, reader_options: tuple):
-    """Load trials as the shared options say."""
+                      on_diverged: str | None, maximize: tuple, reader_options: tuple,
+                      columns_spec: str | None = None):
+    """Load trials as the shared options say (command-line options beat the spec file)."""
     from .loaders import load_trials
+    from .spec import read_column_spec
 
+    spec = read_column_spec(columns_spec) if columns_spec else {}
     return load_trials(
-        table, format=fmt, space=space, hyperparameters=list(params) or None,
-        responses=list(responses) or None,
-        group_by=[] if no_groups else (list(group_by) or None), status=status,
-        on_diverged=on_diverged, maximize=list(maximize), **parse_options(reader_options))
+        table, format=fmt or spec.get("format"), space=space or spec.get("space"),
+        hyperparameters=list(params) or spec.get("hyperparameters"),
+        responses=list(responses) or spec.get("responses"),
+        group_by=[] if no_groups else (list(group_by) or spec.get("group_by")),
+        status=status or spec.get("status"), id_column=spec.get("id_column"),
+        on_diverged=on_diverged or spec.get("on_diverged", "drop"),
+        maximize=list(maximize) or spec.get("maximize", []), **parse_options(reader_options))
 
 
 def _table_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
     keys = ("table", "fmt", "space", "params", "responses", "group_by", "no_groups", "status",
-            "on_diverged", "maximize", "reader_options")
+            "on_diverged", "maximize", "reader_options", "columns_spec")
     return {k: kwargs.pop(k) for k in keys}
 
 
@@ -296,6 +306,11 @@ def print_summary(study, top: int = 3) -> None:
                         f"{100 * h_mean:.1f}%", r2)
     out_console.print(summary)
 
+
+from .cli_report import compare, report  # noqa: E402
+
+main.add_command(compare)
+main.add_command(report)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,88 @@
+"""Column roles from a small spec file (YAML or JSON).
+
+Example ``columns.yaml``::
+
+    group_by: [task, variant]
+    hyperparameters: [learning_rate, hidden_size, momentum, input_noise]
+    responses: [test_error, valid_error, train_time]
+    status: status
+    id: trial
+    maximize: []
+    on_diverged: drop
+    space: odyssey_mini.space.yaml   # a path (relative to this file) or an inline mapping
+
+Every key is optional; options given on the command line take precedence.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+from .space import SearchSpace
+
+_LIST_KEYS = ("group_by", "hyperparameters", "responses", "maximize")
+_SCALAR_KEYS = ("status", "id", "on_diverged", "format")
+
+
+def read_column_spec(path: str | Path) -> dict[str, Any]:
+    """Read a column-role spec into keyword arguments of :func:`load_trials`.
+
+    Returns
+    -------
+    dict
+        Keys among ``group_by``, ``hyperparameters``, ``responses``, ``maximize``,
+        ``status``, ``id_column``, ``on_diverged``, ``format``, ``space``.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (FileNotFoundError, IsADirectoryError):
+        raise InputError("column spec file not found", file=str(path)) from None
+    except UnicodeDecodeError:
+        raise InputError("column spec file is not UTF-8 text", file=str(path)) from None
+    try:
+        if path.suffix.lower() in (".yaml", ".yml"):
+            import yaml
+
+            spec = yaml.safe_load(text)
+        else:
+            spec = json.loads(text)
+    except Exception as exc:  # noqa: BLE001 - parser errors vary
+        raise InputError(f"cannot parse the column spec: {exc}".splitlines()[0],
+                         file=str(path)) from None
+    if not isinstance(spec, Mapping):
+        raise InputError("a column spec must be a mapping (group_by, responses, ...)",
+                         file=str(path))
+    unknown = set(spec) - set(_LIST_KEYS) - set(_SCALAR_KEYS) - {"space"}
+    if unknown:
+        raise InputError(f"unknown key(s) {', '.join(sorted(map(str, unknown)))}",
+                         file=str(path),
+                         hint=f"use {', '.join((*_LIST_KEYS, *_SCALAR_KEYS, 'space'))}")
+    out: dict[str, Any] = {}
+    for key in _LIST_KEYS:
+        if key in spec:
+            value = spec[key]
+            if isinstance(value, str):
+                value = [value]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise InputError(f"'{key}' must be a list of column names", file=str(path))
+            out[key] = value
+    for key in _SCALAR_KEYS:
+        if key in spec and spec[key] is not None:
+            out["id_column" if key == "id" else key] = str(spec[key])
+    if "space" in spec:
+        space = spec["space"]
+        if isinstance(space, str):
+            out["space"] = SearchSpace.from_file(path.parent / space)
+        elif isinstance(space, Mapping):
+            try:
+                out["space"] = SearchSpace.from_dict(space, origin=f"declared in {path.name}")
+            except InputError as err:
+                raise err.located(file=str(path)) from None
+        else:
+            raise InputError("'space' must be a file name or a mapping", file=str(path))
+    return out
