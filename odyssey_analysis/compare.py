@@ -28,6 +28,9 @@ from .trials import TrialTable
 #: The order of the paper's figures; variants not listed follow in sorted order.
 PAPER_VARIANT_ORDER = ("V", "CIFG", "FGR", "NP", "NOG", "NIAF", "NIG", "NFG", "NOAF")
 
+#: The paper's task order; tasks not listed follow in order of appearance.
+PAPER_TASK_ORDER = ("speech", "handwriting", "music")
+
 #: The first columns of ``comparison.csv`` after the task column (DESIGN.md's contract).
 CONTRACT_COLUMNS = ("variant", "n", "mean", "median", "std", "top_n", "top_mean",
                     "p_value", "significant", "direction")
@@ -56,6 +59,13 @@ def order_variants(variants: Sequence[object], reference: object | None = None) 
         ordered.remove(reference)
         ordered.insert(0, reference)
     return ordered
+
+
+def order_tasks(tasks: Sequence[object]) -> list:
+    """Tasks in the paper's order (speech, handwriting, music), others as they appear."""
+    seen = list(dict.fromkeys(tasks))
+    return [t for t in PAPER_TASK_ORDER if t in seen] + [t for t in seen
+                                                        if t not in PAPER_TASK_ORDER]
 
 
 def top_count(n: int, top_fraction: float) -> int:
@@ -161,7 +171,8 @@ def compare_variants(
     Returns
     -------
     pandas.DataFrame
-        One row per task and variant (reference first, then the paper's order). The
+        One row per task (the paper's order, then as they appear) and variant
+        (reference first, then the paper's order). The
         columns start with ``<task_key>, variant, n, mean, median, std, top_n,
         top_mean, p_value, significant, direction`` (the top-runs test), followed by
         ``top_median, top_std, p_value_all, significant_all, direction_all, delta,
@@ -210,7 +221,7 @@ def compare_variants(
     work = work.loc[finite]
 
     rows = []
-    tasks = list(dict.fromkeys(frame[task_key])) if task_key is not None else ["all"]
+    tasks = order_tasks(frame[task_key].tolist()) if task_key is not None else ["all"]
     for task in tasks:
         in_task = work[work["_task"] == task]
         variants = order_variants(in_task["_variant"].tolist(), reference)
@@ -382,5 +393,5 @@ def _direction(value: float, ref: float, maximize: bool) -> str:
     return "better" if better else "worse"
 
 
-__all__ = ["PAPER_VARIANT_ORDER", "compare_variants", "holm_adjust", "order_variants",
-           "top_count", "top_trials"]
+__all__ = ["PAPER_TASK_ORDER", "PAPER_VARIANT_ORDER", "compare_variants", "holm_adjust",
+           "order_tasks", "order_variants", "top_count", "top_trials"]

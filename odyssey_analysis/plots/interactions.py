@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from matplotlib import ticker
 from matplotlib.axes import Axes
 from matplotlib.colors import Colormap, Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure
@@ -203,6 +204,9 @@ def interactions_figure(
             cb = subfig.colorbar(mesh, cax=cax, orientation="horizontal")
             cb.ax.xaxis.set_label_position("top")
             cb.ax.tick_params(labelsize=6)
+            cb.locator = ticker.MaxNLocator(nbins=4, symmetric=kind != "total")
+            cb.formatter = ticker.FuncFormatter(lambda v, _: f"{v:.3g}")
+            cb.update_ticks()
         else:
             cb = subfig.colorbar(mesh, ax=used, shrink=0.8, aspect=25)
         cb.set_label(cb_label)

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from ..compare import order_tasks
 from ..result import FanovaResult, Marginal, StudyResult
 from .style import (
     BAND_ALPHA,
@@ -248,7 +249,7 @@ def select_rows(
         out.append(result)
     if task_key in study.group_keys:
         if tasks is None:
-            tasks = list(dict.fromkeys(r.group[task_key] for r in out))
+            tasks = order_tasks([r.group[task_key] for r in out])
         by_task = {str(r.group[task_key]): r for r in out}
         return [(str(t), by_task[str(t)]) for t in tasks if str(t) in by_task]
     return [(", ".join(f"{v}" for k, v in r.group.items() if k != variant_key) or response, r)
