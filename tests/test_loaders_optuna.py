@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
+import shutil
 import sys
+import tempfile
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +20,18 @@ from odyssey_analysis.loaders.optuna import read_optuna
 
 optuna = pytest.importorskip("optuna")
 optuna.logging.set_verbosity(optuna.logging.ERROR)
+
+
+@pytest.fixture(scope="module")
+def db_dir(tmp_path_factory):
+    """A folder for SQLite stores, in memory where possible (their many commits are slow)."""
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK):
+        folder = Path(tempfile.mkdtemp(prefix="odyssey-test-", dir=shm))
+        yield folder
+        shutil.rmtree(folder, ignore_errors=True)
+    else:
+        yield tmp_path_factory.mktemp("db")
 
 
 def _objective(trial):
@@ -35,8 +51,8 @@ def _objective(trial):
 
 
 @pytest.fixture(scope="module")
-def storage(tmp_path_factory):
-    path = tmp_path_factory.mktemp("optuna") / "study.db"
+def storage(db_dir):
+    path = db_dir / "study.db"
     url = f"sqlite:///{path}"
     study = optuna.create_study(study_name="lstm", storage=url,
                                 sampler=optuna.samplers.RandomSampler(seed=0))
@@ -49,8 +65,8 @@ def storage(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def multi(tmp_path_factory):
-    path = tmp_path_factory.mktemp("optuna-mo") / "mo.db"
+def multi(db_dir):
+    path = db_dir / "mo.db"
     url = f"sqlite:///{path}"
     named = optuna.create_study(study_name="named", storage=url,
                                 directions=["minimize", "maximize"],
@@ -165,8 +181,8 @@ def test_multi_objective_names_directions_and_choice(multi):
         load_trials(f"sqlite:///{path}")
 
 
-def test_studies_with_different_parameters_need_a_choice(tmp_path):
-    url = f"sqlite:///{tmp_path / 'two.db'}"
+def test_studies_with_different_parameters_need_a_choice(db_dir):
+    url = f"sqlite:///{db_dir / 'two.db'}"
     a = optuna.create_study(study_name="a", storage=url)
     a.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
     b = optuna.create_study(study_name="b", storage=url)
@@ -176,8 +192,8 @@ def test_studies_with_different_parameters_need_a_choice(tmp_path):
     assert load_trials(url, study="b").hyperparameters == ["y"]
 
 
-def test_bounds_that_change_between_trials_are_merged(tmp_path):
-    url = f"sqlite:///{tmp_path / 'grow.db'}"
+def test_bounds_that_change_between_trials_are_merged(db_dir):
+    url = f"sqlite:///{db_dir / 'grow.db'}"
     study = optuna.create_study(study_name="grow", storage=url,
                                 sampler=optuna.samplers.RandomSampler(seed=0))
     study.optimize(lambda t: t.suggest_float("x", 0, 1 + t.number), n_trials=4)
@@ -186,8 +202,8 @@ def test_bounds_that_change_between_trials_are_merged(tmp_path):
     assert any("union" in n for n in table.notes)
 
 
-def test_no_completed_trials_is_an_input_error(tmp_path):
-    url = f"sqlite:///{tmp_path / 'pruned.db'}"
+def test_no_completed_trials_is_an_input_error(db_dir):
+    url = f"sqlite:///{db_dir / 'pruned.db'}"
     study = optuna.create_study(study_name="p", storage=url)
 
     def prune(trial):

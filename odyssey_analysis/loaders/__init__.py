@@ -23,7 +23,7 @@ from ..errors import InputError
 from ..space import SearchSpace
 from ..trials import DEFAULT_GROUP_KEYS, TrialTable
 from ._common import is_remote, local_path, sqlite_file, sqlite_tables
-from .table import TABLE_FORMATS, read_table
+from .table import TABLE_FORMATS, header_columns, read_table
 
 
 @dataclass
@@ -133,24 +133,40 @@ def detect_format(source: str) -> str:
 
 def _wanted_columns(hyperparameters: Sequence[str] | None, responses: Sequence[str] | None,
                     group_by: Sequence[str] | None, status: str | None,
-                    id_column: str | None, space: SearchSpace | None) -> list[str] | None:
-    """The columns a plain table needs when the roles are known (``None``: all of them)."""
+                    id_column: str | None, space: SearchSpace | None
+                    ) -> tuple[list[str], list[str]] | None:
+    """The columns a plain table needs when the roles are known (``None``: all of them).
+
+    Returns the columns to read and those of them the user named (which must exist).
+    """
     if responses is None:
         return None
     if hyperparameters is None:
         if space is None:
             return None
         hyperparameters = space.names
-    wanted = [*hyperparameters, *responses]
-    wanted += list(group_by) if group_by is not None else list(DEFAULT_GROUP_KEYS)
-    wanted += [status] if status is not None else ["status", "state"]
-    wanted += [id_column] if id_column is not None else [
-        "trial_id", "run_id", "id", "trial", "number"]
-    return list(dict.fromkeys(wanted))
+    required = [*hyperparameters, *responses, *(group_by or ())]
+    required += [c for c in (status, id_column) if c is not None]
+    wanted = list(required)
+    if group_by is None:
+        wanted += list(DEFAULT_GROUP_KEYS)
+    if status is None:
+        wanted += ["status", "state"]
+    if id_column is None:
+        wanted += ["trial_id", "run_id", "id", "trial", "number"]
+    return list(dict.fromkeys(wanted)), list(dict.fromkeys(required))
 
 
-def _read_plain(source: str, fmt: str, wanted: Sequence[str] | None) -> RawTrials:
+def _read_plain(source: str, fmt: str,
+                columns: tuple[list[str], list[str]] | None) -> RawTrials:
     path = local_path(source)
+    wanted = None
+    if columns is not None and fmt in ("csv", "tsv") and path.is_file():
+        header = set(header_columns(path, "\t" if fmt == "tsv" else ","))
+        # Read everything when a named column is missing, so the error lists them all.
+        wanted = columns[0] if set(columns[1]) <= header else None
+    elif columns is not None and fmt == "parquet":
+        wanted = columns[0]
     frame = read_table(path, fmt, usecols=wanted)
     return RawTrials(frame=frame, space=_space_beside(path))
 
@@ -221,9 +237,9 @@ def load_trials(
         if options:
             raise InputError(f"options {', '.join(options)} do not apply to {fmt} tables",
                              file=source)
-        wanted = _wanted_columns(hyperparameters, responses, group_by, status, id_column,
-                                 space)
-        raw = _read_plain(source, fmt, wanted)
+        columns = _wanted_columns(hyperparameters, responses, group_by, status, id_column,
+                                  space)
+        raw = _read_plain(source, fmt, columns)
     else:
         raise InputError(f"unknown format '{fmt}'", file=source,
                          hint=f"use one of: {_known_formats()}")

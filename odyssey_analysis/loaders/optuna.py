@@ -73,9 +73,17 @@ def _storage(source: str) -> tuple[Any, str]:
     try:
         storage = optuna.storages.RDBStorage(url, skip_table_creation=True)
     except Exception as exc:  # noqa: BLE001 - SQLAlchemy and Optuna raise many kinds
-        raise InputError(f"cannot open the Optuna storage: {_first_line(exc)}",
-                         file=source) from None
+        raise _read_error(source, exc) from None
     return storage, source
+
+
+def _read_error(source: str, exc: BaseException) -> InputError:
+    """The error for a storage that could not be read: corrupted, or something else."""
+    db = sqlite_file(source)
+    if db is not None:
+        sqlite_tables(db, source, integrity=True)  # raises when the file is corrupted
+    return InputError(f"cannot read the Optuna storage ({_first_line(exc)})", file=source,
+                      hint="it may be damaged, or written by an incompatible Optuna")
 
 
 def _first_line(exc: BaseException) -> str:
@@ -216,9 +224,7 @@ def read_optuna(source: str, *, study: object = None, objective: object = None,
         studies = [optuna.load_study(study_name=n, storage=storage) for n in names]
         trials = {s.study_name: s.get_trials(deepcopy=False) for s in studies}
     except sqlalchemy_error as exc:
-        raise InputError(f"cannot read the Optuna storage ({_first_line(exc)})", file=where,
-                         hint="the database may be corrupted or from another program"
-                         ) from None
+        raise _read_error(where, exc) from None
     finally:
         engine = getattr(storage, "engine", None)
         if engine is not None:

@@ -117,7 +117,7 @@ def _read_text(path: Path) -> str:
                          hint="re-save the file as UTF-8") from None
 
 
-_PARSER_LINE = re.compile(r"line (\d+), saw (\d+)")
+_PARSER_LINE = re.compile(r"(?:Expected (\d+) fields in )?line (\d+), saw (\d+)")
 
 
 def header_columns(path: Path, sep: str = ",") -> list[str]:
@@ -151,9 +151,9 @@ def _read_delimited(path: Path, sep: str,
     except pd.errors.ParserError as exc:
         m = _PARSER_LINE.search(str(exc))
         if m:
-            line = int(m.group(1))
-            raise InputError(f"ragged row: {m.group(2)} fields where the header has fewer",
-                             file=str(path), row=line - 1,
+            expected, line, saw = m.group(1), int(m.group(2)), m.group(3)
+            raise InputError(f"ragged row: {saw} fields where the header has "
+                             f"{expected or 'fewer'}", file=str(path), row=line - 1,
                              hint="every row needs one value per header column") from None
         raise InputError(f"cannot parse the table: {exc}".splitlines()[0],
                          file=str(path)) from None
@@ -241,6 +241,8 @@ def _read_parquet(path: Path, usecols: Sequence[str] | None = None) -> pd.DataFr
         if usecols is not None:
             names = pq.ParquetFile(path).schema_arrow.names
             columns = [c for c in names if c in set(usecols)] or None
+            if columns is not None and len(columns) < len(set(usecols) & set(names)):
+                columns = None
         frame = pd.read_parquet(path, columns=columns)
     except Exception as exc:  # noqa: BLE001 - pyarrow raises several kinds
         raise InputError(f"cannot read Parquet: {exc}".splitlines()[0], file=str(path)) from None
