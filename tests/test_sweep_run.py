@@ -156,9 +156,7 @@ def test_command_without_torch_says_how_to_install(monkeypatch, tmp_path):
     from odyssey_analysis.sweep import command
 
     monkeypatch.setattr(command, "torch_available", lambda: False)
-    result = CliRunner().invoke(
-        command.sweep, ["--trials", "1", "--out", str(tmp_path / "x.csv")]
-    )
+    result = CliRunner().invoke(command.sweep, ["--trials", "1", "--out", str(tmp_path / "x.csv")])
     assert result.exit_code == 2
     assert "install the sweep extra: pip install 'odyssey-analysis[sweep]'" in result.output
 
