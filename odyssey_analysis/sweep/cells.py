@@ -173,7 +173,8 @@ class LSTMLayer(nn.Module):
             The projected input ``W x_t + b`` of this step (see :meth:`project_inputs`).
         state : (y, c, a)
             Previous block output (D, B, H), cell state (D, B, H) and gate activations
-            ``[i, f, o]`` (D, B, 3H; used by FGR only, ones stand in for missing gates).
+            ``[i, f, o]`` of the previous step (D, B, 3H; read and updated by FGR only, zero
+            at the first step).
 
         Returns
         -------
@@ -242,8 +243,8 @@ class LSTMLayer(nn.Module):
             lengths = torch.full((batch,), steps, dtype=torch.long)
         lengths = lengths.to(torch.long)
         if self.directions == 2:
-            t = torch.arange(steps)[:, None]
-            rev = torch.where(t < lengths[None, :], lengths[None, :] - 1 - t, t)
+            pos = torch.arange(steps)[:, None]
+            rev = torch.where(pos < lengths[None, :], lengths[None, :] - 1 - pos, pos)
             x_rev = torch.gather(x, 0, rev[:, :, None].expand_as(x))
             xs = torch.stack([x, x_rev])
         else:
