@@ -19,7 +19,7 @@ $(STAMP_BASE): $(BIN)/python setup.cfg pyproject.toml
 # torch is pinned to the CPU build that pip finds locally; an unpinned torch pulls CUDA.
 $(STAMP_TEST): $(STAMP_BASE)
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[test,fast,optuna,mlflow,parquet,sweep]'
+	$(BIN)/pip install --quiet -e '.[test,optuna,mlflow,parquet,sweep]'
 	touch $@
 
 report: $(STAMP_BASE)

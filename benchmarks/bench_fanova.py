@@ -163,6 +163,8 @@ def main() -> None:
     parser.add_argument("--reference-pairs-max", type=int, default=1000,
                         help="largest trial count for the reference fanova's pairs")
     parser.add_argument("--memory-n", type=int, default=100_000)
+    parser.add_argument("--skip-peers", action="store_true",
+                        help="time only this package (e.g. with ODYSSEY_NO_NUMBA=1)")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--memory-child", nargs=2, type=int, metavar=("N", "TREES"))
     args = parser.parse_args()
@@ -181,8 +183,10 @@ def main() -> None:
     for n in args.sizes:
         frame = make_sweep(n)
         ours = time_ours(frame, args.trees)
-        opt = time_optuna(frame, args.trees) if n <= args.optuna_max else None
-        ref = time_reference_fanova(frame, args.trees, pairs=n <= args.reference_pairs_max)
+        peers = not args.skip_peers
+        opt = time_optuna(frame, args.trees) if peers and n <= args.optuna_max else None
+        ref = (time_reference_fanova(frame, args.trees, pairs=n <= args.reference_pairs_max)
+               if peers else None)
         ratio = None if opt is None else opt["mains"] / max(ours["mains"], 1e-9)
         lines.append(
             f"| {n} | {args.trees} | {ours['fit']:.2f} | {ours['mains']:.3f} | "

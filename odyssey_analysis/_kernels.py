@@ -1,9 +1,10 @@
-"""Compiled kernels for the decomposition engine (optional: ``pip install odyssey-analysis[fast]``).
+"""Compiled kernels for the decomposition engine (Numba).
 
 The pair kernel computes the second moment of a tree's joint marginal over two
 dimensions in O(E log K) for E box corners and K split points, instead of the
-O(K_j · K_k) grid of the NumPy path. Both are exact; with Numba missing (or with the
-environment variable ``ODYSSEY_NO_NUMBA=1``) the engine uses the NumPy path.
+O(K_j · K_k) grid of the NumPy path. Both are exact; where Numba cannot be imported
+(or with the environment variable ``ODYSSEY_NO_NUMBA=1``) the engine uses the NumPy
+path, several times slower for pairs on large trees.
 
 The identity behind it: write the centred joint marginal as a sum of signed corner
 steps, ``F(a, b) = sum_e w_e [a >= p_e][b >= q_e]``. Then
