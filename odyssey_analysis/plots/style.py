@@ -253,11 +253,19 @@ def save_figure(fig: Figure, path_stem: str | Path, formats: Sequence[str] = ("p
     """
     stem = Path(path_stem)
     paths = []
-    for fmt in formats:
-        path = stem.with_name(f"{stem.name}.{fmt}")
-        with atomic_open(path, "wb") as handle:
-            fig.savefig(handle, format=fmt, dpi=dpi)
-        paths.append(path)
+    engine = fig.get_layout_engine()
+    try:
+        for i, fmt in enumerate(formats):
+            path = stem.with_name(f"{stem.name}.{fmt}")
+            with atomic_open(path, "wb") as handle:
+                fig.savefig(handle, format=fmt, dpi=dpi)
+            paths.append(path)
+            if i == 0 and engine is not None:
+                # The layout is done: later formats reuse it instead of solving it again.
+                fig.set_layout_engine("none")
+    finally:
+        if engine is not None and fig.get_layout_engine() is not engine:
+            fig.set_layout_engine(engine)
     return paths
 
 

@@ -223,14 +223,15 @@ def variants_figure(
         Line2D([], [], marker="o", color=MEAN_MEDIAN_COLOR, linestyle="none", markersize=3.5,
                label="mean"),
         Line2D([], [], color=MEAN_MEDIAN_COLOR, label="median"),
-        Patch(facecolor="white", edgecolor="black", label="25–75th percentile; whiskers: "
-              "min–max"),
+        Patch(facecolor="white", edgecolor="black", label="25–75th percentile"),
+        Line2D([], [], color="black", linewidth=0.9, label="whiskers: min–max"),
         Patch(facecolor="white", edgecolor=HIGHLIGHT_COLOR, linewidth=2.2,
-              label=f"significantly different from {reference} (Welch's t-test)"),
+              label=f"significant vs {reference} (Welch)"),
     ]
     if any(getattr(ax, "params_axis", None) is not None for ax in axes[1]):
-        handles.append(Patch(facecolor="0.88", label="mean parameters of the top runs"))
-    fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False)
+        handles.append(Patch(facecolor="0.88", label="parameters (top runs)"))
+    fig.legend(handles=handles, loc="outside lower center", ncol=3 if n >= 2 else 2,
+               frameon=False)
     return fig
 
 
