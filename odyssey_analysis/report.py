@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import struct
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +45,10 @@ from .trials import TrialTable
 DEFAULT_RESPONSES = ("test_error", "valid_error", "train_time")
 #: Out-of-bag R² below this is flagged in the report.
 LOW_R2 = 0.5
+#: Resolution of the PNG figures, and the CSS pixels per figure inch they are shown at
+#: (8 pt figure text shows at about 14 px).
+FIGURE_DPI = 200
+CSS_PX_PER_INCH = 125
 #: Files at the top of the report folder.
 TOP_LEVEL_OUTPUTS = ("index.html", "importance.csv", "comparison.csv", "analysis.json")
 
@@ -284,7 +289,7 @@ def _draw_figures(trials: TrialTable, study: StudyResult, comparison: pd.DataFra
     def emit(fig: Any, stem: str, **kwargs: Any) -> None:
         import matplotlib.pyplot as plt
 
-        files = save_figure(fig, fig_dir / stem)
+        files = save_figure(fig, fig_dir / stem, dpi=FIGURE_DPI)
         plt.close(fig)
         entries.append(FigureEntry(files=files, **kwargs))
         advance()
@@ -559,10 +564,15 @@ def _figures_html(entries: list[FigureEntry], fold_label: str = "more") -> str:
 
 def _figure_html(entry: FigureEntry, heading: bool = True) -> str:
     png = next(p for p in entry.files if p.suffix == ".png")
-    data = base64.b64encode(png.read_bytes()).decode("ascii")
+    raw = png.read_bytes()
+    data = base64.b64encode(raw).decode("ascii")
     title = html.escape(entry.title)
     head = f"<h3>{title}</h3>" if heading else ""
-    return (f'{head}<figure><img alt="{title}" loading="eager" '
+    # Every figure at the same scale (fonts the same size in all of them), at most the
+    # width of the page: CSS pixels per inch / the PNG's dots per inch.
+    width_px, _height_px = struct.unpack(">II", raw[16:24])
+    css_width = round(width_px * CSS_PX_PER_INCH / FIGURE_DPI)
+    return (f'{head}<figure><img alt="{title}" loading="eager" style="width: {css_width}px" '
             f'src="data:image/png;base64,{data}">'
             f"<figcaption><strong>How to read this:</strong> {html.escape(entry.caption)}"
             "</figcaption></figure>")
