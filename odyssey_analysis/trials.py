@@ -286,13 +286,14 @@ class TrialTable:
                 keep &= ~diverged
         frame = frame.copy() if on_diverged == "worst" and diverged.any() else frame
         for col in responses:
-            frame[col] = values[col]
+            if frame[col].dtype != np.float64:  # already float: no copy of the column
+                frame[col] = values[col]
         if on_diverged == "worst" and diverged.any():
             n = _replace_with_worst(frame, responses, groups, diverged, keep,
                                     maximize=set(maximize), source=source)
             notes.append(f"{n} diverged run(s) kept with the worst finite value of their group")
 
-        kept = frame.loc[keep]
+        kept = frame if keep.all() else frame.loc[keep]  # no copy when every row stays
         if kept.empty:
             raise InputError("no rows left to analyse after excluding "
                              + ", ".join(f"{v} {k}" for k, v in _count(excluded).items()),
