@@ -180,6 +180,10 @@ def _ragged(path: Path, row: int, fields: int, width: int) -> InputError:
                       hint="every row needs one value per header column")
 
 
+#: Bytes read at a time by the row-width check.
+ROW_CHECK_BLOCK = 1 << 22
+
+
 def _check_rows(path: Path, sep: str, encoding: str, width: int) -> None:
     """Raise for the first data row whose number of fields differs from the header's.
 
@@ -194,7 +198,7 @@ def _check_rows(path: Path, sep: str, encoding: str, width: int) -> None:
     carry = b""
     with path.open("rb") as fh:
         while True:
-            chunk = fh.read(1 << 22)
+            chunk = fh.read(ROW_CHECK_BLOCK)
             data = carry + chunk
             if not data:
                 return
