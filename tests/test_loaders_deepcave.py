@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from odyssey_analysis.errors import InputError
@@ -127,3 +128,18 @@ def test_unknown_config_id_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="config id 99999") as info:
         load_trials(str(run))
     assert info.value.row == 3
+
+
+def test_cli_analyze_a_recorder_folder(tmp_path):
+    cli = pytest.importorskip("odyssey_analysis.cli")
+    from click.testing import CliRunner
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli.main, [
+        "analyze", str(MNIST), "--option", "budget=max", "--response", "accuracy",
+        "--trees", "4", "--no-pairs", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    importance = pd.read_csv(out / "importance.csv")
+    mains = importance[importance["order"].astype(str) == "1"]
+    assert set(mains["param_a"]) == set(load_trials(str(MNIST)).hyperparameters)
+    assert (mains["n_trials"] == len(load_trials(str(MNIST), budget="max"))).all()

@@ -199,7 +199,7 @@ def test_bounds_that_change_between_trials_are_merged(db_dir):
     study.optimize(lambda t: t.suggest_float("x", 0, 1 + t.number), n_trials=4)
     table = load_trials(url)
     assert (table.space["x"].lower, table.space["x"].upper) == (0.0, 4.0)
-    assert any("union" in n for n in table.notes)
+    assert any("union" in n for n in table.space.notes)
 
 
 def test_no_completed_trials_is_an_input_error(db_dir):
@@ -220,3 +220,16 @@ def test_missing_optuna_names_the_extra(storage, monkeypatch):
     monkeypatch.setitem(sys.modules, "optuna", None)
     with pytest.raises(MissingExtraError, match=r"odyssey-analysis\[optuna\]"):
         load_trials(f"sqlite:///{path}", study="lstm")
+
+
+def test_cli_info_reads_a_study(storage):
+    cli = pytest.importorskip("odyssey_analysis.cli")
+    from click.testing import CliRunner
+
+    path, study, _ = storage
+    result = CliRunner().invoke(cli.main, ["info", f"sqlite:///{path}", "--option",
+                                           "study=lstm"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert "pruned" in text and "failed" in text and "Optuna distributions" in text
+    assert "log-uniform" in text

@@ -338,7 +338,6 @@ def _to_raw(studies: list[Any], trials: dict[str, list[Any]], objective: object,
         space=space,
         exclusions=exclusions_frame(excluded),
         maximize=maximize,
-        notes=notes,
     )
 
 
