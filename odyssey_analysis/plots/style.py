@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import io
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,7 @@ LABELS: dict[str, str] = {
     "train_time": "training time [s]",
     "training_time": "training time [s]",
     "n_params": "parameters",
+    "nll": "negative log-likelihood",
     "epochs": "epochs",
 }
 
@@ -151,9 +153,23 @@ def styled(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+class DisplayFigure(Figure):
+    """A Figure that notebooks show as an image without pyplot.
+
+    The figure-level functions do not register their figures with pyplot (a script or a
+    report that draws many figures never leaks them), so Jupyter's pyplot hooks do not
+    know them; this PNG representation lets a notebook display one as a cell's value.
+    """
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=100)
+        return buffer.getvalue()
+
+
 def new_figure(width: float, height: float) -> Figure:
     """A figure with constrained layout, not registered with pyplot (no leaks in loops)."""
-    return Figure(figsize=(width, height), layout="constrained")
+    return DisplayFigure(figsize=(width, height), layout="constrained")
 
 
 def get_axes(ax: Axes | None) -> Axes:

@@ -33,6 +33,9 @@ from .style import (
     variant_order,
 )
 
+#: Ratio of the largest value to the median above which the metric axis turns log.
+LOG_SPAN = 50.0
+
 
 def plot_variant_boxes(
     data: pd.DataFrame,
@@ -45,6 +48,7 @@ def plot_variant_boxes(
     params: Mapping[Any, float] | None = None,
     params_label: str = "parameters",
     ylabel: str | None = None,
+    yscale: str = "auto",
     ax: Axes | None = None,
 ) -> Axes:
     """Draw one box per variant of ``metric``.
@@ -71,6 +75,10 @@ def plot_variant_boxes(
         Label of the right axis.
     ylabel
         Label of the metric axis (default: the metric's display name).
+    yscale
+        ``"linear"``, ``"log"`` or ``"auto"``: log when every value is positive and the
+        largest is more than :data:`LOG_SPAN` times the median (a few runs that nearly
+        diverged would otherwise flatten every box).
     ax
         Where to draw (default: the current Axes).
 
@@ -133,6 +141,11 @@ def plot_variant_boxes(
         for line in parts["whiskers"][2 * i: 2 * i + 2] + parts["caps"][2 * i: 2 * i + 2]:
             line.set_color(edge)
             line.set_linewidth(width)
+    if yscale == "auto":
+        pooled = np.concatenate(values)
+        wide = pooled.min() > 0 and pooled.max() > LOG_SPAN * np.median(pooled)
+        yscale = "log" if wide else "linear"
+    ax.set_yscale(yscale)
     ax.set_xticks(positions)
     ax.set_xticklabels([str(v) for v in variants], rotation=90)
     ax.set_xlim(0.4, len(variants) + 0.6)
@@ -245,5 +258,5 @@ def _task_title(task: Any, rows: pd.DataFrame) -> str:
     if "metric" in rows.columns:
         kinds = rows["metric"].dropna().astype(str).unique()
         if len(kinds) == 1 and kinds[0].strip():
-            return f"{task} — {kinds[0]}"
+            return f"{task} — {label(kinds[0])}"
     return str(task)
