@@ -42,8 +42,11 @@ def _replace(row: int, column: int, value: str) -> list[tuple[str, ...]]:
     return [tuple(r) for r in rows]
 
 
-def cases() -> list[dict]:
-    """Each case: file name, its bytes, load_trials kwargs, CLI args, expected location."""
+def cases(*, generated: bool = True) -> list[dict]:
+    """Each case: file name, its bytes, load_trials kwargs, CLI args, expected location.
+
+    With ``generated=False`` the file made by Optuna is left out (its bytes are ``None``).
+    """
     out: list[dict] = []
 
     def add(name, data, *, row=None, column=None, kwargs=None, cli=(), space=False,
@@ -99,7 +102,7 @@ def cases() -> list[dict]:
     constant = [r[:2] + ("adam",) + r[3:] for r in many]
     add("constant_column.csv", _csv(constant), load_error=False, analyze_error=False,
         info_error=False, info_contains=["optimizer", "constant"])
-    add("corrupted.db", _corrupted_optuna_db())
+    add("corrupted.db", _corrupted_optuna_db() if generated else None)
     add("not_a_database.db", "lr,valid_error\n0.1,0.5\n")
     return out
 
