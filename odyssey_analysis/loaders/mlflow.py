@@ -282,10 +282,6 @@ def _to_raw(experiments: list[Any], runs: dict[str, list[Any]], group_tags: list
     leading = [c for c in ("experiment", "parent", *tag_cols.values(), "run_id", "run_name")
                if c in frame.columns]
     frame = frame[leading + list(pcol.values()) + list(mcol.values())]
-    notes = []
-    if children:
-        notes.append(f"{len(children)} parent run(s) of nested runs left out; their "
-                     "nested runs are analysed")
     return RawTrials(
         frame=frame,
         hyperparameters=list(pcol.values()),
@@ -294,5 +290,4 @@ def _to_raw(experiments: list[Any], runs: dict[str, list[Any]], group_tags: list
         status=None,
         space=None,
         exclusions=exclusions_frame(excluded),
-        notes=notes,
     )
