@@ -518,7 +518,8 @@ def render_html(report: Report) -> str:
                      [*study.group_keys, "trials", *(f"OOB R² {r}" for r in study.responses)],
                      fit_rows, text_cols=len(study.group_keys), escape=False) + "</div>")
     if warnings_html:
-        fits_html += f"<h3>Warnings</h3><ul>{''.join(warnings_html)}</ul>"
+        fits_html += (f"<details><summary>Warnings of the fits ({len(warnings_html)})"
+                      f"</summary><ul>{''.join(warnings_html)}</ul></details>")
     section("fits", "Fit quality", fits_html)
 
     # files
