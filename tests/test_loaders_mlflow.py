@@ -103,7 +103,9 @@ def _check_nested(table):
     assert frame["optimizer"].tolist() == [c[4] for c in finished]
     np.testing.assert_allclose(frame["loss"].to_numpy(), [c[5] for c in finished])
     assert frame["parent"].tolist() == [c[0] for c in finished]
-    assert "MLFLOW_ALLOW_FILE_STORE" not in __import__("os").environ
+    assert "MLFLOW_ALLOW_FILE_STORE" not in os.environ
+    space = table.resolve_space()  # inferred from the typed params
+    assert space["batch_norm"].kind == "categorical" and space["layers"].kind == "int"
 
 
 def test_file_store_nested_runs_typed_params(file_store):
