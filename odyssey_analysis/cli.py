@@ -315,6 +315,3 @@ main.add_command(report)
 from .sweep.command import sweep as _sweep_command  # noqa: E402
 
 main.add_command(_sweep_command)
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -71,6 +71,8 @@ class TrialTable:
         One row per excluded trial: ``row`` (source row number) and ``reason``.
     diverged_policy
         How non-finite responses were handled (``drop``, ``worst`` or ``error``).
+    maximize
+        Responses where larger is better (given by the user or recorded by the source).
     notes
         Things the user should know (e.g. values replaced by the worst policy).
     """
@@ -87,6 +89,7 @@ class TrialTable:
                                               "reason": pd.Series(dtype="object")}))
     diverged_policy: str = "drop"
     notes: list[str] = field(default_factory=list)
+    maximize: list[str] = field(default_factory=list)
 
     # -- summaries ---------------------------------------------------------------------
     def __len__(self) -> int:
@@ -318,6 +321,7 @@ class TrialTable:
                         else cls.__dataclass_fields__["exclusions"].default_factory()),
             diverged_policy=on_diverged,
             notes=notes,
+            maximize=[m for m in maximize if m in responses],
         )
         if space is not None:
             table.resolve_space(space)

@@ -1,0 +1,5 @@
+"""``python -m odyssey_analysis``: the ``odyssey`` command line."""
+
+from .cli import main
+
+main()
