@@ -1,6 +1,8 @@
 """Convert the three public data sets once into the compressed arrays the sweep trains on.
 
-Run ``python -m odyssey_analysis.sweep.prepare_data [--out DIR]``. It needs packages that
+Run ``python -m odyssey_analysis.sweep.prepare_data [--out DIR]``, or the file as a script
+(``python odyssey_analysis/sweep/prepare_data.py``), which needs nothing of the package's own
+dependencies but numpy. It needs packages that
 the sweep itself does not: ``music21`` (whose corpus holds the Bach chorales), ``aeon`` (whose
 ``datasets/data`` folder holds the Japanese Vowels files; only the files are read, aeon is not
 imported) and ``scikit-learn`` (the 8x8 digits). The result is one ``.npz`` file per task:
