@@ -21,10 +21,12 @@ import struct
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from joblib import Parallel, delayed
 
 from .atomic import atomic_write_text
 from .compare import compare_variants, order_tasks, order_variants
@@ -151,8 +153,11 @@ def build_report(
     responses
         Responses to analyse (default: test_error, valid_error and train_time where
         present, else all of the table's).
-    n_trees, seed, min_trials, n_jobs
-        Forest settings and parallelism (see :func:`~odyssey_analysis.study.analyze`).
+    n_trees, seed, min_trials
+        Forest settings (see :func:`~odyssey_analysis.study.analyze`).
+    n_jobs
+        Worker processes for the fits and for drawing the figures (``None``: all
+        cores; 1: everything in this process).
     metric, select_by
         The compared metric and the column that picks the top runs (default:
         ``test_error`` and ``valid_error`` where present).
@@ -213,7 +218,7 @@ def build_report(
                                 metric=metric, select_by=select_by, top_fraction=top_fraction,
                                 reference=reference, alpha=alpha, holm=holm,
                                 maximize=maximize, task_key=task_key, variant_key=variant_key,
-                                all_interactions=all_interactions)
+                                all_interactions=all_interactions, n_jobs=n_jobs)
         timings["figures"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
@@ -257,12 +262,11 @@ def _draw_figures(trials: TrialTable, study: StudyResult, comparison: pd.DataFra
                   fig_dir: Path, bar: _Progress, *, metric: str, select_by: str,
                   top_fraction: float, reference: Any, alpha: float, holm: bool,
                   maximize: bool, task_key: str, variant_key: str,
-                  all_interactions: bool) -> list[FigureEntry]:
+                  all_interactions: bool, n_jobs: int | None) -> list[FigureEntry]:
     from .plots import (
         fractions_figure,
         interactions_figure,
         marginals_figure,
-        save_figure,
         variants_figure,
     )
     from .plots.style import label, safe_name
@@ -281,23 +285,16 @@ def _draw_figures(trials: TrialTable, study: StudyResult, comparison: pd.DataFra
                  or str(r.group[variant_key]) == str(shown_variant))]
     if tasks is not None:
         fits.sort(key=lambda r: tasks.index(r.group[task_key]))
-    n_figures = (comparison is not None) + 2 * len(variants) + len(fits)
-    advance = bar.task("drawing figures", n_figures)
-    entries: list[FigureEntry] = []
+    jobs: list[tuple[partial, str, dict[str, Any]]] = []
     resp = label(response)
 
-    def emit(fig: Any, stem: str, **kwargs: Any) -> None:
-        import matplotlib.pyplot as plt
-
-        files = save_figure(fig, fig_dir / stem, dpi=FIGURE_DPI)
-        plt.close(fig)
-        entries.append(FigureEntry(files=files, **kwargs))
-        advance()
+    def emit(make: partial, stem: str, **meta: Any) -> None:
+        jobs.append((make, stem, meta))
 
     if comparison is not None:
         pct = f"{100 * top_fraction:g}%"
         better = "Higher" if maximize else "Lower"
-        emit(variants_figure(trials, comparison, metric=metric, select_by=select_by,
+        emit(partial(variants_figure, trials, comparison, metric=metric, select_by=select_by,
                              top_fraction=top_fraction,
                              task_key=task_key if task_key in trials.frame.columns else None,
                              variant_key=variant_key, reference=reference, maximize=maximize),
@@ -314,7 +311,7 @@ def _draw_figures(trials: TrialTable, study: StudyResult, comparison: pd.DataFra
     for i, variant in enumerate(variants):
         name = safe_name(variant) if variant is not None else "all"
         title_suffix = f" — {variant_key} {variant}" if variant is not None else ""
-        emit(marginals_figure(study, response=response, secondary=secondary,
+        emit(partial(marginals_figure, study, response=response, secondary=secondary,
                               variant=variant, task_key=task_key, variant_key=variant_key,
                               tasks=tasks),
              f"marginals_{name}", section="marginals", primary=i == 0,
@@ -326,7 +323,7 @@ def _draw_figures(trials: TrialTable, study: StudyResult, comparison: pd.DataFra
                       "the data." + (f" The dashed line (right axis) is {label(secondary)}."
                                      if secondary else "")
                       + " Log-sampled hyperparameters have log axes."))
-        emit(fractions_figure(study, response=response, variant=variant, task_key=task_key,
+        emit(partial(fractions_figure, study, response=response, variant=variant, task_key=task_key,
                               variant_key=variant_key, tasks=tasks),
              f"fractions_{name}", section="fractions", primary=i == 0,
              title=f"Share of the variance of {resp}{title_suffix}",
@@ -339,7 +336,7 @@ def _draw_figures(trials: TrialTable, study: StudyResult, comparison: pd.DataFra
         stem = "interactions_" + "_".join(safe_name(v) for v in group.values()) \
             if group else "interactions"
         where = ", ".join(f"{v}" for v in group.values()) or "all trials"
-        emit(interactions_figure(fit), stem, section="interactions",
+        emit(partial(interactions_figure, fit), stem, section="interactions",
              primary=not by_variant or str(group.get(variant_key)) == str(shown_variant),
              title=f"Pairwise effects on {resp} — {where}",
              caption=("Left: the joint marginal of each pair (the other hyperparameters "
@@ -347,7 +344,27 @@ def _draw_figures(trials: TrialTable, study: StudyResult, comparison: pd.DataFra
                       "only, the joint marginal minus both main effects plus the mean: grey "
                       "= no interaction, blue = lower (better) than the two separate effects "
                       "predict, red = higher (worse). One colour scale per matrix."))
+
+    advance = bar.task("drawing figures", len(jobs))
+    workers = 1 if n_jobs == 1 or len(jobs) < 4 else (-1 if n_jobs is None else n_jobs)
+    tasks_iter = (delayed(_render)(make, fig_dir / stem) for make, stem, _ in jobs)
+    entries: list[FigureEntry] = []
+    if workers == 1:
+        outputs = (_render(make, fig_dir / stem) for make, stem, _ in jobs)
+    else:
+        outputs = Parallel(n_jobs=workers, return_as="generator")(tasks_iter)
+    for (_, _, meta), files in zip(jobs, outputs):
+        entries.append(FigureEntry(files=files, **meta))
+        advance()
     return entries
+
+
+def _render(make: partial, stem: Path) -> list[Path]:
+    """Draw one figure and save it as PNG and PDF (runs in a worker process too)."""
+    from .plots import save_figure
+
+    fig = make()
+    return save_figure(fig, stem, dpi=FIGURE_DPI)
 
 
 # -- HTML -----------------------------------------------------------------------------------
