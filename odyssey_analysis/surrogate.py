@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -91,7 +90,6 @@ def fit_forest(x: np.ndarray, y: np.ndarray, settings: ForestSettings | None = N
     FittedForest
     """
     settings = settings or ForestSettings()
-    oob = settings.bootstrap and len(y) >= 5
     forest = RandomForestRegressor(
         n_estimators=settings.n_trees,
         max_depth=settings.max_depth,
@@ -99,18 +97,39 @@ def fit_forest(x: np.ndarray, y: np.ndarray, settings: ForestSettings | None = N
         min_samples_leaf=settings.min_samples_leaf,
         max_features=settings.max_features,
         bootstrap=settings.bootstrap,
-        oob_score=oob,
         random_state=settings.seed,
         n_jobs=n_jobs,
     )
-    with warnings.catch_warnings():
-        # Few trees leave some trials without out-of-bag predictions; R² uses the rest.
-        warnings.simplefilter("ignore", UserWarning)
-        forest.fit(x, y)
-    r2 = float("nan")
-    if oob:
-        pred = forest.oob_prediction_
-        ok = np.isfinite(pred)
-        if ok.sum() >= 2 and np.var(y[ok]) > 0:
-            r2 = float(1.0 - np.mean((y[ok] - pred[ok]) ** 2) / np.var(y[ok]))
+    forest.fit(x, y)
+    r2 = out_of_bag_r2(forest, x, y) if settings.bootstrap else float("nan")
     return FittedForest(forest, r2, settings)
+
+
+def out_of_bag_r2(forest: RandomForestRegressor, x: np.ndarray, y: np.ndarray) -> float:
+    """R² of out-of-bag predictions, over the trials that some tree left out.
+
+    scikit-learn's own ``oob_score_`` counts a trial that every tree saw as predicted
+    0, which with few trees drives R² far below zero; here such trials are left out.
+    Returns NaN when fewer than two trials have out-of-bag predictions.
+    """
+    try:  # the bootstrap draw is scikit-learn's own (private) helper
+        from sklearn.ensemble._forest import _generate_unsampled_indices
+    except ImportError:  # pragma: no cover - private helpers moved
+        return float("nan")
+    n = len(y)
+    n_boot = getattr(forest, "_n_samples_bootstrap", n) or n
+    total = np.zeros(n)
+    count = np.zeros(n)
+    for tree in forest.estimators_:
+        try:
+            left_out = _generate_unsampled_indices(tree.random_state, n, n_boot, None)
+        except TypeError:  # older scikit-learn takes no sample weights here
+            left_out = _generate_unsampled_indices(tree.random_state, n, n_boot)
+        if left_out.size:
+            total[left_out] += tree.predict(x[left_out])
+            count[left_out] += 1
+    seen = count > 0
+    if seen.sum() < 2 or np.var(y[seen]) == 0:
+        return float("nan")
+    pred = total[seen] / count[seen]
+    return float(1.0 - np.mean((y[seen] - pred) ** 2) / np.var(y[seen]))

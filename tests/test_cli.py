@@ -135,3 +135,17 @@ def test_refuses_to_overwrite_its_input(tmp_path, sweep_csv):
     assert result.exit_code == 2
     assert "overwrite" in result.output
     assert digest(target) == before
+
+
+def test_outputs_are_readable_like_ordinary_files(sweep_csv, tmp_path):
+    import os
+    import stat
+
+    out = tmp_path / "out"
+    old = os.umask(0o022)
+    try:
+        CliRunner().invoke(main, ["analyze", str(sweep_csv), "--out", str(out), *FAST])
+    finally:
+        os.umask(old)
+    mode = stat.S_IMODE((out / "importance.csv").stat().st_mode)
+    assert mode == 0o644
