@@ -18,6 +18,8 @@ from .trials import TrialTable
 
 #: Fewest trials a group needs before a forest is fitted to it.
 MIN_TRIALS = 10
+#: With ``n_jobs=None``, fewer fits than this run in the calling process.
+PARALLEL_MIN_FITS = 8
 
 
 def grid_for(hp: Hyperparameter, points: int) -> np.ndarray:
@@ -241,8 +243,9 @@ def analyze(
         Groups with fewer trials are an error (a forest on a handful of points says
         nothing).
     n_jobs
-        Parallel fits through joblib (``None``: all cores; a Dask backend can be set
-        with ``joblib.parallel_config``). Results do not depend on it.
+        Parallel fits through joblib (``None``: all cores when there are at least
+        ``PARALLEL_MIN_FITS`` fits, else one; a Dask backend can be set with
+        ``joblib.parallel_config``). Results do not depend on it.
     keep_forest
         Keep each fitted forest on its result.
     progress
@@ -289,9 +292,8 @@ def analyze(
                 x, y, space, group=group, response=r, settings=settings, cutoffs=cutoffs,
                 cutoff_quantiles=cutoff_quantiles, pairs=pairs, grid_points=grid_points,
                 pair_grid_points=pair_grid_points, keep_forest=keep_forest)))
-    workers = -1 if n_jobs is None else n_jobs
-    if len(jobs) == 1:
-        workers = 1
+    # Worker processes take seconds to start; a handful of fits is quicker in this one.
+    workers = (1 if len(jobs) < PARALLEL_MIN_FITS else -1) if n_jobs is None else n_jobs
     results: dict[tuple[tuple, str], FanovaResult] = {}
     runner = Parallel(n_jobs=workers, return_as="generator")
     for (job_key, _), result in zip(jobs, runner(job for _, job in jobs)):
