@@ -97,6 +97,8 @@ def table_options(fn: Callable) -> Callable:
                           "of the group, or error."),
         click.option("--maximize", multiple=True,
                      help="Response where larger is better (repeat)."),
+        click.option("--diverged-threshold", "diverged_threshold", multiple=True,
+                     help="RESPONSE=VALUE: runs worse than VALUE count as diverged (repeat)."),
         click.option("--option", "-O", "reader_options", multiple=True,
                      help="Reader option KEY=VALUE (repeat), e.g. -O study=mystudy."),
         click.option("--debug", is_flag=True, help="Show tracebacks."),
@@ -109,25 +111,34 @@ def table_options(fn: Callable) -> Callable:
 def load_from_options(table: str, fmt: str | None, space: str | None, params: tuple,
                       responses: tuple, group_by: tuple, no_groups: bool, status: str | None,
                       on_diverged: str | None, maximize: tuple, reader_options: tuple,
-                      columns_spec: str | None = None):
+                      columns_spec: str | None = None, diverged_threshold: tuple = ()):
     """Load trials as the shared options say (command-line options beat the spec file)."""
     from .loaders import load_trials
-    from .spec import read_column_spec
 
-    spec = read_column_spec(columns_spec) if columns_spec else {}
     return load_trials(
-        table, format=fmt or spec.get("format"), space=space or spec.get("space"),
-        hyperparameters=list(params) or spec.get("hyperparameters"),
-        responses=list(responses) or spec.get("responses"),
-        group_by=[] if no_groups else (list(group_by) or spec.get("group_by")),
-        status=status or spec.get("status"), id_column=spec.get("id_column"),
-        on_diverged=on_diverged or spec.get("on_diverged", "drop"),
-        maximize=list(maximize) or spec.get("maximize", []), **parse_options(reader_options))
+        table, format=fmt, space=space, hyperparameters=list(params) or None,
+        responses=list(responses) or None,
+        group_by=[] if no_groups else (list(group_by) or None), status=status,
+        on_diverged=on_diverged, maximize=list(maximize),
+        diverged_threshold=_thresholds(diverged_threshold) or None, columns=columns_spec,
+        **parse_options(reader_options))
+
+
+def _thresholds(pairs: tuple[str, ...]) -> dict[str, float]:
+    out = {}
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise InputError(f"--diverged-threshold needs RESPONSE=NUMBER, got {pair!r}"
+                             ) from None
+    return out
 
 
 def _table_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
     keys = ("table", "fmt", "space", "params", "responses", "group_by", "no_groups", "status",
-            "on_diverged", "maximize", "reader_options", "columns_spec")
+            "on_diverged", "maximize", "reader_options", "columns_spec", "diverged_threshold")
     return {k: kwargs.pop(k) for k in keys}
 
 

@@ -9,9 +9,11 @@ Example ``columns.yaml``::
     id: trial
     maximize: []
     on_diverged: drop
+    diverged_threshold: {test_error: 37.4}   # runs worse than this count as diverged
     space: odyssey_mini.space.yaml   # a path (relative to this file) or an inline mapping
 
-Every key is optional; options given on the command line take precedence.
+Every key is optional; options given on the command line take precedence. A spec named
+``<table>.columns.yaml`` next to a table is used automatically.
 """
 
 from __future__ import annotations
@@ -57,11 +59,30 @@ def read_column_spec(path: str | Path) -> dict[str, Any]:
     if not isinstance(spec, Mapping):
         raise InputError("a column spec must be a mapping (group_by, responses, ...)",
                          file=str(path))
-    unknown = set(spec) - set(_LIST_KEYS) - set(_SCALAR_KEYS) - {"space"}
+    try:
+        return spec_from_mapping(spec, base=path.parent, name=path.name)
+    except InputError as err:
+        raise err.located(file=str(path)) from None
+
+
+def spec_from_mapping(spec: Mapping[str, Any], *, base: Path,
+                      name: str = "the column spec") -> dict[str, Any]:
+    """Check a column-role mapping and turn it into :func:`load_trials` arguments.
+
+    Parameters
+    ----------
+    spec
+        The mapping (keys as in the module docstring).
+    base
+        Folder that a ``space`` file name is relative to.
+    name
+        How to call the spec in the space's origin.
+    """
+    known = (*_LIST_KEYS, *_SCALAR_KEYS, "diverged_threshold", "space")
+    unknown = set(spec) - set(known)
     if unknown:
-        raise InputError(f"unknown key(s) {', '.join(sorted(map(str, unknown)))}",
-                         file=str(path),
-                         hint=f"use {', '.join((*_LIST_KEYS, *_SCALAR_KEYS, 'space'))}")
+        raise InputError(f"unknown key(s) {', '.join(sorted(map(str, unknown)))} in the "
+                         "column spec", hint=f"use {', '.join(known)}")
     out: dict[str, Any] = {}
     for key in _LIST_KEYS:
         if key in spec:
@@ -69,20 +90,26 @@ def read_column_spec(path: str | Path) -> dict[str, Any]:
             if isinstance(value, str):
                 value = [value]
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise InputError(f"'{key}' must be a list of column names", file=str(path))
+                raise InputError(f"'{key}' must be a list of column names")
             out[key] = value
     for key in _SCALAR_KEYS:
         if key in spec and spec[key] is not None:
             out["id_column" if key == "id" else key] = str(spec[key])
+    if "diverged_threshold" in spec:
+        limits = spec["diverged_threshold"]
+        if not isinstance(limits, Mapping):
+            raise InputError("'diverged_threshold' must map response names to numbers")
+        try:
+            out["diverged_threshold"] = {str(k): float(v) for k, v in limits.items()}
+        except (TypeError, ValueError):
+            raise InputError("'diverged_threshold' must map response names to numbers"
+                             ) from None
     if "space" in spec:
         space = spec["space"]
         if isinstance(space, str):
-            out["space"] = SearchSpace.from_file(path.parent / space)
+            out["space"] = SearchSpace.from_file(base / space)
         elif isinstance(space, Mapping):
-            try:
-                out["space"] = SearchSpace.from_dict(space, origin=f"declared in {path.name}")
-            except InputError as err:
-                raise err.located(file=str(path)) from None
+            out["space"] = SearchSpace.from_dict(space, origin=f"declared in {name}")
         else:
-            raise InputError("'space' must be a file name or a mapping", file=str(path))
+            raise InputError("'space' must be a file name or a mapping")
     return out

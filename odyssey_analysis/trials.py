@@ -10,7 +10,7 @@ is recorded in :attr:`TrialTable.exclusions` with its reason.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,6 +73,8 @@ class TrialTable:
         How non-finite responses were handled (``drop``, ``worst`` or ``error``).
     maximize
         Responses where larger is better (given by the user or recorded by the source).
+    diverged_threshold
+        Values beyond which a response counts as diverged.
     notes
         Things the user should know (e.g. values replaced by the worst policy).
     """
@@ -90,6 +92,7 @@ class TrialTable:
     diverged_policy: str = "drop"
     notes: list[str] = field(default_factory=list)
     maximize: list[str] = field(default_factory=list)
+    diverged_threshold: dict[str, float] = field(default_factory=dict)
 
     # -- summaries ---------------------------------------------------------------------
     def __len__(self) -> int:
@@ -155,6 +158,7 @@ class TrialTable:
         id_column: str | None = None,
         exclusions: pd.DataFrame | None = None,
         maximize: Sequence[str] = (),
+        diverged_threshold: Mapping[str, float] | None = None,
     ) -> TrialTable:
         """Assign column roles, validate, and apply the status and diverged policies.
 
@@ -188,7 +192,12 @@ class TrialTable:
         exclusions
             Rows a loader already excluded (``row``, ``reason``).
         maximize
-            Responses for which larger is better (affects ``worst`` only).
+            Responses for which larger is better (affects ``worst`` and
+            ``diverged_threshold``).
+        diverged_threshold
+            ``{response: value}``: a run whose response is worse than ``value`` (above it,
+            or below it for a maximised response) counts as diverged too, e.g. a loss that
+            exploded without becoming NaN. The diverged policy then applies.
 
         Raises
         ------
@@ -270,31 +279,47 @@ class TrialTable:
         values = {}
         for col in responses:
             values[col] = _numeric_response(frame[col], source, col, keep)
-        nonfinite = np.zeros(len(frame), dtype=bool)
+        thresholds = dict(diverged_threshold or {})
+        for col in thresholds:
+            if col not in responses:
+                raise InputError("a divergence threshold names a column that is not a "
+                                 "response", file=source, column=col)
+        # Per response: which values count as diverged, and why.
+        bad = {col: ~np.isfinite(values[col]) for col in responses}
+        reasons = np.full(len(frame), "", dtype=object)
         for col in responses:
-            nonfinite |= ~np.isfinite(values[col])
-        diverged = keep & (nonfinite | diverged_status)
+            reasons[keep & bad[col] & (reasons == "")] = "diverged (non-finite metric)"
+        for col, limit in thresholds.items():
+            x = values[col]
+            with np.errstate(invalid="ignore"):
+                worse = (x < limit) if col in set(maximize) else (x > limit)
+            worse &= ~bad[col]
+            side = "below" if col in set(maximize) else "above"
+            reasons[keep & worse & (reasons == "")] = f"diverged ({col} {side} {limit:g})"
+            bad[col] = bad[col] | worse
+        reasons[keep & diverged_status & (reasons == "")] = "diverged (status)"
+        diverged = keep & (reasons != "")
         notes: list[str] = []
         if diverged.any():
             if on_diverged == "error":
                 pos = int(np.flatnonzero(diverged)[0])
-                bad_col = next((c for c in responses if not np.isfinite(values[c][pos])),
-                               status)
-                raise InputError("diverged run (non-finite metric)", file=source,
+                bad_col = next((c for c in responses if bad[c][pos]), status)
+                raise InputError(f"{reasons[pos]}", file=source,
                                  row=int(frame.index[pos]), column=bad_col,
                                  hint="use --on-diverged drop or worst to keep going")
             if on_diverged == "drop":
                 excluded.append(pd.DataFrame({"row": frame.index[diverged],
-                                              "reason": "diverged (non-finite metric)"}))
+                                              "reason": reasons[diverged]}))
                 keep &= ~diverged
         frame = frame.copy() if on_diverged == "worst" and diverged.any() else frame
         for col in responses:
             if frame[col].dtype != np.float64:  # already float: no copy of the column
                 frame[col] = values[col]
         if on_diverged == "worst" and diverged.any():
-            n = _replace_with_worst(frame, responses, groups, diverged, keep,
+            n = _replace_with_worst(frame, responses, groups, bad, diverged, keep,
                                     maximize=set(maximize), source=source)
-            notes.append(f"{n} diverged run(s) kept with the worst finite value of their group")
+            notes.append(f"{n} diverged run(s) kept with the worst value of the group's "
+                         "other runs")
 
         kept = frame if keep.all() else frame.loc[keep]  # no copy when every row stays
         if kept.empty:
@@ -322,6 +347,7 @@ class TrialTable:
             diverged_policy=on_diverged,
             notes=notes,
             maximize=[m for m in maximize if m in responses],
+            diverged_threshold=thresholds,
         )
         if space is not None:
             table.resolve_space(space)
@@ -368,21 +394,25 @@ def _numeric_response(col: pd.Series, source: str, name: str, keep: np.ndarray) 
 
 
 def _replace_with_worst(frame: pd.DataFrame, responses: Sequence[str], groups: Sequence[str],
-                        diverged: np.ndarray, keep: np.ndarray, *, maximize: set[str],
-                        source: str) -> int:
+                        bad: dict[str, np.ndarray], diverged: np.ndarray, keep: np.ndarray, *,
+                        maximize: set[str], source: str) -> int:
+    """Replace each diverged value by the worst value of the group's runs that did not."""
     keys = (frame[list(groups)].astype(str).agg("\x1f".join, axis=1) if groups
             else pd.Series("", index=frame.index))
+    healthy = keep & ~diverged
     for col in responses:
+        replace = bad[col] & keep
+        if not replace.any():
+            continue
         x = frame[col].to_numpy(dtype=float).copy()
-        finite = np.isfinite(x) & keep
-        for key in pd.unique(keys[diverged & ~np.isfinite(x)]):
+        for key in pd.unique(keys[replace]):
             in_group = (keys == key).to_numpy()
-            pool = x[in_group & finite]
+            pool = x[in_group & healthy]
             if pool.size == 0:
                 raise InputError(f"every run of group {key!r} diverged: no worst value to use",
                                  file=source, column=col)
             worst = pool.min() if col in maximize else pool.max()
-            x[in_group & ~np.isfinite(x) & keep] = worst
+            x[in_group & replace] = worst
         frame[col] = x
     return int(diverged.sum())
 

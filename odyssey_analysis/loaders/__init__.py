@@ -13,9 +13,10 @@ needs them, so importing this package stays light.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -180,9 +181,11 @@ def load_trials(
     group_by: Sequence[str] | None = None,
     status: str | None = None,
     space: SearchSpace | str | Path | None = None,
-    on_diverged: str = "drop",
+    on_diverged: str | None = None,
     id_column: str | None = None,
     maximize: Sequence[str] = (),
+    diverged_threshold: Mapping[str, float] | None = None,
+    columns: str | Path | Mapping[str, Any] | None = None,
     **options: object,
 ) -> TrialTable:
     """Load a sweep's trials from a file, folder or store URL.
@@ -205,9 +208,16 @@ def load_trials(
         the space recorded by the source (or a space file next to a table), else it
         is inferred when the analysis runs.
     on_diverged
-        ``drop`` (default), ``worst`` or ``error`` for runs with non-finite metrics.
+        ``drop`` (default), ``worst`` or ``error`` for diverged runs (non-finite
+        metrics, a diverged status, or beyond ``diverged_threshold``).
     maximize
         Responses where larger is better; by default what the source records.
+    diverged_threshold
+        ``{response: value}``: runs worse than ``value`` count as diverged.
+    columns
+        Column roles from a spec file or mapping (see :mod:`odyssey_analysis.spec`);
+        by default a ``<table>.columns.yaml`` next to a table is used when present.
+        Arguments given here take precedence over the spec.
     **options
         Reader-specific options (e.g. ``study`` for Optuna, ``experiment`` for MLflow;
         see ``docs/formats.md``). Values may be given as text, as the command line's
@@ -225,6 +235,19 @@ def load_trials(
         When the format needs an optional library that is not installed.
     """
     source = str(source)
+    spec = _column_spec(source, columns)
+    format = format or spec.get("format")
+    hyperparameters = hyperparameters if hyperparameters is not None else spec.get(
+        "hyperparameters")
+    responses = responses if responses is not None else spec.get("responses")
+    group_by = group_by if group_by is not None else spec.get("group_by")
+    status = status if status is not None else spec.get("status")
+    id_column = id_column if id_column is not None else spec.get("id_column")
+    space = space if space is not None else spec.get("space")
+    on_diverged = on_diverged or spec.get("on_diverged", "drop")
+    maximize = list(maximize) or spec.get("maximize", [])
+    diverged_threshold = (diverged_threshold if diverged_threshold is not None
+                          else spec.get("diverged_threshold"))
     fmt = format or detect_format(source)
     if isinstance(space, (str, Path)):
         space = SearchSpace.from_file(space)
@@ -255,9 +278,34 @@ def load_trials(
         id_column=id_column,
         exclusions=raw.exclusions,
         maximize=list(maximize) or raw.maximize,
+        diverged_threshold=diverged_threshold,
     )
     table.notes[:0] = raw.notes
+    if spec.get("path"):
+        table.notes.insert(0, f"column roles from {Path(spec['path']).name}")
     return table
+
+
+COLUMN_SPEC_SUFFIXES = (".columns.yaml", ".columns.yml", ".columns.json")
+
+
+def _column_spec(source: str, columns: str | Path | Mapping[str, Any] | None
+                 ) -> dict[str, Any]:
+    """The column-role spec: given, or a ``<table>.columns.yaml`` next to a table file."""
+    from ..spec import read_column_spec, spec_from_mapping
+
+    if isinstance(columns, Mapping):
+        return spec_from_mapping(columns, base=Path("."))
+    if columns is not None:
+        return {**read_column_spec(columns), "path": str(columns)}
+    path = Path(source)
+    if "://" in source or not path.is_file():
+        return {}
+    for suffix in COLUMN_SPEC_SUFFIXES:
+        candidate = path.with_name(path.stem + suffix)
+        if candidate.is_file():
+            return {**read_column_spec(candidate), "path": str(candidate)}
+    return {}
 
 
 # Readers register themselves on import. Their detectors do not overlap, so the order
