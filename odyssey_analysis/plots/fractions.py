@@ -196,8 +196,6 @@ def fractions_figure(
     """
     rows = select_rows(study, response, variant=variant, task_key=task_key,
                        variant_key=variant_key, tasks=tasks)
-    if not rows:
-        raise KeyError(f"no results for response {response!r} and {variant_key}={variant!r}")
     n = len(rows)
     names = list(rows[0][1].hyperparameters)
     colors = param_colors(names)

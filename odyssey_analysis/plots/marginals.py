@@ -179,8 +179,6 @@ def marginals_figure(
     """
     rows = select_rows(study, response, variant=variant, task_key=task_key,
                        variant_key=variant_key, tasks=tasks)
-    if not rows:
-        raise KeyError(f"no results for response {response!r} and {variant_key}={variant!r}")
     params = list(params) if params is not None else list(rows[0][1].hyperparameters)
     has_secondary = secondary is not None and secondary in study.responses
     n_rows, n_cols = len(rows), len(params)
@@ -239,6 +237,11 @@ def select_rows(
 
     Keys the study does not group by are ignored; with no task key there is one row
     per remaining group.
+
+    Raises
+    ------
+    KeyError
+        When no fit matches.
     """
     out = []
     for result in study:
@@ -251,9 +254,13 @@ def select_rows(
         if tasks is None:
             tasks = order_tasks([r.group[task_key] for r in out])
         by_task = {str(r.group[task_key]): r for r in out}
-        return [(str(t), by_task[str(t)]) for t in tasks if str(t) in by_task]
-    return [(", ".join(f"{v}" for k, v in r.group.items() if k != variant_key) or response, r)
-            for r in out]
+        rows = [(str(t), by_task[str(t)]) for t in tasks if str(t) in by_task]
+    else:
+        rows = [(", ".join(f"{v}" for k, v in r.group.items() if k != variant_key) or response,
+                 r) for r in out]
+    if not rows:
+        raise KeyError(f"no results for response {response!r} and {variant_key}={variant!r}")
+    return rows
 
 
 def _group_filter(group: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
