@@ -119,6 +119,7 @@ def fit_and_decompose(
     grid_points: int = 50,
     pair_grid_points: int = 24,
     keep_forest: bool = False,
+    rows_excluded: dict[str, int] | None = None,
 ) -> FanovaResult:
     """Fit the surrogate to one group's trials and decompose it exactly.
 
@@ -142,6 +143,8 @@ def fit_and_decompose(
         See :func:`decompose_forest`.
     keep_forest
         Keep the fitted forest on the result (for further queries).
+    rows_excluded
+        The group's excluded trials counted by reason (recorded in ``fit``).
 
     Returns
     -------
@@ -186,6 +189,8 @@ def fit_and_decompose(
         "cutoffs": None if cutoffs is None else list(cutoffs),
         "n_zero_variance_trees": n_zero,
         "pairs_computed": pairs,
+        "rows_used": len(y),
+        "rows_excluded": dict(rows_excluded or {}),
     }
     return FanovaResult(
         group=dict(group or {}), response=response, hyperparameters=space.names,
@@ -194,6 +199,17 @@ def fit_and_decompose(
         oob_r2=fitted.oob_r2, marginals=marginals, pairs=pair_grids,
         measures=space.measures(), fit=fit_info, warnings=warnings,
         forest=fitted.forest if keep_forest else None)
+
+
+def _excluded_in_group(table: TrialTable, group: dict[str, Any]) -> dict[str, int]:
+    """The table's excluded rows of one group, counted by reason."""
+    excl = table.exclusions
+    if excl.empty or not group or not all(k in excl.columns for k in group):
+        return {} if group else table.excluded_counts()
+    mask = np.ones(len(excl), dtype=bool)
+    for key, value in group.items():
+        mask &= (excl[key].astype(str) == str(value)).to_numpy()
+    return {str(k): int(v) for k, v in excl.loc[mask, "reason"].value_counts().items()}
 
 
 def analyze(
@@ -281,6 +297,7 @@ def analyze(
                              "are needed to fit a forest", file=table.source,
                              hint="add trials, merge groups, or lower --min-trials")
         x = space.encode(rows)
+        excluded_here = _excluded_in_group(table, group)
         for r in responses:
             y = rows[r].to_numpy(dtype=float)
             finite = np.isfinite(y)
@@ -291,7 +308,8 @@ def analyze(
             jobs.append(((key, r), delayed(fit_and_decompose)(
                 x, y, space, group=group, response=r, settings=settings, cutoffs=cutoffs,
                 cutoff_quantiles=cutoff_quantiles, pairs=pairs, grid_points=grid_points,
-                pair_grid_points=pair_grid_points, keep_forest=keep_forest)))
+                pair_grid_points=pair_grid_points, keep_forest=keep_forest,
+                rows_excluded=excluded_here)))
     # Worker processes take seconds to start; a handful of fits is quicker in this one.
     workers = (1 if len(jobs) < PARALLEL_MIN_FITS else -1) if n_jobs is None else n_jobs
     results: dict[tuple[tuple, str], FanovaResult] = {}

@@ -263,6 +263,7 @@ class TrialTable:
                              column=sorted(overlap)[0])
 
         excluded = [] if exclusions is None else [exclusions[["row", "reason"]]]
+        n_from_reader = len(excluded)
         keep = np.ones(len(frame), dtype=bool)
         diverged_status = np.zeros(len(frame), dtype=bool)
         if status is not None:
@@ -342,8 +343,7 @@ class TrialTable:
             status=status,
             source=source,
             space=space,
-            exclusions=(pd.concat(excluded, ignore_index=True) if excluded
-                        else cls.__dataclass_fields__["exclusions"].default_factory()),
+            exclusions=_exclusions_with_groups(excluded, n_from_reader, frame, groups),
             diverged_policy=on_diverged,
             notes=notes,
             maximize=[m for m in maximize if m in responses],
@@ -352,6 +352,22 @@ class TrialTable:
         if space is not None:
             table.resolve_space(space)
         return table
+
+
+def _exclusions_with_groups(parts: list[pd.DataFrame], n_from_reader: int,
+                            frame: pd.DataFrame, groups: Sequence[str]) -> pd.DataFrame:
+    """All excluded rows; those excluded here also carry their group key values."""
+    if not parts:
+        return pd.DataFrame({"row": pd.Series(dtype="int64"),
+                             "reason": pd.Series(dtype="object")})
+    out = []
+    for i, part in enumerate(parts):
+        part = part.reset_index(drop=True)
+        if groups and i >= n_from_reader:  # row numbers of this very frame
+            keys = frame.loc[part["row"].to_numpy(), list(groups)].reset_index(drop=True)
+            part = pd.concat([part, keys], axis=1)
+        out.append(part)
+    return pd.concat(out, ignore_index=True)
 
 
 def _with_row_numbers(frame: pd.DataFrame) -> pd.DataFrame:

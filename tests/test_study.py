@@ -129,3 +129,16 @@ def test_quantile_cutoffs_are_recorded_and_shrink_the_variance():
     assert cut.fit["cutoffs"][1] == pytest.approx(
         np.quantile(table.frame["test_error"], 0.5))
     assert cut.tree_variance.mean() < plain.tree_variance.mean()
+
+
+def test_each_fit_records_its_rows_used_and_excluded():
+    frame = odyssey_frame()
+    frame.loc[[3, 7], "test_error"] = np.nan            # both in group (speech, V)
+    frame.loc[65, "test_error"] = np.inf                # group (speech, NFG)
+    table = TrialTable.from_frame(frame, space=odyssey_space())
+    study = analyze(table, response="test_error", **FAST)
+    v = study.get("test_error", task="speech", variant="V")
+    nfg = study.get("test_error", task="speech", variant="NFG")
+    assert v.fit["rows_used"] == 58
+    assert v.fit["rows_excluded"] == {"diverged (non-finite metric)": 2}
+    assert nfg.fit["rows_excluded"] == {"diverged (non-finite metric)": 1}
