@@ -6,6 +6,7 @@ recompute them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -186,6 +187,41 @@ class FanovaResult:
         if h.size == 0:
             return float("nan"), float("nan")
         return float(h.mean()), float(h.std())
+
+    def total_fraction(self, names: Sequence[str]) -> tuple[float, float]:
+        """Closed ("total") share of a subset: the variance of its joint marginal.
+
+        That is every effect whose hyperparameters all lie in ``names`` (its main
+        effects, the pairs among them, ...), as a mean and std over trees. Subsets of
+        one or two hyperparameters come from the stored variances; larger ones need the
+        forest (``analyze(..., keep_forest=True)``) and are computed exactly from the
+        trees' leaves.
+        """
+        idx = sorted({self.hyperparameters.index(n) for n in names})
+        ok = self.valid_trees
+        if not idx:
+            return 0.0, 0.0
+        if len(idx) <= 2:
+            closed = self.main_variance[:, idx].sum(axis=1)
+            if len(idx) == 2:
+                closed = closed + self.pair_variance[:, idx[0], idx[1]]
+        elif len(idx) == len(self.hyperparameters):
+            closed = self.tree_variance.copy()
+        else:
+            if self.forest is None:
+                raise ValueError("subsets of three or more hyperparameters need the trees: "
+                                 "run analyze(..., keep_forest=True)")
+            from .fanova import TreeDecomposition, leaf_boxes
+
+            cut = self.fit.get("cutoffs")
+            d = len(self.hyperparameters)
+            closed = np.array([
+                TreeDecomposition(leaf_boxes(e.tree_, d, None if cut is None else tuple(cut)))
+                .closed_variance(idx) for e in self.forest.estimators_])
+        frac = closed[ok] / self.tree_variance[ok]
+        if frac.size == 0:
+            return float("nan"), float("nan")
+        return float(frac.mean()), float(frac.std())
 
     # -- tables --------------------------------------------------------------------------
     def importance_table(self) -> pd.DataFrame:

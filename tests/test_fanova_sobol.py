@@ -90,3 +90,28 @@ def test_raw_units_would_invent_a_momentum_effect():
                        Hyperparameter("input_noise", "float", 0.0, 1.0)))
     got = fractions(frame, raw, n_trees=32)
     assert got["momentum"] > 0.03
+
+
+def test_total_fractions_of_subsets_against_the_g_function():
+    """Closed indices: every effect inside the subset, analytic for the g-function."""
+    coef = np.array([0.0, 1.0, 4.5, 9.0])
+    rng = np.random.default_rng(4)
+    x = rng.uniform(size=(20_000, 4))
+    y = np.prod((np.abs(4 * x - 2) + coef) / (1 + coef), axis=1)
+    vi = (1 / 3) / (1 + coef) ** 2
+    total = np.prod(1 + vi) - 1
+    space = SearchSpace(tuple(Hyperparameter(f"x{i}", "float", 0.0, 1.0) for i in range(4)))
+    frame = pd.DataFrame({f"x{i}": x[:, i] for i in range(4)} | {"y": y})
+    table = TrialTable.from_frame(frame, responses=["y"], space=space, group_by=[])
+    result = next(iter(analyze(table, space, n_trees=2, min_samples_leaf=5, bootstrap=False,
+                               n_jobs=1, grid_points=3, pair_grid_points=3,
+                               keep_forest=True)))
+    for subset in (["x0"], ["x0", "x1"], ["x0", "x1", "x2"], ["x1", "x2", "x3"]):
+        idx = [int(name[1]) for name in subset]
+        expected = (np.prod(1 + vi[idx]) - 1) / total
+        assert result.total_fraction(subset)[0] == pytest.approx(expected, abs=0.02), subset
+    assert result.total_fraction(["x0", "x1", "x2", "x3"])[0] == pytest.approx(1.0)
+    mean, _ = result.main_fraction()
+    pair, _ = result.pair_fraction()
+    assert result.total_fraction(["x0", "x2"])[0] == pytest.approx(
+        mean[0] + mean[2] + pair[0, 2], rel=1e-12)
