@@ -22,7 +22,6 @@ several percent of "importance".
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -425,23 +424,10 @@ class SearchSpace:
     @classmethod
     def from_file(cls, path: str | Path) -> SearchSpace:
         """Read a ConfigSpace JSON file or our own YAML/JSON spec (detected by content)."""
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise InputError("search space file not found", file=str(path)) from None
-        except UnicodeDecodeError:
-            raise InputError("search space file is not UTF-8 text", file=str(path)) from None
-        try:
-            if path.suffix.lower() in (".yaml", ".yml"):
-                import yaml
+        from .settings_file import read_settings_file
 
-                spec = yaml.safe_load(text)
-            else:
-                spec = json.loads(text)
-        except Exception as exc:  # noqa: BLE001 - parser errors vary by library
-            raise InputError(f"cannot parse the search space: {exc}".splitlines()[0],
-                             file=str(path)) from None
+        path = Path(path)
+        spec, text = read_settings_file(path, "search space")
         if not isinstance(spec, (Mapping, list)):
             raise InputError("a search space file must hold a mapping", file=str(path))
         try:

@@ -18,12 +18,12 @@ Every key is optional; options given on the command line take precedence. A spec
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+from .settings_file import read_settings_file
 from .space import SearchSpace
 
 _LIST_KEYS = ("group_by", "hyperparameters", "responses", "maximize")
@@ -40,22 +40,7 @@ def read_column_spec(path: str | Path) -> dict[str, Any]:
         ``status``, ``id_column``, ``on_diverged``, ``format``, ``space``.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (FileNotFoundError, IsADirectoryError):
-        raise InputError("column spec file not found", file=str(path)) from None
-    except UnicodeDecodeError:
-        raise InputError("column spec file is not UTF-8 text", file=str(path)) from None
-    try:
-        if path.suffix.lower() in (".yaml", ".yml"):
-            import yaml
-
-            spec = yaml.safe_load(text)
-        else:
-            spec = json.loads(text)
-    except Exception as exc:  # noqa: BLE001 - parser errors vary
-        raise InputError(f"cannot parse the column spec: {exc}".splitlines()[0],
-                         file=str(path)) from None
+    spec, _ = read_settings_file(path, "column spec")
     if not isinstance(spec, Mapping):
         raise InputError("a column spec must be a mapping (group_by, responses, ...)",
                          file=str(path))
