@@ -30,6 +30,9 @@ FINISHED_STATUSES = frozenset({
 #: Status values that mean "the run diverged" (handled by the diverged policy).
 DIVERGED_STATUSES = frozenset({"diverged", "nan", "inf"})
 
+#: Columns kept when a loader reads only the columns that play a role: the variant
+#: comparison and its figure use them where they exist.
+AUXILIARY_COLUMNS = ("n_params", "num_params", "metric", "seed", "epochs", "diverged")
 #: Column names treated as group keys when none are given (the paper's).
 DEFAULT_GROUP_KEYS = ("task", "variant")
 #: Columns that are never hyperparameters or responses unless asked for explicitly.

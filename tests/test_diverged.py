@@ -72,3 +72,11 @@ def test_column_spec_next_to_the_table_is_picked_up(tmp_path):
     # Arguments beat the spec file.
     dropped = load_trials(path, on_diverged="drop")
     assert len(dropped) == 7
+
+
+def test_bundled_study_keeps_the_columns_the_comparison_uses():
+    from odyssey_analysis.report import bundled_table
+
+    table = load_trials(bundled_table())
+    assert {"n_params", "metric"} <= set(table.frame.columns)
+    assert len(table) == 5400

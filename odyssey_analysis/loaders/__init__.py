@@ -22,7 +22,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..space import SearchSpace
-from ..trials import DEFAULT_GROUP_KEYS, TrialTable
+from ..trials import AUXILIARY_COLUMNS, DEFAULT_GROUP_KEYS, TrialTable
 from ._common import is_remote, local_path, sqlite_file, sqlite_tables
 from .table import TABLE_FORMATS, header_columns, read_table
 
@@ -155,6 +155,7 @@ def _wanted_columns(hyperparameters: Sequence[str] | None, responses: Sequence[s
         wanted += ["status", "state"]
     if id_column is None:
         wanted += ["trial_id", "run_id", "id", "trial", "number"]
+    wanted += list(AUXILIARY_COLUMNS)  # used by the comparison and the figures when present
     return list(dict.fromkeys(wanted)), list(dict.fromkeys(required))
 
 
