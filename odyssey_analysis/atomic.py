@@ -61,10 +61,3 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     with atomic_open(path, "w", newline="") as handle:
         handle.write(text)
     return Path(path)
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically and return the path."""
-    with atomic_open(path, "wb") as handle:
-        handle.write(data)
-    return Path(path)

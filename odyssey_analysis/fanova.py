@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import combinations
 
 import numpy as np
 
@@ -327,40 +326,6 @@ class TreeDecomposition:
         wts = np.concatenate([c, -c, -c, c])
         dense = np.bincount(idx, weights=wts, minlength=nj * nk).reshape(nj, nk)
         return np.cumsum(np.cumsum(dense, axis=0), axis=1)[:-1, :-1]
-
-
-@dataclass(frozen=True)
-class ForestVariances:
-    """Per-tree variance components of a forest.
-
-    Attributes
-    ----------
-    mean, variance
-        ``(n_trees,)`` mean and total variance of each tree.
-    main
-        ``(n_trees, d)`` variance of each main effect.
-    pair
-        ``(n_trees, d, d)`` variance of each pure pairwise effect (symmetric, zero
-        diagonal); all zero when pairs were not computed.
-    """
-
-    mean: np.ndarray
-    variance: np.ndarray
-    main: np.ndarray
-    pair: np.ndarray
-
-
-def decompose_tree(
-    decomposition: TreeDecomposition, pairs: bool = True
-) -> tuple[float, float, np.ndarray, np.ndarray]:
-    """Mean, variance, main-effect variances and pure pair variances of one tree."""
-    d = decomposition.boxes.dim
-    main = np.array([decomposition.main_variance(j) for j in range(d)])
-    pair = np.zeros((d, d))
-    if pairs and decomposition.variance > 0:
-        for j, k in combinations(range(d), 2):
-            pair[j, k] = pair[k, j] = decomposition.pair_variance(j, k)[0]
-    return decomposition.mean, decomposition.variance, main, pair
 
 
 def zero_variance(variance: np.ndarray, mean: np.ndarray) -> np.ndarray:

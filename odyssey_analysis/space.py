@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -473,11 +473,6 @@ class SearchSpace:
             if hp.is_constant:
                 notes.append(f"{name} is constant ({hp.choices[0]!r}); its effect is 0")
         return cls(tuple(hps), origin="inferred from the data", notes=tuple(notes))
-
-    def with_bounds_from(self, other: SearchSpace) -> SearchSpace:
-        """Replace hyperparameters that ``other`` also declares by ``other``'s version."""
-        hps = tuple(other[hp.name] if hp.name in other else hp for hp in self.hyperparameters)
-        return replace(self, hyperparameters=hps)
 
 
 # -- helpers ----------------------------------------------------------------------------

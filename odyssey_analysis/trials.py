@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -112,19 +111,6 @@ class TrialTable:
             return {}
         counts = self.exclusions["reason"].value_counts()
         return {str(k): int(v) for k, v in counts.items()}
-
-    def groups(self) -> list[tuple[tuple[Any, ...], pd.DataFrame]]:
-        """The (key, rows) pairs of the group keys, in sorted key order.
-
-        With no group keys there is one group whose key is the empty tuple.
-        """
-        if not self.group_keys:
-            return [((), self.frame)]
-        out = []
-        for key, rows in self.frame.groupby(self.group_keys, sort=True, dropna=False,
-                                            observed=True):
-            out.append((key if isinstance(key, tuple) else (key,), rows))
-        return out
 
     def resolve_space(self, space: SearchSpace | None = None) -> SearchSpace:
         """The space to analyse with: given, recorded by the source, or inferred.
