@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import sys
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,16 +15,6 @@ from odyssey_analysis.loaders import detect_format, load_trials
 mlflow = pytest.importorskip("mlflow")
 
 
-@pytest.fixture(scope="module")
-def db_dir(tmp_path_factory):
-    """A folder for SQLite stores, in memory where possible (their many commits are slow)."""
-    shm = Path("/dev/shm")
-    if shm.is_dir() and os.access(shm, os.W_OK):
-        folder = Path(tempfile.mkdtemp(prefix="odyssey-test-", dir=shm))
-        yield folder
-        shutil.rmtree(folder, ignore_errors=True)
-    else:
-        yield tmp_path_factory.mktemp("db")
 
 #: (parent, lr, layers, batch_norm, optimizer, final loss, status)
 CHILDREN = [

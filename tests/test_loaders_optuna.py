@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
-import shutil
 import sys
-import tempfile
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,18 +16,6 @@ from odyssey_analysis.loaders.optuna import read_optuna
 
 optuna = pytest.importorskip("optuna")
 optuna.logging.set_verbosity(optuna.logging.ERROR)
-
-
-@pytest.fixture(scope="module")
-def db_dir(tmp_path_factory):
-    """A folder for SQLite stores, in memory where possible (their many commits are slow)."""
-    shm = Path("/dev/shm")
-    if shm.is_dir() and os.access(shm, os.W_OK):
-        folder = Path(tempfile.mkdtemp(prefix="odyssey-test-", dir=shm))
-        yield folder
-        shutil.rmtree(folder, ignore_errors=True)
-    else:
-        yield tmp_path_factory.mktemp("db")
 
 
 def _objective(trial):
