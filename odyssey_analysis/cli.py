@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .errors import InputError, MissingExtraError
+from .surrogate import LOW_OOB_R2
 
 err_console = Console(stderr=True)
 out_console = Console()
@@ -311,7 +312,7 @@ def print_summary(study, top: int = 3) -> None:
                           for row in effects.head(top).itertuples())
         h_mean, _ = result.higher_order_fraction()
         r2 = "–" if result.oob_r2 != result.oob_r2 else f"{result.oob_r2:.2f}"
-        if result.warnings and result.oob_r2 == result.oob_r2 and result.oob_r2 < 0.5:
+        if result.oob_r2 == result.oob_r2 and result.oob_r2 < LOW_OOB_R2:
             r2 = f"[red]{r2}[/red]"
         summary.add_row(*[str(result.group[k]) for k in study.group_keys], text,
                         f"{100 * h_mean:.1f}%", r2)

@@ -371,8 +371,7 @@ def _mostly_numeric(col: pd.Series) -> bool:
         return False
     if pd.api.types.is_numeric_dtype(col):
         return True
-    converted = pd.to_numeric(col.replace({"nan": np.nan, "NaN": np.nan, "inf": np.inf}),
-                              errors="coerce")
+    converted = pd.to_numeric(col.replace(_NONFINITE_TEXT), errors="coerce")
     return converted.notna().mean() >= 0.5
 
 
