@@ -82,3 +82,20 @@ class MissingExtraError(ImportError):
             f"{purpose} needs the optional package '{package}': "
             f"pip install 'odyssey-analysis[{extra}]'"
         )
+
+
+def row_number(index: object, position: int) -> int:
+    """The 1-based source row of the entry at ``position`` of a table's index.
+
+    Trial tables are indexed by their 1-based row in the source; a plain frame with a
+    default ``RangeIndex`` (from 0) or a non-integer index is counted by position.
+    """
+    import pandas as pd
+
+    if isinstance(index, pd.RangeIndex) and index.start == 0:
+        return position + 1
+    label = index[position]  # type: ignore[index]
+    if isinstance(label, int) or (hasattr(label, "dtype") and str(label.dtype).startswith(
+            ("int", "uint"))):
+        return int(label)
+    return position + 1

@@ -201,17 +201,6 @@ def fit_and_decompose(
         forest=fitted.forest if keep_forest else None)
 
 
-def _excluded_in_group(table: TrialTable, group: dict[str, Any]) -> dict[str, int]:
-    """The table's excluded rows of one group, counted by reason."""
-    excl = table.exclusions
-    if excl.empty or not group or not all(k in excl.columns for k in group):
-        return {} if group else table.excluded_counts()
-    mask = np.ones(len(excl), dtype=bool)
-    for key, value in group.items():
-        mask &= (excl[key].astype(str) == str(value)).to_numpy()
-    return {str(k): int(v) for k, v in excl.loc[mask, "reason"].value_counts().items()}
-
-
 def analyze(
     table: TrialTable,
     space: SearchSpace | None = None,
@@ -297,7 +286,7 @@ def analyze(
                              "are needed to fit a forest", file=table.source,
                              hint="add trials, merge groups, or lower --min-trials")
         x = space.encode(rows)
-        excluded_here = _excluded_in_group(table, group)
+        excluded_here = table.excluded_in_group(group)
         for r in responses:
             y = rows[r].to_numpy(dtype=float)
             finite = np.isfinite(y)

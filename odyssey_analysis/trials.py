@@ -5,47 +5,44 @@ validated :class:`pandas.DataFrame` whose index is the 1-based row number in the
 (so messages can name the row), plus which columns are group keys, hyperparameters,
 responses and status. Rows that are not analysed are never dropped silently: each one
 is recorded in :attr:`TrialTable.exclusions` with its reason.
+
+:meth:`TrialTable.from_frame` is a pipeline of small steps, each a function below:
+number the rows, assign the roles, apply the status filter, read the responses, find
+the diverged runs, apply the diverged policy, check the trial ids, check the space.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .numeric import read_numbers
+from .roles import (
+    AUXILIARY_COLUMNS,
+    DEFAULT_GROUP_KEYS,
+    DIVERGED_STATUSES,
+    FINISHED_STATUSES,
+    ID_COLUMNS,
+    STATUS_COLUMNS,
+    first_present,
+    is_bookkeeping,
+    looks_like_response,
+)
 from .space import SearchSpace
 
 DIVERGED_POLICIES = ("drop", "worst", "error")
 
-#: Status values that mean "the run finished and its metrics count".
-FINISHED_STATUSES = frozenset({
-    "ok", "complete", "completed", "finished", "success", "succeeded", "done", "sat",
-    "trialstate.complete", "terminated",
-})
-#: Status values that mean "the run diverged" (handled by the diverged policy).
-DIVERGED_STATUSES = frozenset({"diverged", "nan", "inf"})
+__all__ = ["AUXILIARY_COLUMNS", "DEFAULT_GROUP_KEYS", "DIVERGED_POLICIES", "TrialTable",
+           "no_trials_left"]
 
-#: Columns kept when a loader reads only the columns that play a role: the variant
-#: comparison and its figure use them where they exist.
-AUXILIARY_COLUMNS = ("n_params", "num_params", "metric", "seed", "epochs", "diverged")
-#: Column names treated as group keys when none are given (the paper's).
-DEFAULT_GROUP_KEYS = ("task", "variant")
-#: Columns that are never hyperparameters or responses unless asked for explicitly.
-BOOKKEEPING = frozenset({
-    "trial", "trial_id", "trial_index", "id", "run", "run_id", "run_name", "index", "number",
-    "seed", "epochs", "epoch", "n_params", "num_params", "params", "diverged", "metric",
-    "status", "state", "start", "end", "started", "finished", "datetime_start",
-    "datetime_complete", "duration", "timestamp", "budget", "iteration", "iterations",
-    "step", "steps", "name", "notes", "origin", "date", "time_stamp",
-})
-_RESPONSE_PATTERN = re.compile(
-    r"(error|loss|acc|accuracy|score|metric|nll|perplexity|cost|objective|value|"
-    r"train_time|training_time|runtime|wall_time|f1|auc|rmse|mse|mae)", re.IGNORECASE)
-_ID_COLUMNS = ("trial_id", "run_id", "id", "trial", "number")
+
+def _empty_exclusions() -> pd.DataFrame:
+    return pd.DataFrame({"row": pd.Series(dtype="int64"), "reason": pd.Series(dtype="object")})
 
 
 @dataclass
@@ -70,7 +67,8 @@ class TrialTable:
         The search space recorded by the source or declared by the user (``None``
         means it will be inferred).
     exclusions
-        One row per excluded trial: ``row`` (source row number) and ``reason``.
+        One row per excluded trial: ``row`` (source row number) and ``reason``, plus the
+        group key values of rows excluded by the table's own policies.
     diverged_policy
         How non-finite responses were handled (``drop``, ``worst`` or ``error``).
     maximize
@@ -88,17 +86,44 @@ class TrialTable:
     status: str | None = None
     source: str = "<table>"
     space: SearchSpace | None = None
-    exclusions: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame({"row": pd.Series(dtype="int64"),
-                                              "reason": pd.Series(dtype="object")}))
+    exclusions: pd.DataFrame = field(default_factory=_empty_exclusions)
     diverged_policy: str = "drop"
     notes: list[str] = field(default_factory=list)
     maximize: list[str] = field(default_factory=list)
     diverged_threshold: dict[str, float] = field(default_factory=dict)
+    _resolved: SearchSpace | None = field(default=None, init=False, repr=False,
+                                          compare=False)
 
     # -- summaries ---------------------------------------------------------------------
     def __len__(self) -> int:
         return len(self.frame)
+
+    def __repr__(self) -> str:
+        groups = (f"{self.n_groups} groups by {', '.join(self.group_keys)}" if self.group_keys
+                  else "one group")
+        return (f"TrialTable({len(self)} trials from {self.source!r}, {groups}; "
+                f"hyperparameters: {', '.join(self.hyperparameters)}; "
+                f"responses: {', '.join(self.responses)}; {self.n_excluded} excluded)")
+
+    def _repr_html_(self) -> str:
+        import html
+
+        e = html.escape
+        rows = [("source", self.source), ("trials", f"{len(self)} ({self.n_excluded} excluded)"),
+                ("groups", (f"{self.n_groups} by {', '.join(self.group_keys)}"
+                            if self.group_keys else "one")),
+                ("hyperparameters", ", ".join(self.hyperparameters)),
+                ("responses", ", ".join(self.responses))]
+        body = "".join(f"<tr><th style='text-align:left'>{e(k)}</th><td style='text-align:"
+                       f"left'>{e(str(v))}</td></tr>" for k, v in rows)
+        return f"<table><caption>TrialTable</caption>{body}</table>"
+
+    @property
+    def n_groups(self) -> int:
+        """Number of groups (1 without group keys)."""
+        if not self.group_keys:
+            return 1
+        return int(self.frame.groupby(self.group_keys, observed=True, dropna=False).ngroups)
 
     @property
     def n_excluded(self) -> int:
@@ -112,12 +137,30 @@ class TrialTable:
         counts = self.exclusions["reason"].value_counts()
         return {str(k): int(v) for k, v in counts.items()}
 
+    def excluded_in_group(self, group: Mapping[str, Any]) -> dict[str, int]:
+        """The excluded rows of one group, counted by reason.
+
+        Rows a reader excluded carry no group values; they are counted for the whole
+        table only (an empty ``group``).
+        """
+        excl = self.exclusions
+        if not group:
+            return self.excluded_counts()
+        if excl.empty or not all(k in excl.columns for k in group):
+            return {}
+        mask = np.ones(len(excl), dtype=bool)
+        for key, value in group.items():
+            mask &= (excl[key].astype(str) == str(value)).to_numpy()
+        return {str(k): int(v) for k, v in excl.loc[mask, "reason"].value_counts().items()}
+
     def resolve_space(self, space: SearchSpace | None = None) -> SearchSpace:
         """The space to analyse with: given, recorded by the source, or inferred.
 
         The space is restricted to :attr:`hyperparameters` and every value is checked
-        against it.
+        against it, once: the table's own space is kept for later calls.
         """
+        if space is None and self._resolved is not None:
+            return self._resolved
         chosen = space or self.space
         if chosen is None:
             chosen = SearchSpace.infer(self.frame, self.hyperparameters, source=self.source)
@@ -129,7 +172,59 @@ class TrialTable:
                 hint="declare them in the space file or choose hyperparameters with --param")
         chosen = chosen.subset(self.hyperparameters)
         chosen.validate(self.frame, source=self.source)
+        if space is None:
+            self._resolved = chosen
         return chosen
+
+    def subset(self, **group: Any) -> TrialTable:
+        """The trials of one group (or several keys' values), as a table of their own.
+
+        Parameters
+        ----------
+        **group
+            Group key values, e.g. ``task="speech", variant="V"``; values are matched as
+            given or as text.
+
+        Returns
+        -------
+        TrialTable
+            Same roles and space; only the matching rows, and only their exclusions.
+
+        Raises
+        ------
+        KeyError
+            A key that is not a group key.
+        InputError
+            No trial matches.
+        """
+        unknown = sorted(set(group) - set(self.group_keys))
+        if unknown:
+            raise KeyError(f"not group keys: {', '.join(unknown)} "
+                           f"(group keys: {', '.join(self.group_keys) or 'none'})")
+        mask = np.ones(len(self.frame), dtype=bool)
+        for key, value in group.items():
+            col = self.frame[key]
+            mask &= ((col == value) | (col.astype(str) == str(value))).to_numpy()
+        if not mask.any():
+            where = ", ".join(f"{k}={v}" for k, v in group.items())
+            raise InputError(f"no trials in group {where}", file=self.source)
+        excl = self.exclusions
+        if not excl.empty and all(k in excl.columns for k in group):
+            keep = np.ones(len(excl), dtype=bool)
+            for key, value in group.items():
+                keep &= (excl[key].astype(str) == str(value)).to_numpy()
+            excl = excl.loc[keep].reset_index(drop=True)
+        else:
+            excl = _empty_exclusions()
+        out = TrialTable(
+            frame=self.frame.loc[mask], hyperparameters=list(self.hyperparameters),
+            responses=list(self.responses), group_keys=list(self.group_keys),
+            status=self.status, source=self.source, space=self.space, exclusions=excl,
+            diverged_policy=self.diverged_policy, notes=list(self.notes),
+            maximize=list(self.maximize), diverged_threshold=dict(self.diverged_threshold))
+        if self._resolved is not None:
+            out._resolved = self._resolved
+        return out
 
     # -- construction ------------------------------------------------------------------
     @classmethod
@@ -196,205 +291,236 @@ class TrialTable:
         if on_diverged not in DIVERGED_POLICIES:
             raise InputError(f"unknown diverged policy '{on_diverged}' "
                              f"(use {', '.join(DIVERGED_POLICIES)})")
-        if frame.shape[1] == 0:
-            raise InputError("the table has no columns", file=source)
-        if len(frame) == 0:
-            raise InputError("the table has a header but no rows", file=source)
-        frame = _with_row_numbers(frame)
-        frame.columns = [str(c) for c in frame.columns]
-        dup_cols = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
-        if dup_cols:
-            raise InputError("column appears more than once", file=source,
-                             column=dup_cols[0])
-        columns = list(frame.columns)
-
-        def require(cols: Sequence[str], role: str) -> None:
-            for c in cols:
-                if c not in columns:
-                    raise InputError(f"{role} column is missing", file=source, column=c,
-                                     hint=f"columns present: {', '.join(columns)}")
-
-        groups = ([c for c in DEFAULT_GROUP_KEYS if c in columns]
-                  if group_by is None else list(group_by))
-        require(groups, "group key")
-        if status is None:
-            status = next((c for c in ("status", "state") if c in columns), None)
-        elif status not in columns:
-            require([status], "status")
-        if id_column is None:
-            id_column = next((c for c in _ID_COLUMNS if c in columns), None)
-        else:
-            require([id_column], "trial id")
-
-        if hyperparameters is None and space is not None:
-            hyperparameters = [n for n in space.names]
-        if responses is None:
-            taken = set(groups) | {status} | set(hyperparameters or ())
-            responses = [c for c in columns if c not in taken and c not in BOOKKEEPING
-                         and _RESPONSE_PATTERN.search(c)
-                         and _mostly_numeric(frame[c])]
-            if not responses:
-                raise InputError("no response (metric) column found", file=source,
-                                 hint="name it with --response COLUMN")
-        responses = list(responses)
-        require(responses, "response")
-        if hyperparameters is None:
-            taken = set(groups) | {status, id_column} | set(responses)
-            hyperparameters = [c for c in columns if c not in taken and c not in BOOKKEEPING]
-            if not hyperparameters:
-                raise InputError("no hyperparameter columns found", file=source,
-                                 hint="name them with --param COLUMN or give --space FILE")
-        hyperparameters = list(hyperparameters)
-        require(hyperparameters, "hyperparameter")
-        overlap = set(hyperparameters) & set(responses)
-        if overlap:
-            raise InputError("column is both a hyperparameter and a response", file=source,
-                             column=sorted(overlap)[0])
-
-        excluded = [] if exclusions is None else [exclusions[["row", "reason"]]]
-        n_from_reader = len(excluded)
-        keep = np.ones(len(frame), dtype=bool)
-        diverged_status = np.zeros(len(frame), dtype=bool)
-        if status is not None:
-            st = frame[status].astype(str).str.strip().str.lower()
-            finished = st.isin(FINISHED_STATUSES).to_numpy()
-            diverged_status = st.isin(DIVERGED_STATUSES).to_numpy()
-            other = ~(finished | diverged_status)
-            if other.any():
-                excluded.append(pd.DataFrame({
-                    "row": frame.index[other],
-                    "reason": ("status " + frame.loc[other, status].astype(str)).to_numpy()}))
-            keep &= ~other
-
-        values = {}
-        for col in responses:
-            values[col] = _numeric_response(frame[col], source, col, keep)
-        thresholds = dict(diverged_threshold or {})
-        for col in thresholds:
-            if col not in responses:
-                raise InputError("a divergence threshold names a column that is not a "
-                                 "response", file=source, column=col)
-        # Per response: which values count as diverged, and why.
-        bad = {col: ~np.isfinite(values[col]) for col in responses}
-        reasons = np.full(len(frame), "", dtype=object)
-        for col in responses:
-            reasons[keep & bad[col] & (reasons == "")] = "diverged (non-finite metric)"
-        for col, limit in thresholds.items():
-            x = values[col]
-            with np.errstate(invalid="ignore"):
-                worse = (x < limit) if col in set(maximize) else (x > limit)
-            worse &= ~bad[col]
-            side = "below" if col in set(maximize) else "above"
-            reasons[keep & worse & (reasons == "")] = f"diverged ({col} {side} {limit:g})"
-            bad[col] = bad[col] | worse
-        reasons[keep & diverged_status & (reasons == "")] = "diverged (status)"
-        diverged = keep & (reasons != "")
-        notes: list[str] = []
-        if diverged.any():
-            if on_diverged == "error":
-                pos = int(np.flatnonzero(diverged)[0])
-                bad_col = next((c for c in responses if bad[c][pos]), status)
-                raise InputError(f"{reasons[pos]}", file=source,
-                                 row=int(frame.index[pos]), column=bad_col,
-                                 hint="use --on-diverged drop or worst to keep going")
-            if on_diverged == "drop":
-                excluded.append(pd.DataFrame({"row": frame.index[diverged],
-                                              "reason": reasons[diverged]}))
-                keep &= ~diverged
-        frame = frame.copy() if on_diverged == "worst" and diverged.any() else frame
-        for col in responses:
-            if frame[col].dtype != np.float64:  # already float: no copy of the column
-                frame[col] = values[col]
-        if on_diverged == "worst" and diverged.any():
-            n = _replace_with_worst(frame, responses, groups, bad, diverged, keep,
-                                    maximize=set(maximize), source=source)
-            notes.append(f"{n} diverged run(s) kept with the worst value of the group's "
-                         "other runs")
-
+        frame = _numbered(frame, source)
+        roles = _assign_roles(frame, source, hyperparameters=hyperparameters,
+                              responses=responses, group_by=group_by, status=status,
+                              id_column=id_column, space=space)
+        log = _ExclusionLog(exclusions, frame, roles.groups)
+        keep, diverged_status = _apply_status(frame, roles.status, log)
+        values = {col: read_numbers(frame[col], source=source, column=col, check=keep)
+                  for col in roles.responses}
+        maximize = [m for m in maximize if m in roles.responses]
+        thresholds = _check_thresholds(diverged_threshold, roles.responses, source)
+        bad, reasons = _diverged(values, thresholds, set(maximize), keep, diverged_status)
+        frame, keep, notes = _apply_diverged_policy(
+            frame, values, bad, reasons, keep, on_diverged, roles, set(maximize), log, source)
         kept = frame if keep.all() else frame.loc[keep]  # no copy when every row stays
         if kept.empty:
-            raise InputError("no rows left to analyse after excluding "
-                             + ", ".join(f"{v} {k}" for k, v in _count(excluded).items()),
-                             file=source)
-        if id_column is not None:
-            dup = kept.duplicated(subset=[*groups, id_column], keep="first").to_numpy()
-            if dup.any():
-                pos = int(np.flatnonzero(dup)[0])
-                dup_id = kept[id_column].tolist()[pos]  # a Python value: no np.int64(...)
-                raise InputError(f"duplicated trial id {dup_id!r}",
-                                 file=source, row=int(kept.index[pos]), column=id_column,
-                                 hint="each trial must appear once per group")
+            raise no_trials_left(log.counts(), source, "after excluding")
+        _check_ids(kept, roles, source)
         table = cls(
-            frame=kept,
-            hyperparameters=hyperparameters,
-            responses=responses,
-            group_keys=groups,
-            status=status,
-            source=source,
-            space=space,
-            exclusions=_exclusions_with_groups(excluded, n_from_reader, frame, groups),
-            diverged_policy=on_diverged,
-            notes=notes,
-            maximize=[m for m in maximize if m in responses],
-            diverged_threshold=thresholds,
-        )
+            frame=kept, hyperparameters=roles.hyperparameters, responses=roles.responses,
+            group_keys=roles.groups, status=roles.status, source=source, space=space,
+            exclusions=log.frame(), diverged_policy=on_diverged, notes=notes,
+            maximize=maximize, diverged_threshold=thresholds)
         if space is not None:
-            table.resolve_space(space)
+            table.resolve_space()
         return table
 
 
-def _exclusions_with_groups(parts: list[pd.DataFrame], n_from_reader: int,
-                            frame: pd.DataFrame, groups: Sequence[str]) -> pd.DataFrame:
-    """All excluded rows; those excluded here also carry their group key values."""
-    if not parts:
-        return pd.DataFrame({"row": pd.Series(dtype="int64"),
-                             "reason": pd.Series(dtype="object")})
-    out = []
-    for i, part in enumerate(parts):
-        part = part.reset_index(drop=True)
-        if groups and i >= n_from_reader:  # row numbers of this very frame
-            keys = frame.loc[part["row"].to_numpy(), list(groups)].reset_index(drop=True)
-            part = pd.concat([part, keys], axis=1)
-        out.append(part)
-    return pd.concat(out, ignore_index=True)
+def no_trials_left(excluded: Mapping[str, int], source: str | None,
+                   when: str = "after excluding") -> InputError:
+    """The error for a source none of whose trials can be analysed.
+
+    Parameters
+    ----------
+    excluded
+        The excluded trials counted by reason.
+    source
+        The file or URL.
+    when
+        How the count is introduced (``"after excluding"``).
+    """
+    detail = ", ".join(f"{n} {reason}" for reason, n in excluded.items())
+    return InputError(f"no trials left to analyse {when} {detail}" if detail
+                      else "no trials to analyse (the source holds none)", file=source)
 
 
-def _with_row_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+# -- the steps of from_frame ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Roles:
+    groups: list[str]
+    status: str | None
+    id_column: str | None
+    hyperparameters: list[str]
+    responses: list[str]
+
+
+def _numbered(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """The frame with 1-based row numbers and text column names; no duplicated names."""
+    if frame.shape[1] == 0:
+        raise InputError("the table has no columns", file=source)
+    if len(frame) == 0:
+        raise InputError("the table has a header but no rows", file=source)
+    frame = frame.copy(deep=False)  # the caller's frame keeps its index and names
     if isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0:
-        frame = frame.copy(deep=False)
         frame.index = pd.RangeIndex(1, len(frame) + 1)
+    frame.columns = [str(c) for c in frame.columns]
+    names = list(frame.columns)
+    dup = sorted({c for c in names if names.count(c) > 1})
+    if dup:
+        raise InputError("column appears more than once", file=source, column=dup[0])
     return frame
 
 
-def _mostly_numeric(col: pd.Series) -> bool:
-    if pd.api.types.is_bool_dtype(col):
-        return False
-    if pd.api.types.is_numeric_dtype(col):
-        return True
-    converted = pd.to_numeric(col.replace(_NONFINITE_TEXT), errors="coerce")
-    return converted.notna().mean() >= 0.5
+def _assign_roles(frame: pd.DataFrame, source: str, *, hyperparameters, responses, group_by,
+                  status, id_column, space) -> _Roles:
+    """Group keys, status, id, responses and hyperparameters: given, else by name."""
+    columns = list(frame.columns)
+
+    def require(cols: Sequence[str], role: str) -> None:
+        for c in cols:
+            if c not in columns:
+                raise InputError(f"{role} column is missing", file=source, column=c,
+                                 hint=f"columns present: {', '.join(columns)}")
+
+    groups = ([c for c in DEFAULT_GROUP_KEYS if c in columns]
+              if group_by is None else list(group_by))
+    require(groups, "group key")
+    if status is None:
+        status = first_present(STATUS_COLUMNS, columns)
+    require([status] if status is not None else [], "status")
+    if id_column is None:
+        id_column = first_present(ID_COLUMNS, columns)
+    else:
+        require([id_column], "trial id")
+    if hyperparameters is None and space is not None:
+        hyperparameters = list(space.names)
+    if responses is None:
+        taken = set(groups) | {status} | set(hyperparameters or ())
+        responses = [c for c in columns if c not in taken and not is_bookkeeping(c)
+                     and looks_like_response(c, frame[c])]
+        if not responses:
+            raise InputError("no response (metric) column found", file=source,
+                             hint="name it with --response COLUMN")
+    responses = list(responses)
+    require(responses, "response")
+    if hyperparameters is None:
+        taken = set(groups) | {status, id_column} | set(responses)
+        hyperparameters = [c for c in columns if c not in taken and not is_bookkeeping(c)]
+        if not hyperparameters:
+            raise InputError("no hyperparameter columns found", file=source,
+                             hint="name them with --param COLUMN or give --space FILE")
+    hyperparameters = list(hyperparameters)
+    require(hyperparameters, "hyperparameter")
+    overlap = set(hyperparameters) & set(responses)
+    if overlap:
+        raise InputError("column is both a hyperparameter and a response", file=source,
+                         column=sorted(overlap)[0])
+    return _Roles(groups, status, id_column, hyperparameters, responses)
 
 
-_NONFINITE_TEXT = {"nan": np.nan, "NaN": np.nan, "NAN": np.nan, "inf": np.inf, "Inf": np.inf,
-                   "INF": np.inf, "-inf": -np.inf, "-Inf": -np.inf, "infinity": np.inf,
-                   "Infinity": np.inf, "-Infinity": -np.inf, "": np.nan}
+class _ExclusionLog:
+    """The excluded rows, by reason: the reader's, then this table's own."""
+
+    def __init__(self, from_reader: pd.DataFrame | None, frame: pd.DataFrame,
+                 groups: Sequence[str]) -> None:
+        self._reader = None if from_reader is None else from_reader[["row", "reason"]]
+        self._own: list[pd.DataFrame] = []
+        self._frame = frame
+        self._groups = list(groups)
+
+    def add(self, mask: np.ndarray, reasons: np.ndarray | pd.Series) -> None:
+        """Exclude the rows of ``frame`` under ``mask``, each with its reason."""
+        reasons = np.asarray(reasons, dtype=object)
+        self._own.append(pd.DataFrame({"row": self._frame.index[mask],
+                                       "reason": reasons}))
+
+    def counts(self) -> dict[str, int]:
+        parts = ([self._reader] if self._reader is not None else []) + self._own
+        if not parts:
+            return {}
+        return {str(k): int(v) for k, v in
+                pd.concat(parts)["reason"].value_counts().items()}
+
+    def frame(self) -> pd.DataFrame:
+        """All excluded rows; those excluded here also carry their group key values."""
+        parts = [] if self._reader is None else [self._reader.reset_index(drop=True)]
+        for part in self._own:
+            part = part.reset_index(drop=True)
+            if self._groups:
+                keys = self._frame.loc[part["row"].to_numpy(), self._groups]
+                part = pd.concat([part, keys.reset_index(drop=True)], axis=1)
+            parts.append(part)
+        if not parts:
+            return _empty_exclusions()
+        return pd.concat(parts, ignore_index=True)
 
 
-def _numeric_response(col: pd.Series, source: str, name: str, keep: np.ndarray) -> np.ndarray:
-    if pd.api.types.is_bool_dtype(col):
-        raise InputError("a response must be numeric, found true/false values", file=source,
-                         column=name)
-    if pd.api.types.is_numeric_dtype(col):
-        return col.to_numpy(dtype=float)
-    text = col.where(col.isna(), col.astype(str).str.strip())
-    converted = pd.to_numeric(text.replace(_NONFINITE_TEXT), errors="coerce")
-    bad = (converted.isna() & text.notna() & ~text.isin(list(_NONFINITE_TEXT))).to_numpy()
-    bad = bad & keep  # to_numpy() may give a read-only view (copy-on-write)
-    if bad.any():
-        pos = int(np.flatnonzero(bad)[0])
-        raise InputError(f"expected a number, found {col.iloc[pos]!r}", file=source,
-                         row=int(col.index[pos]), column=name)
-    return converted.to_numpy(dtype=float)
+def _apply_status(frame: pd.DataFrame, status: str | None,
+                  log: _ExclusionLog) -> tuple[np.ndarray, np.ndarray]:
+    """Rows with a finished (or diverged) status are kept; others are excluded."""
+    keep = np.ones(len(frame), dtype=bool)
+    diverged_status = np.zeros(len(frame), dtype=bool)
+    if status is None:
+        return keep, diverged_status
+    st = frame[status].astype(str).str.strip().str.lower()
+    finished = st.isin(FINISHED_STATUSES).to_numpy()
+    diverged_status = st.isin(DIVERGED_STATUSES).to_numpy()
+    other = ~(finished | diverged_status)
+    if other.any():
+        log.add(other, ("status " + frame.loc[other, status].astype(str)).to_numpy())
+    return keep & ~other, diverged_status
+
+
+def _check_thresholds(thresholds: Mapping[str, float] | None, responses: Sequence[str],
+                      source: str) -> dict[str, float]:
+    out = dict(thresholds or {})
+    for col in out:
+        if col not in responses:
+            raise InputError("a divergence threshold names a column that is not a "
+                             "response", file=source, column=col)
+    return out
+
+
+def _diverged(values: dict[str, np.ndarray], thresholds: Mapping[str, float],
+              maximize: set[str], keep: np.ndarray, diverged_status: np.ndarray
+              ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Per response, which values count as diverged; per row, the first reason why."""
+    bad = {col: ~np.isfinite(x) for col, x in values.items()}
+    reasons = np.full(len(keep), "", dtype=object)
+    for col in values:
+        reasons[keep & bad[col] & (reasons == "")] = "diverged (non-finite metric)"
+    for col, limit in thresholds.items():
+        x = values[col]
+        with np.errstate(invalid="ignore"):
+            worse = (x < limit) if col in maximize else (x > limit)
+        worse &= ~bad[col]
+        side = "below" if col in maximize else "above"
+        reasons[keep & worse & (reasons == "")] = f"diverged ({col} {side} {limit:g})"
+        bad[col] = bad[col] | worse
+    reasons[keep & diverged_status & (reasons == "")] = "diverged (status)"
+    return bad, reasons
+
+
+def _apply_diverged_policy(frame: pd.DataFrame, values: dict[str, np.ndarray],
+                           bad: dict[str, np.ndarray], reasons: np.ndarray, keep: np.ndarray,
+                           policy: str, roles: _Roles, maximize: set[str],
+                           log: _ExclusionLog, source: str
+                           ) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
+    """Drop the diverged runs, raise on them, or give them the group's worst value."""
+    diverged = keep & (reasons != "")
+    notes: list[str] = []
+    if diverged.any() and policy == "error":
+        pos = int(np.flatnonzero(diverged)[0])
+        bad_col = next((c for c in roles.responses if bad[c][pos]), roles.status)
+        raise InputError(f"{reasons[pos]}", file=source, row=int(frame.index[pos]),
+                         column=bad_col, hint="use --on-diverged drop or worst to keep going")
+    if diverged.any() and policy == "drop":
+        log.add(diverged, reasons[diverged])
+        keep = keep & ~diverged
+    worst = policy == "worst" and diverged.any()
+    frame = frame.copy() if worst else frame
+    for col in roles.responses:
+        if frame[col].dtype != np.float64:  # already float: no copy of the column
+            frame[col] = values[col]
+    if worst:
+        n = _replace_with_worst(frame, roles.responses, roles.groups, bad, diverged, keep,
+                                maximize=maximize, source=source)
+        notes.append(f"{n} diverged run(s) kept with the worst value of the group's "
+                     "other runs")
+    return frame, keep, notes
 
 
 def _replace_with_worst(frame: pd.DataFrame, responses: Sequence[str], groups: Sequence[str],
@@ -421,7 +547,14 @@ def _replace_with_worst(frame: pd.DataFrame, responses: Sequence[str], groups: S
     return int(diverged.sum())
 
 
-def _count(excluded: list[pd.DataFrame]) -> dict[str, int]:
-    if not excluded:
-        return {}
-    return pd.concat(excluded)["reason"].value_counts().to_dict()
+def _check_ids(kept: pd.DataFrame, roles: _Roles, source: str) -> None:
+    """Each trial id appears once per group."""
+    if roles.id_column is None:
+        return
+    dup = kept.duplicated(subset=[*roles.groups, roles.id_column], keep="first").to_numpy()
+    if dup.any():
+        pos = int(np.flatnonzero(dup)[0])
+        dup_id = kept[roles.id_column].tolist()[pos]  # a Python value: no np.int64(...)
+        raise InputError(f"duplicated trial id {dup_id!r}", file=source,
+                         row=int(kept.index[pos]), column=roles.id_column,
+                         hint="each trial must appear once per group")

@@ -21,8 +21,9 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InputError
+from ..roles import AUXILIARY_COLUMNS, DEFAULT_GROUP_KEYS
 from ..space import SearchSpace
-from ..trials import AUXILIARY_COLUMNS, DEFAULT_GROUP_KEYS, TrialTable
+from ..trials import TrialTable
 from ._common import is_remote, local_path, sqlite_file, sqlite_tables
 from .table import TABLE_FORMATS, header_columns, read_table
 

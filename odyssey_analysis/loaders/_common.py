@@ -227,6 +227,12 @@ def frame_from_records(records: list[dict[str, Any]], rows: Sequence[int],
     return frame
 
 
+def count_reasons(items: Sequence[tuple[int, str]]) -> dict[str, int]:
+    """Excluded ``(row, reason)`` items counted by reason, largest first."""
+    counts = pd.Series([reason for _, reason in items], dtype=object).value_counts()
+    return {str(k): int(v) for k, v in counts.items()}
+
+
 def exclusions_frame(items: Sequence[tuple[int, str]]) -> pd.DataFrame:
     """The ``row, reason`` frame of trials a reader left out."""
     return pd.DataFrame({"row": pd.Series([int(r) for r, _ in items], dtype="int64"),

@@ -21,8 +21,10 @@ import pandas as pd
 
 from ..errors import InputError
 from ..space import SearchSpace
+from ..trials import no_trials_left
 from . import RawTrials, register
 from ._common import (
+    count_reasons,
     exclusions_frame,
     iter_json_lines,
     local_path,
@@ -135,9 +137,7 @@ def read_deepcave(source: str, *, budget: object = None, **unknown: object) -> R
     assert space is not None and objectives is not None
     names = [str(o["name"]) for o in objectives]
     if not records:
-        counts = pd.Series([x for _, x in excluded], dtype=object).value_counts()
-        detail = ", ".join(f"{v} {k}" for k, v in counts.items()) or "the history is empty"
-        raise InputError(f"no successful evaluations ({detail})", file=source)
+        raise no_trials_left(count_reasons(excluded), source)
     columns = (["run"] if several else []) + ["config_id", "budget", "seed"]
     columns += space.names + names + ["start", "end"]
     frame = pd.DataFrame.from_records(records, columns=columns)

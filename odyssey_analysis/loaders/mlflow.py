@@ -19,8 +19,10 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InputError
+from ..trials import no_trials_left
 from . import RawTrials, register
 from ._common import (
+    count_reasons,
     exclusions_frame,
     local_path,
     option_list,
@@ -244,9 +246,7 @@ def _to_raw(experiments: list[Any], runs: dict[str, list[Any]], group_tags: list
         records.append(rec)
         rows.append(row)
     if not records:
-        counts = pd.Series([x for _, x in excluded], dtype=object).value_counts()
-        detail = ", ".join(f"{v} {k}" for k, v in counts.items())
-        raise InputError(f"no finished runs to analyse ({detail})", file=source)
+        raise no_trials_left(count_reasons(excluded), source)
 
     for tag in group_tags:
         if all(rec[f"tag.{tag}"] is None for rec in records):

@@ -24,12 +24,12 @@ import math
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from ..errors import InputError
 from ..space import Hyperparameter, SearchSpace
+from ..trials import no_trials_left
 from . import RawTrials, register
 from ._common import (
+    count_reasons,
     exclusions_frame,
     frame_from_records,
     reject_unknown_options,
@@ -312,9 +312,7 @@ def _to_raw(studies: list[Any], trials: dict[str, list[Any]], objective: object,
             rows.append(row)
 
     if not records:
-        counts = pd.Series([r for _, r in excluded], dtype=object).value_counts()
-        detail = ", ".join(f"{v} {k}" for k, v in counts.items()) or "no trials at all"
-        raise InputError(f"no completed trials ({detail})", file=source)
+        raise no_trials_left(count_reasons(excluded), source)
     notes: list[str] = []
     hps = []
     n_complete = len(records)

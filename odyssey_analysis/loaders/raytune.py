@@ -22,9 +22,11 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InputError
-from ..trials import _mostly_numeric
+from ..numeric import mostly_numeric
+from ..trials import no_trials_left
 from . import RawTrials, register
 from ._common import (
+    count_reasons,
     exclusions_frame,
     flatten,
     iter_json_lines,
@@ -126,7 +128,7 @@ def _from_dataframe_csv(path: Path, source: str) -> RawTrials:
                for c in config}
     frame = frame.rename(columns=renames)
     responses = [c for c in others if c not in RAY_KEYS and c.split("/")[0] not in RAY_KEYS
-                 and _mostly_numeric(frame[c])]
+                 and mostly_numeric(frame[c])]
     if not responses:
         raise InputError("no metric column found to use as a response", file=source,
                          hint="name one with --response COLUMN")
@@ -216,9 +218,7 @@ def _from_folder(path: Path, source: str, which: str, metric: str | None,
         records.append(rec)
         rows.append(row)
     if not records:
-        counts = pd.Series([x for _, x in excluded], dtype=object).value_counts()
-        raise InputError("no trial to analyse (" + ", ".join(
-            f"{v} {k}" for k, v in counts.items()) + ")", file=source)
+        raise no_trials_left(count_reasons(excluded), source)
     names: dict[tuple[str, str], str] = {}
     for k in param_keys:
         names[("param", k)] = k
@@ -229,7 +229,7 @@ def _from_folder(path: Path, source: str, which: str, metric: str | None,
         columns=["trial_id", *names.values()])
     frame.index = pd.Index(rows, dtype="int64")
     responses = [names[("result", k)] for k in metric_keys
-                 if k not in RAY_KEYS and _mostly_numeric(frame[names[("result", k)]])]
+                 if k not in RAY_KEYS and mostly_numeric(frame[names[("result", k)]])]
     if not responses:
         raise InputError("the trials report no numeric metric to use as a response",
                          file=source)

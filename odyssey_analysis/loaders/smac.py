@@ -20,8 +20,10 @@ import pandas as pd
 
 from ..errors import InputError
 from ..space import SearchSpace
+from ..trials import no_trials_left
 from . import RawTrials, register
 from ._common import (
+    count_reasons,
     exclusions_frame,
     local_path,
     read_json_file,
@@ -151,9 +153,7 @@ def read_smac(source: str, *, budget: object = None, **unknown: object) -> RawTr
             rows.append(row)
     assert space is not None and objectives is not None
     if not records:
-        counts = pd.Series([x for _, x in excluded], dtype=object).value_counts()
-        detail = ", ".join(f"{v} {k}" for k, v in counts.items()) or "the history is empty"
-        raise InputError(f"no successful evaluations ({detail})", file=source)
+        raise no_trials_left(count_reasons(excluded), source)
     columns = (["run"] if several else []) + ["config_id", "instance", "seed", "budget"]
     columns += space.names + objectives + ["time", "starttime", "endtime", "origin"]
     frame = pd.DataFrame.from_records(records, columns=columns)

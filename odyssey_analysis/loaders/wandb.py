@@ -30,7 +30,8 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InputError
-from ..trials import _RESPONSE_PATTERN, BOOKKEEPING, _mostly_numeric
+from ..numeric import mostly_numeric
+from ..roles import is_bookkeeping, looks_like_response
 from . import RawTrials, register
 from ._common import (
     flatten,
@@ -246,8 +247,8 @@ def _from_runs(items: list[tuple[int, Any]], source: str) -> RawTrials:
     frame.index = pd.Index(rows, dtype="int64")
     hyperparameters = [names[("config", k)] for k in config_keys]
     responses = [names[("summary", k)] for k in summary_keys
-                 if k.split(".")[-1].lower() not in BOOKKEEPING
-                 and _mostly_numeric(frame[names[("summary", k)]])]
+                 if not is_bookkeeping(k.split(".")[-1])
+                 and mostly_numeric(frame[names[("summary", k)]])]
     if not responses:
         raise InputError("no numeric summary metric found to use as a response",
                          file=source, hint="name one with --response COLUMN")
@@ -276,11 +277,11 @@ def _from_flat(frame: pd.DataFrame, source: str) -> RawTrials:
         elif c.startswith("summary."):
             name = c[len("summary."):]
             renames[c] = name if name not in columns and name not in renames.values() else c
-            if _mostly_numeric(frame[c]):
+            if mostly_numeric(frame[c]):
                 responses.append(renames[c])
-        elif c.lower() in BOOKKEEPING:
+        elif is_bookkeeping(c):
             continue
-        elif _RESPONSE_PATTERN.search(c) and _mostly_numeric(frame[c]):
+        elif looks_like_response(c, frame[c]):
             responses.append(c)
         else:
             hyperparameters.append(c)

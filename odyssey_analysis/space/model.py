@@ -31,15 +31,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from ..errors import InputError
+from .validate import validate_column
 
 KINDS = ("float", "int", "categorical", "ordinal", "constant")
 SCALES = ("linear", "log", "one_minus_log")
-
-#: Ratio of largest to smallest value from which inference tries a log scale.
-MIN_LOG_SPAN = 10.0
-# Relative slack for values that sit on a bound but were rounded on the way to disk.
-_BOUND_SLACK = 1e-9
+#: Kinds whose values are levels (one interval of the unit cube each).
+DISCRETE_KINDS = frozenset({"categorical", "ordinal"})
 
 
 @dataclass(frozen=True)
@@ -105,7 +103,7 @@ class Hyperparameter:
             if self.scale == "one_minus_log" and (1 - hi <= 0):
                 raise InputError("'one_minus_log' needs upper < 1 (values are 1 - u, u > 0)",
                                  column=self.name)
-        elif self.kind in ("categorical", "ordinal"):
+        elif self.is_discrete:
             if not self.choices:
                 raise InputError("a categorical or ordinal hyperparameter needs levels",
                                  column=self.name)
@@ -126,11 +124,16 @@ class Hyperparameter:
         return self.kind in ("float", "int")
 
     @property
+    def is_discrete(self) -> bool:
+        """True for categorical and ordinal hyperparameters (levels, not a range)."""
+        return self.kind in DISCRETE_KINDS
+
+    @property
     def is_constant(self) -> bool:
         """True when the hyperparameter cannot vary (constant kind or one level)."""
         if self.kind == "constant":
             return True
-        if self.kind in ("categorical", "ordinal"):
+        if self.is_discrete:
             return len(self.choices or ()) == 1
         return False
 
@@ -138,7 +141,7 @@ class Hyperparameter:
         """The sampling distribution, in words (used in every output)."""
         if self.kind == "constant":
             return f"constant {self.choices[0]!r}"
-        if self.kind in ("categorical", "ordinal"):
+        if self.is_discrete:
             how = "weighted" if self.weights is not None else "uniform"
             return f"{how} over {len(self.choices)} {self.kind} levels"
         integer = "integer " if self.kind == "int" else ""
@@ -214,7 +217,7 @@ class Hyperparameter:
         """
         if self.kind == "constant" or self.is_constant:
             return np.full(len(values), 0.5)
-        if self.kind in ("categorical", "ordinal"):
+        if self.is_discrete:
             idx = self.level_index(list(values))
             edges = self._level_edges()
             return 0.5 * (edges[idx] + edges[idx + 1])
@@ -243,7 +246,7 @@ class Hyperparameter:
 
     def level_edges(self) -> np.ndarray:
         """Boundaries of the levels' intervals in [0, 1] (categorical and ordinal)."""
-        if self.kind not in ("categorical", "ordinal"):
+        if not self.is_discrete:
             raise TypeError(f"'{self.name}' has no levels")
         return self._level_edges()
 
@@ -333,7 +336,7 @@ class SearchSpace:
                 raise InputError("hyperparameter column is missing", file=source,
                                  column=hp.name,
                                  hint=f"columns present: {', '.join(map(str, frame.columns))}")
-            _validate_column(hp, frame[hp.name], source)
+            validate_column(hp, frame[hp.name], source)
 
     def encode(self, frame: pd.DataFrame) -> np.ndarray:
         """The design matrix in [0, 1]^d (rows of ``frame``, columns in space order)."""
@@ -348,9 +351,11 @@ class SearchSpace:
         return np.column_stack(cols).astype(float)
 
     # -- constructors ------------------------------------------------------------------
+
+    # -- constructors (parsers live in readers.py and infer.py) ---------------------------
     @classmethod
     def from_dict(cls, spec: Mapping[str, Any], *, origin: str = "declared") -> SearchSpace:
-        """Read our own spec format.
+        """Read our own spec format (see :func:`odyssey_analysis.space.readers.space_from_dict`).
 
         ``spec`` is ``{"hyperparameters": {name: {...}}}`` (or the inner mapping alone,
         or a list of entries that carry ``name``). Each entry has ``type`` (float, int,
@@ -358,21 +363,9 @@ class SearchSpace:
         ``log: true`` or ``scale`` (linear, log, one_minus_log), ``choices`` (or
         ``sequence`` for ordinal), ``weights``, ``value`` (constant).
         """
-        body = spec.get("hyperparameters", spec) if isinstance(spec, Mapping) else spec
-        if isinstance(body, Mapping):
-            items = [(str(k), v) for k, v in body.items()]
-        elif isinstance(body, list):
-            items = []
-            for entry in body:
-                if not isinstance(entry, Mapping) or "name" not in entry:
-                    raise InputError("each hyperparameter entry needs a 'name'")
-                items.append((str(entry["name"]), entry))
-        else:
-            raise InputError("a space spec must map hyperparameter names to their settings")
-        hps = [_hp_from_entry(name, entry) for name, entry in items]
-        if not hps:
-            raise InputError("the space spec declares no hyperparameters")
-        return cls(tuple(hps), origin=origin)
+        from .readers import space_from_dict
+
+        return space_from_dict(spec, origin=origin)
 
     @classmethod
     def from_configspace(cls, cs: Any, *, origin: str = "ConfigSpace") -> SearchSpace:
@@ -383,276 +376,24 @@ class SearchSpace:
         clear message. Children of conditions are marked conditional (inactive trials
         are imputed with the default value).
         """
-        import ConfigSpace as CS
+        from .readers import space_from_configspace
 
-        conditional = set()
-        for cond in cs.conditions:
-            child = getattr(cond, "child", None)
-            if child is not None:
-                conditional.add(child.name)
-            for sub in getattr(cond, "components", []) or []:
-                conditional.add(sub.child.name)
-        hps = []
-        for hp in cs.values():
-            cond = hp.name in conditional
-            default = getattr(hp, "default_value", None)
-            if isinstance(hp, CS.UniformFloatHyperparameter):
-                hps.append(Hyperparameter(hp.name, "float", float(hp.lower), float(hp.upper),
-                                          "log" if hp.log else "linear",
-                                          conditional=cond, default=default))
-            elif isinstance(hp, CS.UniformIntegerHyperparameter):
-                hps.append(Hyperparameter(hp.name, "int", float(hp.lower), float(hp.upper),
-                                          "log" if hp.log else "linear",
-                                          conditional=cond, default=default))
-            elif isinstance(hp, CS.CategoricalHyperparameter):
-                w = tuple(float(x) for x in hp.weights) if hp.weights is not None else None
-                hps.append(Hyperparameter(hp.name, "categorical", choices=tuple(hp.choices),
-                                          weights=w, conditional=cond, default=default))
-            elif isinstance(hp, CS.OrdinalHyperparameter):
-                hps.append(Hyperparameter(hp.name, "ordinal", choices=tuple(hp.sequence),
-                                          conditional=cond, default=default))
-            elif isinstance(hp, CS.Constant):
-                hps.append(Hyperparameter(hp.name, "constant", choices=(hp.value,),
-                                          conditional=cond, default=hp.value))
-            else:
-                raise InputError(
-                    f"hyperparameter type {type(hp).__name__} is not supported "
-                    "(use uniform, log-uniform, integer, categorical, ordinal or constant)",
-                    column=hp.name)
-        return cls(tuple(hps), origin=origin)
+        return space_from_configspace(cs, origin=origin)
 
     @classmethod
     def from_file(cls, path: str | Path) -> SearchSpace:
         """Read a ConfigSpace JSON file or our own YAML/JSON spec (detected by content)."""
-        from .settings_file import read_settings_file
+        from .readers import space_from_file
 
-        path = Path(path)
-        spec, text = read_settings_file(path, "search space")
-        if not isinstance(spec, (Mapping, list)):
-            raise InputError("a search space file must hold a mapping", file=str(path))
-        try:
-            if _looks_like_configspace(spec):
-                import io
-
-                from ConfigSpace import ConfigurationSpace
-
-                cs = ConfigurationSpace.from_json(io.StringIO(text))
-                return cls.from_configspace(cs, origin=f"ConfigSpace JSON {path.name}")
-            return cls.from_dict(spec, origin=f"declared in {path.name}")
-        except InputError as err:
-            raise err.located(file=str(path)) from None
-        except Exception as exc:  # noqa: BLE001 - ConfigSpace raises many kinds
-            raise InputError(f"not a valid search space: {exc}".splitlines()[0],
-                             file=str(path)) from None
+        return space_from_file(path)
 
     @classmethod
-    def infer(
-        cls,
-        frame: pd.DataFrame,
-        columns: Sequence[str],
-        *,
-        source: str | None = None,
-    ) -> SearchSpace:
+    def infer(cls, frame: pd.DataFrame, columns: Sequence[str], *,
+              source: str | None = None) -> SearchSpace:
         """Guess the space from observed values (print it so the user can confirm).
 
-        Rules: text or booleans are categorical; numbers that are all whole are
-        integers; positive numbers spanning at least a decade are log-scaled when
-        they are spread more evenly in log than in raw units (likewise ``1 - x`` for a
-        momentum-like hyperparameter in [0, 1)); the bounds are the observed minimum and
-        maximum.
+        See :func:`odyssey_analysis.space.infer.infer_space` for the rules.
         """
-        hps = []
-        notes = []
-        for name in columns:
-            if name not in frame.columns:
-                raise InputError("hyperparameter column is missing", file=source, column=name,
-                                 hint=f"columns present: {', '.join(map(str, frame.columns))}")
-            col = frame[name]
-            hp = _infer_one(name, col, source)
-            hps.append(hp)
-            if hp.is_constant:
-                notes.append(f"{name} is constant ({hp.choices[0]!r}); its effect is 0")
-        return cls(tuple(hps), origin="inferred from the data", notes=tuple(notes))
+        from .infer import infer_space
 
-
-# -- helpers ----------------------------------------------------------------------------
-
-def _looks_like_configspace(spec: Any) -> bool:
-    if not isinstance(spec, Mapping):
-        return False
-    hps = spec.get("hyperparameters")
-    return isinstance(hps, list) and all(isinstance(h, Mapping) and "type" in h and "name" in h
-                                         for h in hps) and (
-        "conditions" in spec or "format_version" in spec or "python_module_version" in spec
-        or any(str(h.get("type", "")).startswith(("uniform_", "normal_")) for h in hps))
-
-
-_TYPE_ALIASES = {
-    "float": "float", "real": "float", "uniform_float": "float", "continuous": "float",
-    "int": "int", "integer": "int", "uniform_int": "int",
-    "categorical": "categorical", "cat": "categorical", "choice": "categorical",
-    "ordinal": "ordinal", "constant": "constant", "fixed": "constant",
-}
-
-
-def _hp_from_entry(name: str, entry: Any) -> Hyperparameter:
-    if not isinstance(entry, Mapping):
-        raise InputError("settings must be a mapping (type, lower, upper, ...)", column=name)
-    raw_type = str(entry.get("type", "")).lower()
-    if raw_type not in _TYPE_ALIASES:
-        raise InputError(f"unknown type '{entry.get('type')}' "
-                         "(use float, int, categorical, ordinal or constant)", column=name)
-    kind = _TYPE_ALIASES[raw_type]
-    scale = str(entry.get("scale", "log" if entry.get("log") else "linear")).lower()
-    scale = {"log-uniform": "log", "loguniform": "log", "uniform": "linear",
-             "1-log": "one_minus_log", "one-minus-log": "one_minus_log"}.get(scale, scale)
-    conditional = bool(entry.get("conditional", False))
-    if kind in ("float", "int"):
-        try:
-            lower, upper = float(entry["lower"]), float(entry["upper"])
-        except (KeyError, TypeError, ValueError):
-            raise InputError("needs numeric 'lower' and 'upper'", column=name) from None
-        default = entry.get("default")
-        if conditional and default is None:
-            default = lower
-        return Hyperparameter(name, kind, lower, upper, scale, conditional=conditional,
-                              default=default)
-    if kind == "constant":
-        if "value" not in entry:
-            raise InputError("a constant needs a 'value'", column=name)
-        return Hyperparameter(name, "constant", choices=(entry["value"],),
-                              default=entry["value"])
-    levels = entry.get("choices", entry.get("sequence"))
-    if not isinstance(levels, list) or not levels:
-        raise InputError("needs a non-empty list of 'choices'", column=name)
-    weights = entry.get("weights")
-    default = entry.get("default", levels[0] if conditional else None)
-    return Hyperparameter(name, kind, choices=tuple(levels),
-                          weights=None if weights is None else tuple(float(w) for w in weights),
-                          conditional=conditional, default=default)
-
-
-def _first_bad(mask: np.ndarray, index: pd.Index) -> int:
-    pos = int(np.flatnonzero(mask)[0])
-    label = index[pos]
-    return int(label) if isinstance(label, (int, np.integer)) else pos + 1
-
-
-def _validate_column(hp: Hyperparameter, col: pd.Series, source: str | None) -> None:
-    missing = col.isna().to_numpy()
-    if missing.any() and not hp.conditional:
-        raise InputError("missing value for a hyperparameter", file=source,
-                         row=_first_bad(missing, col.index), column=hp.name,
-                         hint="fill it in, or declare the hyperparameter conditional")
-    present = col[~missing]
-    if hp.kind == "constant":
-        return
-    if hp.kind in ("categorical", "ordinal"):
-        idx = hp.level_index(present.tolist())
-        bad = idx < 0
-        if bad.any():
-            value = present.iloc[int(np.flatnonzero(bad)[0])]
-            raise InputError(
-                f"unknown level {value!r} (declared: {', '.join(map(str, hp.choices))})",
-                file=source, row=_first_bad(bad, present.index), column=hp.name)
-        return
-    numeric = pd.to_numeric(present, errors="coerce")
-    not_number = numeric.isna().to_numpy()
-    if not_number.any():
-        value = present.iloc[int(np.flatnonzero(not_number)[0])]
-        raise InputError(f"expected a number, found {value!r}", file=source,
-                         row=_first_bad(not_number, present.index), column=hp.name)
-    x = numeric.to_numpy(dtype=float)
-    nonfinite = ~np.isfinite(x)
-    if nonfinite.any():
-        raise InputError(f"value {x[nonfinite][0]} is not finite", file=source,
-                         row=_first_bad(nonfinite, present.index), column=hp.name)
-    if hp.scale == "log":
-        nonpos = x <= 0
-        if nonpos.any():
-            raise InputError(
-                f"value {x[nonpos][0]:g} is not positive but the scale is logarithmic",
-                file=source, row=_first_bad(nonpos, present.index), column=hp.name)
-    if hp.kind == "int":
-        frac = np.abs(x - np.round(x)) > 1e-9 * np.maximum(1.0, np.abs(x))
-        if frac.any():
-            raise InputError(f"value {x[frac][0]:g} is not a whole number", file=source,
-                             row=_first_bad(frac, present.index), column=hp.name)
-    span = hp.upper - hp.lower
-    slack = _BOUND_SLACK * max(span, abs(hp.lower), abs(hp.upper))
-    out = (x < hp.lower - slack) | (x > hp.upper + slack)
-    if out.any():
-        raise InputError(
-            f"value {x[out][0]:g} is outside the declared range [{hp.lower:g}, {hp.upper:g}]",
-            file=source, row=_first_bad(out, present.index), column=hp.name,
-            hint="fix the value or widen the search space")
-
-
-def _infer_one(name: str, col: pd.Series, source: str | None) -> Hyperparameter:
-    present = col.dropna()
-    if present.empty:
-        raise InputError("the hyperparameter column has no values", file=source, column=name)
-    if col.isna().any():
-        raise InputError("missing value for a hyperparameter", file=source,
-                         row=_first_bad(col.isna().to_numpy(), col.index), column=name,
-                         hint="fill it in, or declare the space with the hyperparameter "
-                              "marked conditional")
-    if pd.api.types.is_bool_dtype(present) or present.map(type).eq(bool).all():
-        levels = tuple(sorted(present.unique().tolist()))
-        return _categorical_or_constant(name, levels)
-    numeric = pd.to_numeric(present, errors="coerce")
-    if numeric.notna().all():
-        x = numeric.to_numpy(dtype=float)
-        if not np.all(np.isfinite(x)):
-            bad = ~np.isfinite(x)
-            raise InputError(f"value {x[bad][0]} is not finite", file=source,
-                             row=_first_bad(bad, present.index), column=name)
-        lo, hi = float(x.min()), float(x.max())
-        if lo == hi:
-            value = int(lo) if float(lo).is_integer() else lo
-            return Hyperparameter(name, "constant", choices=(value,), default=value)
-        whole = bool(np.all(np.abs(x - np.round(x)) == 0))
-        return Hyperparameter(name, "int" if whole else "float", lo, hi,
-                              _infer_scale(x, whole))
-    if numeric.notna().any():
-        # Mostly numbers with some text: a typo, not a categorical.
-        share = numeric.notna().mean()
-        if share >= 0.5:
-            bad = numeric.isna().to_numpy()
-            value = present.iloc[int(np.flatnonzero(bad)[0])]
-            raise InputError(f"expected a number, found {value!r} (mixed types)", file=source,
-                             row=_first_bad(bad, present.index), column=name)
-    levels = tuple(sorted(present.astype(str).unique().tolist()))
-    return _categorical_or_constant(name, levels)
-
-
-def _uniformity_gap(t: np.ndarray) -> float:
-    """Kolmogorov–Smirnov distance of ``t`` from the uniform law on its range."""
-    t = np.sort(t)
-    u = (t - t[0]) / (t[-1] - t[0])
-    n = u.size
-    ranks = np.arange(1, n + 1) / n
-    return float(max(np.max(ranks - u), np.max(u - (ranks - 1 / n))))
-
-
-def _infer_scale(x: np.ndarray, whole: bool) -> str:
-    """Pick the scale under which the observed values look most uniformly spread.
-
-    A positive range of at least a decade is a candidate for log scale, and values in
-    [0, 1) whose distance from 1 spans a decade for the paper's 1 − log-uniform
-    momentum; the candidate wins only when the values are closer to uniform in its
-    coordinate than in raw units (uniform samples on [0, 1] span several decades too).
-    """
-    lo, hi = float(x.min()), float(x.max())
-    candidates = {"linear": _uniformity_gap(x)}
-    if lo > 0 and hi / lo >= MIN_LOG_SPAN:
-        candidates["log"] = _uniformity_gap(np.log(x))
-    if not whole and lo >= 0 and hi < 1 and (1 - lo) / (1 - hi) >= MIN_LOG_SPAN:
-        candidates["one_minus_log"] = _uniformity_gap(-np.log1p(-x))
-    return min(candidates, key=candidates.get)
-
-
-def _categorical_or_constant(name: str, levels: tuple[Any, ...]) -> Hyperparameter:
-    if len(levels) == 1:
-        return Hyperparameter(name, "constant", choices=levels, default=levels[0])
-    return Hyperparameter(name, "categorical", choices=levels)
+        return infer_space(frame, columns, source=source)

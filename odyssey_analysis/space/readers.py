@@ -1,0 +1,155 @@
+"""Reading search spaces: our YAML/JSON spec, ConfigSpace objects and JSON files."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from ..settings_file import read_settings_file
+from .model import Hyperparameter, SearchSpace
+
+
+def space_from_dict(spec: Mapping[str, Any] | list, *, origin: str = "declared"
+                    ) -> SearchSpace:
+    """Read our own spec format (see :meth:`SearchSpace.from_dict`).
+
+    Raises
+    ------
+    InputError
+        For an entry that is not a valid hyperparameter, naming it.
+    """
+    body = spec.get("hyperparameters", spec) if isinstance(spec, Mapping) else spec
+    if isinstance(body, Mapping):
+        items = [(str(k), v) for k, v in body.items()]
+    elif isinstance(body, list):
+        items = []
+        for entry in body:
+            if not isinstance(entry, Mapping) or "name" not in entry:
+                raise InputError("each hyperparameter entry needs a 'name'")
+            items.append((str(entry["name"]), entry))
+    else:
+        raise InputError("a space spec must map hyperparameter names to their settings")
+    hps = [_hp_from_entry(name, entry) for name, entry in items]
+    if not hps:
+        raise InputError("the space spec declares no hyperparameters")
+    return SearchSpace(tuple(hps), origin=origin)
+
+
+def space_from_configspace(cs: Any, *, origin: str = "ConfigSpace") -> SearchSpace:
+    """Convert a ``ConfigSpace.ConfigurationSpace`` (see :meth:`SearchSpace.from_configspace`)."""
+    import ConfigSpace as CS
+
+    conditional = set()
+    for cond in cs.conditions:
+        child = getattr(cond, "child", None)
+        if child is not None:
+            conditional.add(child.name)
+        for sub in getattr(cond, "components", []) or []:
+            conditional.add(sub.child.name)
+    hps = []
+    for hp in cs.values():
+        cond = hp.name in conditional
+        default = getattr(hp, "default_value", None)
+        if isinstance(hp, CS.UniformFloatHyperparameter):
+            hps.append(Hyperparameter(hp.name, "float", float(hp.lower), float(hp.upper),
+                                      "log" if hp.log else "linear",
+                                      conditional=cond, default=default))
+        elif isinstance(hp, CS.UniformIntegerHyperparameter):
+            hps.append(Hyperparameter(hp.name, "int", float(hp.lower), float(hp.upper),
+                                      "log" if hp.log else "linear",
+                                      conditional=cond, default=default))
+        elif isinstance(hp, CS.CategoricalHyperparameter):
+            w = tuple(float(x) for x in hp.weights) if hp.weights is not None else None
+            hps.append(Hyperparameter(hp.name, "categorical", choices=tuple(hp.choices),
+                                      weights=w, conditional=cond, default=default))
+        elif isinstance(hp, CS.OrdinalHyperparameter):
+            hps.append(Hyperparameter(hp.name, "ordinal", choices=tuple(hp.sequence),
+                                      conditional=cond, default=default))
+        elif isinstance(hp, CS.Constant):
+            hps.append(Hyperparameter(hp.name, "constant", choices=(hp.value,),
+                                      conditional=cond, default=hp.value))
+        else:
+            raise InputError(
+                f"hyperparameter type {type(hp).__name__} is not supported "
+                "(use uniform, log-uniform, integer, categorical, ordinal or constant)",
+                column=hp.name)
+    return SearchSpace(tuple(hps), origin=origin)
+
+
+def space_from_file(path: str | Path) -> SearchSpace:
+    """Read a ConfigSpace JSON file or our own YAML/JSON spec (detected by content)."""
+    path = Path(path)
+    spec, text = read_settings_file(path, "search space")
+    if not isinstance(spec, (Mapping, list)):
+        raise InputError("a search space file must hold a mapping", file=str(path))
+    try:
+        if _looks_like_configspace(spec):
+            from ConfigSpace import ConfigurationSpace
+
+            cs = ConfigurationSpace.from_json(io.StringIO(text))
+            return space_from_configspace(cs, origin=f"ConfigSpace JSON {path.name}")
+        return space_from_dict(spec, origin=f"declared in {path.name}")
+    except InputError as err:
+        raise err.located(file=str(path)) from None
+    except Exception as exc:  # noqa: BLE001 - ConfigSpace raises many kinds
+        raise InputError(f"not a valid search space: {exc}".splitlines()[0],
+                         file=str(path)) from None
+
+
+def _looks_like_configspace(spec: Any) -> bool:
+    if not isinstance(spec, Mapping):
+        return False
+    hps = spec.get("hyperparameters")
+    return isinstance(hps, list) and all(isinstance(h, Mapping) and "type" in h and "name" in h
+                                         for h in hps) and (
+        "conditions" in spec or "format_version" in spec or "python_module_version" in spec
+        or any(str(h.get("type", "")).startswith(("uniform_", "normal_")) for h in hps))
+
+
+_TYPE_ALIASES = {
+    "float": "float", "real": "float", "uniform_float": "float", "continuous": "float",
+    "int": "int", "integer": "int", "uniform_int": "int",
+    "categorical": "categorical", "cat": "categorical", "choice": "categorical",
+    "ordinal": "ordinal", "constant": "constant", "fixed": "constant",
+}
+
+
+def _hp_from_entry(name: str, entry: Any) -> Hyperparameter:
+    if not isinstance(entry, Mapping):
+        raise InputError("settings must be a mapping (type, lower, upper, ...)", column=name)
+    raw_type = str(entry.get("type", "")).lower()
+    if raw_type not in _TYPE_ALIASES:
+        raise InputError(f"unknown type '{entry.get('type')}' "
+                         "(use float, int, categorical, ordinal or constant)", column=name)
+    kind = _TYPE_ALIASES[raw_type]
+    scale = str(entry.get("scale", "log" if entry.get("log") else "linear")).lower()
+    scale = {"log-uniform": "log", "loguniform": "log", "uniform": "linear",
+             "1-log": "one_minus_log", "one-minus-log": "one_minus_log"}.get(scale, scale)
+    conditional = bool(entry.get("conditional", False))
+    if kind in ("float", "int"):
+        try:
+            lower, upper = float(entry["lower"]), float(entry["upper"])
+        except (KeyError, TypeError, ValueError):
+            raise InputError("needs numeric 'lower' and 'upper'", column=name) from None
+        default = entry.get("default")
+        if conditional and default is None:
+            default = lower
+        return Hyperparameter(name, kind, lower, upper, scale, conditional=conditional,
+                              default=default)
+    if kind == "constant":
+        if "value" not in entry:
+            raise InputError("a constant needs a 'value'", column=name)
+        return Hyperparameter(name, "constant", choices=(entry["value"],),
+                              default=entry["value"])
+    levels = entry.get("choices", entry.get("sequence"))
+    if not isinstance(levels, list) or not levels:
+        raise InputError("needs a non-empty list of 'choices'", column=name)
+    weights = entry.get("weights")
+    default = entry.get("default", levels[0] if conditional else None)
+    return Hyperparameter(name, kind, choices=tuple(levels),
+                          weights=None if weights is None else tuple(float(w) for w in weights),
+                          conditional=conditional, default=default)
+
