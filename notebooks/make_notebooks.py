@@ -48,7 +48,7 @@ QUICKSTART = [
         "study = analyze(vanilla, response=['test_error', 'train_time'], n_trees=16, seed=0,\n"
         "                n_jobs=1)\n"
         "importance = study.importance_table()\n"
-        "mains = importance[(importance.response == 'test_error') & (importance.order == '1')]\n"
+        "mains = importance[(importance.response == 'test_error') & (importance.order == 1)]\n"
         "mains.pivot(index='effect', columns='task', values='fraction').round(3)"),
     new_markdown_cell(
         "The marginal of the test error over the learning rate on one task: the line is "

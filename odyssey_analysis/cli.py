@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .errors import InputError, MissingExtraError
-from .surrogate import LOW_OOB_R2
+from .quality import LOW_OOB_R2
 
 err_console = Console(stderr=True)
 out_console = Console()
@@ -287,8 +287,10 @@ def write_analysis(study, out_dir: Path) -> list[Path]:
     from .atomic import atomic_write_text
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    from .result import importance_csv
+
     csv_path = atomic_write_text(out_dir / "importance.csv",
-                                 study.importance_table().to_csv(index=False))
+                                 importance_csv(study.importance_table()))
     json_path = atomic_write_text(out_dir / "analysis.json",
                                   json.dumps(study.to_dict(), indent=2) + "\n")
     return [csv_path, json_path]
@@ -307,7 +309,7 @@ def print_summary(study, top: int = 3) -> None:
         if result.response != response:
             continue
         imp = result.importance_table()
-        effects = imp[imp["order"] != "higher"].sort_values("fraction", ascending=False)
+        effects = imp[imp["order"] < 3].sort_values("fraction", ascending=False)
         text = "\n".join(f"{row.effect} {100 * row.fraction:.1f}±{100 * row.fraction_std:.1f}%"
                           for row in effects.head(top).itertuples())
         h_mean, _ = result.higher_order_fraction()

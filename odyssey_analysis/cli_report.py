@@ -181,7 +181,7 @@ def print_report_summary(result: Any, top: int = 3) -> None:
         if "variant" in keys and str(fit.group["variant"]) != str(reference):
             continue
         imp = fit.importance_table()
-        effects = imp[imp["order"] != "higher"].sort_values("fraction", ascending=False)
+        effects = imp[imp["order"] < 3].sort_values("fraction", ascending=False)
         text = ", ".join(f"{row.effect} {100 * row.fraction:.1f}±{100 * row.fraction_std:.1f}%"
                          for row in effects.head(top).itertuples())
         r2 = "–" if fit.oob_r2 != fit.oob_r2 else f"{fit.oob_r2:.2f}"

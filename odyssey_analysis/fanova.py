@@ -17,13 +17,19 @@ ANOVA decomposition of that function is a finite sum over leaves:
   leaves' boxes in that subset.
 
 Nothing walks the tree per grid cell, and nothing is sampled: the numbers are exact
-for the fitted trees. Nothing here imports matplotlib.
+for the fitted trees. The engine knows trees only as boxes (:class:`LeafBoxes`), so
+any surrogate made of axis-aligned trees plugs in (see
+:mod:`odyssey_analysis.surrogate`); nothing here imports scikit-learn or matplotlib.
+
+:func:`decompose_trees` decomposes every tree of a forest into a
+:class:`ForestDecomposition` (per-tree variances, marginal curves and pair grids).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import combinations
 
 import numpy as np
 
@@ -64,14 +70,23 @@ class LeafBoxes:
         """Number of dimensions."""
         return int(self.lower.shape[1])
 
+    def clipped(self, cutoffs: tuple[float, float] | None) -> LeafBoxes:
+        """The same boxes with values clamped into ``cutoffs`` (``None``: unchanged)."""
+        if cutoffs is None:
+            return self
+        return LeafBoxes(self.lower, self.upper, np.clip(self.value, cutoffs[0], cutoffs[1]))
+
 
 def leaf_boxes(tree, n_features: int, cutoffs: tuple[float, float] | None = None) -> LeafBoxes:
-    """Extract the leaf boxes of a fitted scikit-learn tree over the unit cube.
+    """The leaf boxes over the unit cube of a binary regression tree in array form.
 
     Parameters
     ----------
     tree
-        A ``sklearn.tree._tree.Tree`` (``estimator.tree_``) fitted on encoded inputs.
+        Any object with the arrays ``children_left``, ``children_right`` (-1 at
+        leaves), ``feature``, ``threshold`` (go left when ``x[feature] <= threshold``),
+        ``value`` (``(nodes, 1, 1)``) and ``node_count`` — the layout of scikit-learn's
+        ``Tree`` (``estimator.tree_``), fitted on encoded inputs.
     n_features
         Number of input dimensions.
     cutoffs
@@ -332,3 +347,127 @@ def zero_variance(variance: np.ndarray, mean: np.ndarray) -> np.ndarray:
     """Trees whose variance is zero up to rounding (constant trees)."""
     scale = np.maximum(np.abs(mean), 1.0) ** 2
     return variance <= 1e-14 * scale
+
+
+@dataclass(frozen=True)
+class PairCurves:
+    """A pair's joint marginal on a grid, per tree.
+
+    Attributes
+    ----------
+    grid_a, grid_b
+        Grid points in [0, 1] of the two dimensions.
+    joint
+        ``(trees, len(grid_a), len(grid_b))`` joint marginal.
+    interaction
+        The same minus both main effects plus the mean (0 = no interaction).
+    """
+
+    grid_a: np.ndarray
+    grid_b: np.ndarray
+    joint: np.ndarray
+    interaction: np.ndarray
+
+
+@dataclass(frozen=True)
+class ForestDecomposition:
+    """The exact functional ANOVA of every tree of a forest.
+
+    Attributes
+    ----------
+    mean, variance
+        ``(trees,)`` each tree's mean and total variance.
+    main
+        ``(trees, d)`` variance of each main effect.
+    pair
+        ``(trees, d, d)`` variance of each pure pairwise effect (symmetric; zero where
+        pairs were not computed).
+    pairs_computed
+        Whether :attr:`pair` holds the pairs.
+    grids, curves
+        Per dimension with a requested grid: the points in [0, 1] and the
+        ``(trees, points)`` marginal there.
+    pair_curves
+        ``(j, k) -> PairCurves`` for the pairs whose grids were requested.
+    """
+
+    mean: np.ndarray
+    variance: np.ndarray
+    main: np.ndarray
+    pair: np.ndarray
+    pairs_computed: bool
+    grids: Mapping[int, np.ndarray] = field(default_factory=dict)
+    curves: Mapping[int, np.ndarray] = field(default_factory=dict)
+    pair_curves: Mapping[tuple[int, int], PairCurves] = field(default_factory=dict)
+
+    @property
+    def n_trees(self) -> int:
+        """Trees decomposed."""
+        return int(self.mean.shape[0])
+
+
+def decompose_trees(
+    trees: Sequence[LeafBoxes],
+    *,
+    pairs: bool = True,
+    grids: Mapping[int, np.ndarray] | None = None,
+    pair_grids: Mapping[int, np.ndarray] | None = None,
+) -> ForestDecomposition:
+    """Exact functional ANOVA of each tree of a forest.
+
+    Parameters
+    ----------
+    trees
+        The trees as leaf boxes (cutoffs already applied), all of dimension ``d``.
+    pairs
+        Compute every pure pairwise effect's variance.
+    grids
+        ``dimension -> sorted points in [0, 1]`` where the marginal curve is wanted.
+    pair_grids
+        ``dimension -> sorted points``: the joint marginal (and its interaction part)
+        of every pair of these dimensions is evaluated on the product of their grids.
+
+    Returns
+    -------
+    ForestDecomposition
+    """
+    grids = dict(grids or {})
+    pair_grids = dict(pair_grids or {})
+    t = len(trees)
+    d = trees[0].dim if t else 0
+    mean = np.empty(t)
+    variance = np.empty(t)
+    main = np.zeros((t, d))
+    pair = np.zeros((t, d, d))
+    curves = {j: np.empty((t, g.size)) for j, g in grids.items()}
+    grid_pairs = list(combinations(sorted(pair_grids), 2))
+    joint = {jk: np.empty((t, pair_grids[jk[0]].size, pair_grids[jk[1]].size))
+             for jk in grid_pairs}
+    inter = {jk: np.empty_like(joint[jk]) for jk in grid_pairs}
+    for i, boxes in enumerate(trees):
+        dec = TreeDecomposition(boxes)
+        mean[i], variance[i] = dec.mean, dec.variance
+        for j in range(d):
+            main[i, j] = dec.main_variance(j)
+        for j, grid in grids.items():
+            curves[j][i] = dec.marginal_on(j, grid)
+        if pairs and dec.variance > 0:
+            for j, k in combinations(range(d), 2):
+                pure, _ = dec.pair_variance(j, k)
+                pair[i, j, k] = pair[i, k, j] = pure
+        on_grid = {j: dec.marginal_on(j, g) for j, g in pair_grids.items()} if grid_pairs \
+            else {}
+        for j, k in grid_pairs:
+            total = dec.pair_on(j, k, pair_grids[j], pair_grids[k])
+            joint[(j, k)][i] = total
+            inter[(j, k)][i] = total - on_grid[j][:, None] - on_grid[k][None, :] + dec.mean
+    return ForestDecomposition(
+        mean=mean, variance=variance, main=main, pair=pair, pairs_computed=pairs,
+        grids=grids, curves=curves,
+        pair_curves={jk: PairCurves(pair_grids[jk[0]], pair_grids[jk[1]], joint[jk],
+                                    inter[jk]) for jk in grid_pairs})
+
+
+def closed_variances(trees: Sequence[LeafBoxes], subset: Sequence[int]) -> np.ndarray:
+    """``(trees,)`` the closed variance of ``subset`` (its joint marginal) in each tree."""
+    return np.array([TreeDecomposition(b).closed_variance(subset) for b in trees])

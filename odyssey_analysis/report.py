@@ -31,7 +31,7 @@ from joblib import Parallel, delayed
 from .atomic import atomic_write_text
 from .compare import compare_variants, order_tasks, order_variants
 from .errors import InputError
-from .result import FanovaResult, StudyResult
+from .result import FanovaResult, StudyResult, importance_csv
 from .space import SearchSpace
 from .study import analyze
 from .tables import (
@@ -225,7 +225,7 @@ def build_report(
         files: list[Path] = []
         importance = study.importance_table()
         table_files = write_importance_tables(importance, out / "tables")
-        atomic_write_text(out / "importance.csv", importance.to_csv(index=False))
+        atomic_write_text(out / "importance.csv", importance_csv(importance))
         files.append(out / "importance.csv")
         files += [p for p in table_files if p.name != "importance.csv"]
         (out / "tables" / "importance.csv").unlink(missing_ok=True)

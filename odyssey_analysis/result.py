@@ -1,24 +1,62 @@
 """Results of the decomposition: per fit (:class:`FanovaResult`) and per study.
 
-Plain containers of numbers; the figures and tables draw and print them and never
-recompute them.
+Containers of numbers; the figures and tables draw and print them and never recompute
+them. A fit can keep its trees as leaf boxes (never the surrogate itself), from which
+closed fractions of larger subsets are computed on request.
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
+from .fanova import LeafBoxes, closed_variances, zero_variance
+from .quality import format_r2
 from .space import SearchSpace
 
 PAIR_SEPARATOR = " × "
 HIGHER_ORDER = "higher order"
+#: ``order`` of the higher-order remainder (every interaction of three or more) in the
+#: Python tables; ``importance.csv`` writes it as ``higher``.
+HIGHER_ORDER_ORDER = 3
+ORDER_LABELS = {1: "1", 2: "2", HIGHER_ORDER_ORDER: "higher"}
 IMPORTANCE_COLUMNS = ["response", "effect", "order", "param_a", "param_b", "fraction",
                       "fraction_std", "n_trials", "n_trees"]
+
+
+class Share(NamedTuple):
+    """A share of the variance over trees: mean and standard deviation, labelled.
+
+    Attributes
+    ----------
+    mean, std
+        :class:`pandas.Series` indexed by hyperparameter (main effects), or square
+        :class:`pandas.DataFrame` indexed by hyperparameter on both axes (pairs).
+    """
+
+    mean: Any
+    std: Any
+
+
+def effect_orders(order: pd.Series) -> pd.Series:
+    """An importance table's ``order`` column as integers (``higher`` → 3).
+
+    Accepts the Python tables' integers and the text of ``importance.csv``.
+    """
+    text = order.astype(str).str.strip().str.lower()
+    return text.map(lambda v: HIGHER_ORDER_ORDER if v == "higher" else int(float(v))
+                    ).astype("int64")
+
+
+def importance_csv(table: pd.DataFrame) -> str:
+    """The text of ``importance.csv``: ``order`` as ``1``, ``2`` or ``higher``."""
+    out = table.assign(order=effect_orders(table["order"]).map(ORDER_LABELS))
+    return out.to_csv(index=False)
 
 
 @dataclass
@@ -120,6 +158,8 @@ class FanovaResult:
         Each hyperparameter's sampling distribution, in words: the measure integrated.
     fit
         Details of the fit (forest settings, cutoffs, rows used, warnings).
+    trees
+        Each tree's leaf boxes (cutoffs applied), when the fit was asked to keep them.
     """
 
     group: dict[str, Any]
@@ -136,14 +176,38 @@ class FanovaResult:
     measures: dict[str, str] = field(default_factory=dict)
     fit: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-    forest: Any = field(default=None, repr=False)
+    trees: list[LeafBoxes] | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        where = ", ".join(f"{k}={v}" for k, v in self.group.items())
+        head = f"FanovaResult({self.response}" + (f", {where}" if where else "")
+        mean, _ = self.main_fraction()
+        top = ", ".join(f"{name} {100 * v:.1f}%" for name, v in
+                        mean.sort_values(ascending=False).head(4).items()) or "–"
+        h_mean, _ = self.higher_order_fraction()
+        return (f"{head}: {self.n_trials} trials, {self.n_trees} trees, OOB R² "
+                f"{format_r2(self.oob_r2)}; main effects {top}; higher order "
+                f"{100 * h_mean:.1f}%)")
+
+    def _repr_html_(self) -> str:
+        e = html.escape
+        mean, std = self.main_fraction()
+        where = ", ".join(f"{k}={v}" for k, v in self.group.items())
+        rows = "".join(f"<tr><td style='text-align:left'>{e(str(name))}</td>"
+                       f"<td>{100 * m:.1f} ± {100 * s:.1f}</td></tr>"
+                       for (name, m), s in zip(mean.items(), std.to_numpy()))
+        h_mean, h_std = self.higher_order_fraction()
+        rows += (f"<tr><td style='text-align:left'>{HIGHER_ORDER}</td>"
+                 f"<td>{100 * h_mean:.1f} ± {100 * h_std:.1f}</td></tr>")
+        return (f"<table><caption>{e(self.response)}{e(' — ' + where if where else '')}: "
+                f"{self.n_trials} trials, {self.n_trees} trees, OOB R² "
+                f"{format_r2(self.oob_r2)}</caption><thead><tr><th>effect</th>"
+                f"<th>share of variance [%]</th></tr></thead><tbody>{rows}</tbody></table>")
 
     # -- trees ---------------------------------------------------------------------------
     @property
     def valid_trees(self) -> np.ndarray:
         """Mask of trees with non-zero variance."""
-        from .fanova import zero_variance
-
         return ~zero_variance(self.tree_variance, self.tree_mean)
 
     @property
@@ -163,16 +227,35 @@ class FanovaResult:
         return (self.main_variance[ok] / var[:, None],
                 self.pair_variance[ok] / var[:, None, None])
 
-    def main_fraction(self) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and std over trees of each main effect's share of the variance."""
-        main, _ = self._per_tree_fractions()
-        return _mean_std(main, (len(self.hyperparameters),))
+    def main_fraction(self) -> Share:
+        """Mean and std over trees of each main effect's share of the variance.
 
-    def pair_fraction(self) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and std over trees of each pure pair's share, ``(d, d)`` symmetric."""
+        Returns
+        -------
+        Share
+            ``(mean, std)``, each a :class:`pandas.Series` indexed by hyperparameter.
+        """
+        main, _ = self._per_tree_fractions()
+        mean, std = _mean_std(main, (len(self.hyperparameters),))
+        names = pd.Index(self.hyperparameters, name="hyperparameter")
+        return Share(pd.Series(mean, index=names, name="mean"),
+                     pd.Series(std, index=names, name="std"))
+
+    def pair_fraction(self) -> Share:
+        """Mean and std over trees of each pure pair's share.
+
+        Returns
+        -------
+        Share
+            ``(mean, std)``, each a symmetric :class:`pandas.DataFrame` with the
+            hyperparameters as index and columns (zero on the diagonal).
+        """
         _, pair = self._per_tree_fractions()
         d = len(self.hyperparameters)
-        return _mean_std(pair, (d, d))
+        mean, std = _mean_std(pair, (d, d))
+        names = pd.Index(self.hyperparameters, name="hyperparameter")
+        return Share(pd.DataFrame(mean, index=names, columns=names),
+                     pd.DataFrame(std, index=names, columns=names))
 
     def higher_order_per_tree(self) -> np.ndarray:
         """Per valid tree: 1 − all main fractions − all pair fractions."""
@@ -194,8 +277,8 @@ class FanovaResult:
         That is every effect whose hyperparameters all lie in ``names`` (its main
         effects, the pairs among them, ...), as a mean and std over trees. Subsets of
         one or two hyperparameters come from the stored variances; larger ones need the
-        forest (``analyze(..., keep_forest=True)``) and are computed exactly from the
-        trees' leaves.
+        trees (``analyze(..., keep_trees=True)``) and are computed exactly from their
+        leaves.
         """
         idx = sorted({self.hyperparameters.index(n) for n in names})
         ok = self.valid_trees
@@ -208,16 +291,10 @@ class FanovaResult:
         elif len(idx) == len(self.hyperparameters):
             closed = self.tree_variance.copy()
         else:
-            if self.forest is None:
+            if self.trees is None:
                 raise ValueError("subsets of three or more hyperparameters need the trees: "
-                                 "run analyze(..., keep_forest=True)")
-            from .fanova import TreeDecomposition, leaf_boxes
-
-            cut = self.fit.get("cutoffs")
-            d = len(self.hyperparameters)
-            closed = np.array([
-                TreeDecomposition(leaf_boxes(e.tree_, d, None if cut is None else tuple(cut)))
-                .closed_variance(idx) for e in self.forest.estimators_])
+                                 "run analyze(..., keep_trees=True)")
+            closed = closed_variances(self.trees, idx)
         frac = closed[ok] / self.tree_variance[ok]
         if frac.size == 0:
             return float("nan"), float("nan")
@@ -225,28 +302,34 @@ class FanovaResult:
 
     # -- tables --------------------------------------------------------------------------
     def importance_table(self) -> pd.DataFrame:
-        """One row per effect: mains, pairs, then the higher-order remainder."""
+        """One row per effect: mains, pairs, then the higher-order remainder.
+
+        ``order`` is 1, 2 or 3 (:data:`HIGHER_ORDER_ORDER`: the remainder of every
+        interaction of three or more hyperparameters); :func:`importance_csv` writes
+        the file's ``1``, ``2``, ``higher``.
+        """
         names = self.hyperparameters
-        mean, std = self.main_fraction()
-        pmean, pstd = self.pair_fraction()
+        mean, std = (s.to_numpy() for s in self.main_fraction())
+        pmean, pstd = (s.to_numpy() for s in self.pair_fraction())
         rows = []
         base = {"response": self.response, "n_trials": self.n_trials, "n_trees": self.n_trees}
         for j, name in enumerate(names):
-            rows.append({**base, "effect": name, "order": "1", "param_a": name, "param_b": "",
+            rows.append({**base, "effect": name, "order": 1, "param_a": name, "param_b": "",
                          "fraction": mean[j], "fraction_std": std[j]})
         for j in range(len(names)):
             for k in range(j + 1, len(names)):
                 rows.append({**base, "effect": names[j] + PAIR_SEPARATOR + names[k],
-                             "order": "2", "param_a": names[j], "param_b": names[k],
+                             "order": 2, "param_a": names[j], "param_b": names[k],
                              "fraction": pmean[j, k], "fraction_std": pstd[j, k]})
         h_mean, h_std = self.higher_order_fraction()
-        rows.append({**base, "effect": HIGHER_ORDER, "order": "higher", "param_a": "",
+        rows.append({**base, "effect": HIGHER_ORDER, "order": HIGHER_ORDER_ORDER,
+                     "param_a": "",
                      "param_b": "", "fraction": h_mean, "fraction_std": h_std})
         return pd.DataFrame(rows, columns=IMPORTANCE_COLUMNS)
 
     def to_dict(self, *, curves: bool = False) -> dict[str, Any]:
         """A JSON-ready summary: fractions, the measure, and the details of the fit."""
-        mean, std = self.main_fraction()
+        mean, std = (s.to_numpy() for s in self.main_fraction())
         h_mean, h_std = self.higher_order_fraction()
         out: dict[str, Any] = {
             "group": {k: _scalar(v) for k, v in self.group.items()},
@@ -291,15 +374,44 @@ class StudyResult:
 
     def __init__(self, results: dict[tuple[tuple, str], FanovaResult], group_keys: list[str],
                  responses: list[str], space: SearchSpace,
-                 table_info: dict[str, Any] | None = None) -> None:
+                 table_info: dict[str, Any] | None = None,
+                 method: dict[str, Any] | None = None) -> None:
         self.results = results
         self.group_keys = list(group_keys)
         self.responses = list(responses)
         self.space = space
         self.table_info = table_info or {}
+        self.method = dict(method or {})
 
     def __len__(self) -> int:
         return len(self.results)
+
+    def __repr__(self) -> str:
+        groups = (f"{len(self.groups())} groups by {', '.join(self.group_keys)}"
+                  if self.group_keys else "one group")
+        return (f"StudyResult({len(self)} fits: {groups} × {len(self.responses)} "
+                f"response(s) {', '.join(self.responses)}; hyperparameters "
+                f"{', '.join(self.space.names)})")
+
+    def _repr_html_(self) -> str:
+        e = html.escape
+        response = self.responses[0] if self.responses else ""
+        names = self.space.names
+        head = "".join(f"<th>{e(k)}</th>" for k in self.group_keys)
+        head += "".join(f"<th>{e(n)} [%]</th>" for n in names) + "<th>higher order [%]</th>"
+        rows = []
+        for fit in self:
+            if fit.response != response:
+                continue
+            mean, _ = fit.main_fraction()
+            cells = "".join(f"<td style='text-align:left'>{e(str(fit.group[k]))}</td>"
+                            for k in self.group_keys)
+            cells += "".join(f"<td>{100 * v:.1f}</td>" for v in mean.to_numpy())
+            cells += f"<td>{100 * fit.higher_order_fraction()[0]:.1f}</td>"
+            rows.append(f"<tr>{cells}</tr>")
+        return (f"<table><caption>{e(repr(self))}<br>main effects on {e(response)}, mean "
+                f"over trees</caption><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}"
+                "</tbody></table>")
 
     def __iter__(self):
         return iter(self.results.values())
@@ -338,6 +450,7 @@ class StudyResult:
     def to_dict(self, *, curves: bool = False) -> dict[str, Any]:
         """JSON-ready: the space and its encoding, the table facts, and every fit."""
         return _clean({
+            "method": self.method,
             "space": self.space.to_dict(),
             "group_keys": self.group_keys,
             "responses": self.responses,

@@ -1,35 +1,55 @@
-"""The random-forest surrogate: scikit-learn's RandomForestRegressor on encoded inputs."""
+"""Surrogates: models fitted to the trials whose trees the decomposition reads.
+
+A surrogate is anything that follows :class:`Surrogate`: it is fitted on the encoded
+design matrix and hands back its trees as leaf boxes
+(:class:`~odyssey_analysis.fanova.LeafBoxes`) and an out-of-bag score. The default,
+:class:`RandomForestSurrogate`, is scikit-learn's ``RandomForestRegressor``; this is the
+only module that touches scikit-learn's internals (``estimators_``, ``tree_`` and the
+bootstrap helper), so the rest of the package never depends on them.
+"""
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
-from sklearn.ensemble import RandomForestRegressor
 
-#: Out-of-bag R² below this earns a warning: the surrogate explains little, so its
-#: decomposition says little about the real response.
-LOW_OOB_R2 = 0.5
+from .errors import InputError
+
+if TYPE_CHECKING:
+    from .fanova import LeafBoxes
+
+_MAX_FEATURES_WORDS = ("sqrt", "log2")
 
 
 @dataclass(frozen=True)
 class ForestSettings:
-    """Settings of the surrogate forest (scikit-learn names).
+    """Settings of the surrogate forest (scikit-learn names), checked on creation.
 
     Attributes
     ----------
     n_trees
-        Number of trees (``n_estimators``).
+        Number of trees (``n_estimators``), at least 1.
     max_depth
-        Maximum depth; ``None`` grows trees fully.
+        Maximum depth (at least 1); ``None`` grows trees fully.
     min_samples_split, min_samples_leaf
-        Split stopping rules.
+        Split stopping rules (at least 2 and 1).
     max_features
-        Features considered per split (a fraction, an int, ``"sqrt"``...).
+        Features considered per split: a fraction in (0, 1], a whole number of at
+        least 1, ``"sqrt"`` or ``"log2"``.
     bootstrap
         Whether each tree sees a bootstrap sample (needed for out-of-bag R²).
     seed
-        ``random_state``: the same seed gives the same forest, bit for bit.
+        ``random_state`` (0 to 2³² − 1): the same seed gives the same forest, bit for
+        bit.
+
+    Raises
+    ------
+    InputError
+        For any setting outside its range (the command line exits with status 2).
     """
 
     n_trees: int = 64
@@ -41,19 +61,100 @@ class ForestSettings:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.n_trees < 1:
-            raise ValueError("n_trees must be at least 1")
-        if self.min_samples_leaf < 1 or self.min_samples_split < 2:
-            raise ValueError("min_samples_leaf must be >= 1 and min_samples_split >= 2")
+        _whole(self.n_trees, "n_trees", "--trees", 1)
+        if self.max_depth is not None:
+            _whole(self.max_depth, "max_depth", "--max-depth", 1)
+        _whole(self.min_samples_split, "min_samples_split", "--min-samples-split", 2)
+        _whole(self.min_samples_leaf, "min_samples_leaf", "--min-samples-leaf", 1)
+        _whole(self.seed, "seed", "--seed", 0, 2 ** 32 - 1)
+        mf = self.max_features
+        if isinstance(mf, str):
+            if mf not in _MAX_FEATURES_WORDS:
+                raise InputError(f"--max-features must be a fraction in (0, 1], a whole "
+                                 f"number >= 1, 'sqrt' or 'log2', got {mf!r}")
+        elif isinstance(mf, bool) or not isinstance(mf, numbers.Real):
+            raise InputError(f"--max-features must be a number, 'sqrt' or 'log2', got {mf!r}")
+        elif isinstance(mf, numbers.Integral):
+            if mf < 1:
+                raise InputError(f"--max-features must be at least 1 feature, got {mf}")
+        elif not (0.0 < float(mf) <= 1.0) or not math.isfinite(float(mf)):
+            raise InputError(f"--max-features as a fraction must lie in (0, 1], got {mf:g}")
 
     def to_dict(self) -> dict:
         """JSON-ready settings."""
         return asdict(self)
 
 
+def _whole(value: Any, name: str, option: str, low: int, high: int | None = None) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise InputError(f"{option} must be a whole number, got {value!r}")
+    if value < low or (high is not None and value > high):
+        bound = f"at least {low}" if high is None else f"between {low} and {high}"
+        raise InputError(f"{option} must be {bound}, got {value}")
+
+
+@dataclass(frozen=True)
+class FittedSurrogate:
+    """What the decomposition needs from a fitted surrogate.
+
+    Attributes
+    ----------
+    trees
+        Each tree as leaf boxes over the unit cube (raw leaf values, no cutoffs).
+    oob_r2
+        Out-of-bag R² (NaN where the surrogate has no out-of-bag predictions).
+    settings
+        JSON-ready settings of the surrogate (recorded in ``analysis.json``).
+    """
+
+    trees: list[LeafBoxes]
+    oob_r2: float
+    settings: dict[str, Any]
+
+
+@runtime_checkable
+class Surrogate(Protocol):
+    """A model made of axis-aligned trees, fitted on encoded inputs.
+
+    Any class with this method plugs into :class:`~odyssey_analysis.methods.FanovaMethod`.
+    """
+
+    def fit(self, x: np.ndarray, y: np.ndarray) -> FittedSurrogate:
+        """Fit on ``(n, d)`` inputs in [0, 1] and ``(n,)`` finite responses."""
+        ...
+
+
+class RandomForestSurrogate:
+    """scikit-learn's ``RandomForestRegressor`` as a surrogate.
+
+    Parameters
+    ----------
+    settings
+        Forest settings (default: 64 fully grown trees, seed 0).
+    n_jobs
+        Threads for building the trees; the result does not depend on it.
+    """
+
+    def __init__(self, settings: ForestSettings | None = None, n_jobs: int = 1) -> None:
+        self.settings = settings or ForestSettings()
+        self.n_jobs = n_jobs
+
+    def __repr__(self) -> str:
+        return f"RandomForestSurrogate({self.settings!r})"
+
+    def fit(self, x: np.ndarray, y: np.ndarray) -> FittedSurrogate:
+        """Fit the forest and read its trees as leaf boxes."""
+        from .fanova import leaf_boxes
+
+        fitted = fit_forest(x, y, self.settings, n_jobs=self.n_jobs)
+        d = x.shape[1]
+        trees = [leaf_boxes(e.tree_, d) for e in fitted.forest.estimators_]
+        return FittedSurrogate(trees, fitted.oob_r2, self.settings.to_dict())
+
+
 @dataclass(frozen=True)
 class FittedForest:
-    """A fitted forest and how well it predicts unseen trials.
+    """A fitted scikit-learn forest and how well it predicts unseen trials.
 
     Attributes
     ----------
@@ -65,14 +166,14 @@ class FittedForest:
         The settings it was fitted with.
     """
 
-    forest: RandomForestRegressor
+    forest: Any
     oob_r2: float
     settings: ForestSettings
 
 
 def fit_forest(x: np.ndarray, y: np.ndarray, settings: ForestSettings | None = None,
                n_jobs: int = 1) -> FittedForest:
-    """Fit the surrogate on the encoded design matrix.
+    """Fit scikit-learn's forest on the encoded design matrix.
 
     Parameters
     ----------
@@ -89,6 +190,8 @@ def fit_forest(x: np.ndarray, y: np.ndarray, settings: ForestSettings | None = N
     -------
     FittedForest
     """
+    from sklearn.ensemble import RandomForestRegressor
+
     settings = settings or ForestSettings()
     forest = RandomForestRegressor(
         n_estimators=settings.n_trees,
@@ -105,7 +208,7 @@ def fit_forest(x: np.ndarray, y: np.ndarray, settings: ForestSettings | None = N
     return FittedForest(forest, r2, settings)
 
 
-def out_of_bag_r2(forest: RandomForestRegressor, x: np.ndarray, y: np.ndarray) -> float:
+def out_of_bag_r2(forest: Any, x: np.ndarray, y: np.ndarray) -> float:
     """R² of out-of-bag predictions, over the trials that some tree left out.
 
     scikit-learn's own ``oob_score_`` counts a trial that every tree saw as predicted

@@ -18,6 +18,7 @@ import pandas as pd
 
 from .atomic import atomic_write_text
 from .errors import InputError
+from .result import HIGHER_ORDER_ORDER, effect_orders, importance_csv
 
 IMPORTANCE_VALUE_COLUMNS = ("response", "effect", "order", "param_a", "param_b", "fraction",
                             "fraction_std", "n_trials", "n_trees")
@@ -95,11 +96,11 @@ def importance_summary(
     """
     keys = group_columns(importance)
     frame = _filter_response(importance, response)
-    frame = frame.assign(order=frame["order"].astype(str))
+    frame = frame.assign(order=effect_orders(frame["order"]))
     parts = []
     for _, block in frame.groupby([*keys, "response"], sort=False, dropna=False):
-        pairs = block[block["order"] == "2"].sort_values("fraction", ascending=False)
-        kept = pd.concat([block[block["order"] != "2"], pairs.head(max_pairs)])
+        pairs = block[block["order"] == 2].sort_values("fraction", ascending=False)
+        kept = pd.concat([block[block["order"] != 2], pairs.head(max_pairs)])
         parts.append(kept.sort_values("fraction", ascending=False, kind="stable"))
     if not parts:
         return pd.DataFrame(columns=[*keys, "response", "effect", "order", "share",
@@ -136,19 +137,19 @@ def main_effects_table(
     if response is None:
         response = importance["response"].iloc[0]
     frame = _filter_response(importance, response)
-    frame = frame.assign(order=frame["order"].astype(str))
-    names = list(dict.fromkeys(frame.loc[frame["order"] == "1", "effect"]))
+    frame = frame.assign(order=effect_orders(frame["order"]))
+    names = list(dict.fromkeys(frame.loc[frame["order"] == 1, "effect"]))
     rows = []
     grouped = frame.groupby(keys, sort=False, dropna=False) if keys else [((), frame)]
     for key, block in grouped:
         key = key if isinstance(key, tuple) else (key,)
         row: dict[str, Any] = dict(zip(keys, key))
-        mains = block[block["order"] == "1"].set_index("effect")
+        mains = block[block["order"] == 1].set_index("effect")
         for name in names:
             row[name] = 100 * float(mains["fraction"].get(name, np.nan))
             row[f"{name}_std"] = 100 * float(mains["fraction_std"].get(name, np.nan))
-        row["pairs"] = 100 * float(block.loc[block["order"] == "2", "fraction"].sum())
-        higher = block[block["order"] == "higher"]
+        row["pairs"] = 100 * float(block.loc[block["order"] == 2, "fraction"].sum())
+        higher = block[block["order"] == HIGHER_ORDER_ORDER]
         row["higher_order"] = 100 * float(higher["fraction"].iloc[0]) if len(higher) else np.nan
         row["higher_order_std"] = (100 * float(higher["fraction_std"].iloc[0]) if len(higher)
                                    else np.nan)
@@ -332,7 +333,7 @@ def write_importance_tables(importance: pd.DataFrame, out_dir: str | Path, *,
     ``.tex`` (one row per group).
     """
     out = Path(out_dir)
-    written = [atomic_write_text(out / "importance.csv", importance.to_csv(index=False))]
+    written = [atomic_write_text(out / "importance.csv", importance_csv(importance))]
     keys = group_columns(importance)
     for response in dict.fromkeys(importance["response"]):
         summary = importance_display(importance_summary(importance, response=response,

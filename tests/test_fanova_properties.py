@@ -59,6 +59,6 @@ def test_same_seed_gives_identical_numbers(seed):
 def test_ignored_hyperparameter_gets_almost_nothing():
     result = next(iter(random_study(4, 4, 400, ignored=True, n_trees=16)))
     mean, _ = result.main_fraction()
-    assert mean[-1] < 0.01
+    assert mean.iloc[-1] < 0.01
     pair_mean, _ = result.pair_fraction()
-    assert pair_mean[-1, :].max() < 0.01
+    assert pair_mean.iloc[-1, :].max() < 0.01

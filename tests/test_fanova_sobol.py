@@ -114,4 +114,4 @@ def test_total_fractions_of_subsets_against_the_g_function():
     mean, _ = result.main_fraction()
     pair, _ = result.pair_fraction()
     assert result.total_fraction(["x0", "x2"])[0] == pytest.approx(
-        mean[0] + mean[2] + pair[0, 2], rel=1e-12)
+        mean["x0"] + mean["x2"] + pair.loc["x0", "x2"], rel=1e-12)

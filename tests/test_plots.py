@@ -185,7 +185,7 @@ def test_pie_folds_interactions_into_higher_order(speech):
                            "higher order"}
     span = {k: abs(w.theta2 - w.theta1) for k, w in wedges.items()}
     mean, _ = speech.main_fraction()
-    assert span["learning_rate"] / 360 == pytest.approx(mean[0], abs=1e-6)
+    assert span["learning_rate"] / 360 == pytest.approx(mean["learning_rate"], abs=1e-6)
     assert span["higher order"] / 360 == pytest.approx(1 - mean.sum(), abs=1e-6)
 
 
@@ -198,7 +198,7 @@ def test_fraction_bars_list_mains_pairs_and_rest(speech):
     assert "learning rate × hidden size" in labels
     assert len(labels) == 4 + 2 + 1
     widths = sorted(p.get_width() for p in ax.patches)
-    assert widths[-1] == pytest.approx(100 * speech.main_fraction()[0][0])
+    assert widths[-1] == pytest.approx(100 * speech.main_fraction().mean.iloc[0])
     assert ax.get_xlabel() == "share of variance [%]"
 
 

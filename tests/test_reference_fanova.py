@@ -50,4 +50,4 @@ def test_main_effects_agree_with_the_reference(reference):
                        max_features=3)
     for j, name in enumerate(space.names):
         ref = theirs.quantify_importance((j,))[(j,)]["individual importance"]
-        assert mean[j] == pytest.approx(ref, abs=max(0.03, 3 * std[j])), name
+        assert mean.iloc[j] == pytest.approx(ref, abs=max(0.03, 3 * std.iloc[j])), name

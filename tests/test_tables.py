@@ -48,9 +48,9 @@ def test_importance_summary_sorted_by_share(importance):
     assert list(out.columns[:2]) == ["task", "variant"]
     for _, block in out.groupby(["task", "variant"]):
         assert block["share"].is_monotonic_decreasing
-        assert (block["order"] == "1").sum() == 4
-        assert (block["order"] == "2").sum() == 2
-        assert (block["order"] == "higher").sum() == 1
+        assert (block["order"] == 1).sum() == 4
+        assert (block["order"] == 2).sum() == 2
+        assert (block["order"] == 3).sum() == 1
     speech = out[(out.task == "speech")]
     assert speech.iloc[0]["effect"] == "learning_rate"
     expected = importance[(importance.task == "speech") & (importance.response == "test_error")
@@ -67,7 +67,7 @@ def test_main_effects_table_one_row_per_group(importance):
     block = importance[(importance.task == "music") & (importance.response == "test_error")]
     assert row["hidden_size"] == pytest.approx(
         100 * block.loc[block.effect == "hidden_size", "fraction"].iloc[0])
-    assert row["pairs"] == pytest.approx(100 * block.loc[block.order == "2", "fraction"].sum())
+    assert row["pairs"] == pytest.approx(100 * block.loc[block.order == 2, "fraction"].sum())
     total = row[["learning_rate", "hidden_size", "momentum", "input_noise", "pairs",
                  "higher_order"]].sum()
     assert total == pytest.approx(100.0)

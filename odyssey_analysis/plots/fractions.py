@@ -60,7 +60,7 @@ def plot_fraction_pie(
     ax = get_axes(ax)
     names = list(result.hyperparameters)
     colors = dict(colors or param_colors(names))
-    mean, _ = result.main_fraction()
+    mean = result.main_fraction().mean.to_numpy()
     if not np.isfinite(mean).all():
         ax.text(0.5, 0.5, "no variance to share", ha="center", va="center",
                 transform=ax.transAxes)
@@ -96,8 +96,8 @@ def fraction_bars_data(result: FanovaResult, n_pairs: int = 3) -> list[tuple[str
     ``"higher"``.
     """
     names = list(result.hyperparameters)
-    mean, std = result.main_fraction()
-    pmean, pstd = result.pair_fraction()
+    mean, std = (s.to_numpy() for s in result.main_fraction())
+    pmean, pstd = (s.to_numpy() for s in result.pair_fraction())
     bars = [(label(n), float(mean[j]), float(std[j]), n) for j, n in enumerate(names)]
     bars.sort(key=lambda b: -b[1] if np.isfinite(b[1]) else 0.0)
     pairs = [(f"{label(names[j])} × {label(names[k])}", float(pmean[j, k]), float(pstd[j, k]),
