@@ -16,17 +16,21 @@ Responses are the objective values: ``value`` (or the metric name) for one objec
 ``value_0``, ``value_1``, ... (or the metric names) for several; option ``objective=``
 keeps one, by name or index. Maximised objectives are reported as such.
 SQLite storages are opened read-only, so the file is never changed.
+
+:func:`load_study` reads a live ``optuna.Study`` (any storage, in-memory included) with
+the same converter, without a round trip through a database file.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
 from ..space import Hyperparameter, SearchSpace
-from ..trials import no_trials_left
+from ..trials import TrialTable, no_trials_left
 from . import RawTrials, register
 from ._common import (
     count_reasons,
@@ -232,8 +236,80 @@ def read_optuna(source: str, *, study: object = None, objective: object = None,
     return _to_raw(studies, trials, objective, where, several=study is None)
 
 
+def load_study(
+    study: Any,
+    *,
+    objective: object = None,
+    target: Callable[[Any], float] | None = None,
+    target_name: str = "target",
+    params: Sequence[str] | None = None,
+    trials: Sequence[Any] | None = None,
+    on_diverged: str = "drop",
+) -> TrialTable:
+    """Read a live ``optuna.Study`` into a :class:`TrialTable`, with no storage round trip.
+
+    The same converter as the storage reader (``load_trials("sqlite:///...")``): only
+    completed trials are analysed (the others are counted with their reason), and the
+    trials' distributions are the search space.
+
+    Parameters
+    ----------
+    study
+        An ``optuna.Study`` in any storage (in-memory included); its trials are read with
+        ``study.get_trials(deepcopy=False)``.
+    objective
+        For multi-objective studies: keep one objective, by metric name or index.
+    target
+        A function of a ``FrozenTrial`` giving the response instead of the objectives
+        (as Optuna's ``target=``), e.g. ``lambda t: t.duration.total_seconds()``.
+    target_name
+        The response column's name when ``target`` is given.
+    params
+        Keep only these parameters (default: every parameter of the completed trials;
+        one that only some trials have is conditional).
+    trials
+        The trials to read instead of all of the study's.
+    on_diverged
+        ``drop`` (default), ``worst`` or ``error`` for non-finite responses.
+
+    Returns
+    -------
+    TrialTable
+
+    Raises
+    ------
+    InputError
+        No completed trials, an unknown objective, both ``objective`` and ``target``, a
+        parameter whose kind of distribution changes between trials, and so on.
+    MissingExtraError
+        When Optuna is not installed.
+    """
+    require_module("optuna", "optuna", "Reading Optuna studies")
+    name = str(study.study_name)
+    source = f"Optuna study {name!r}"
+    chosen = study.get_trials(deepcopy=False) if trials is None else list(trials)
+    raw = _to_raw([study], {name: chosen}, objective, source, several=False, target=target,
+                  target_name=target_name, params=params,
+                  origin=f"Optuna distributions (study {name!r})")
+    table = TrialTable.from_frame(
+        raw.frame, source=source, hyperparameters=raw.hyperparameters,
+        responses=raw.responses, group_by=raw.group_keys, status=raw.status,
+        space=raw.space, on_diverged=on_diverged, exclusions=raw.exclusions,
+        maximize=raw.maximize)
+    table.notes[:0] = raw.notes
+    return table
+
+
 def _to_raw(studies: list[Any], trials: dict[str, list[Any]], objective: object, source: str,
-            several: bool) -> RawTrials:
+            several: bool, *, target: Callable[[Any], float] | None = None,
+            target_name: str = "target", params: Sequence[str] | None = None,
+            origin: str | None = None) -> RawTrials:
+    """Turn studies and their trials into :class:`RawTrials`: the one converter.
+
+    ``target`` replaces the objectives by one response named ``target_name``;
+    ``params`` keeps only those parameters; ``origin`` names the space's source
+    (default: the storage file's name).
+    """
     optuna = require_module("optuna", "optuna", "Reading Optuna studies")
     complete = optuna.trial.TrialState.COMPLETE
     maximize_dir = optuna.study.StudyDirection.MAXIMIZE
@@ -248,8 +324,11 @@ def _to_raw(studies: list[Any], trials: dict[str, list[Any]], objective: object,
                 f"({', '.join(objectives[first])} vs {', '.join(objectives[s.study_name])})",
                 file=source, hint="choose one with --option study=NAME")
     names = objectives[first]
+    if target is not None and objective is not None:
+        raise InputError("give either an objective or a target, not both", file=source)
     index = _pick_objective(objective, names, source)
     keep_objectives = list(range(len(names))) if index is None else [index]
+    wanted = None if params is None else set(params)
 
     params_by_study: dict[str, set[str]] = {}
     dists: dict[str, list[Any]] = {}
@@ -259,6 +338,8 @@ def _to_raw(studies: list[Any], trials: dict[str, list[Any]], objective: object,
             if t.state != complete:
                 continue
             for p, d in t.distributions.items():
+                if wanted is not None and p not in wanted:
+                    continue
                 ps.add(p)
                 dists.setdefault(p, []).append(d)
         params_by_study[s.study_name] = ps
@@ -269,10 +350,12 @@ def _to_raw(studies: list[Any], trials: dict[str, list[Any]], objective: object,
                          hint="choose one with --option study=NAME")
 
     taken = set(dists)
-    response_names = [names[i] for i in keep_objectives]
+    response_names = ([target_name] if target is not None
+                      else [names[i] for i in keep_objectives])
     clash = [r for r in response_names if r in taken]
     if clash:
-        raise InputError("an objective has the same name as a parameter", file=source,
+        what = "the target" if target is not None else "an objective"
+        raise InputError(f"{what} has the same name as a parameter", file=source,
                          column=clash[0])
     taken |= set(response_names)
     number_col = "number" if "number" not in taken else "trial_number"
@@ -296,10 +379,14 @@ def _to_raw(studies: list[Any], trials: dict[str, list[Any]], objective: object,
                 rec[study_col] = s.study_name
             rec[number_col] = t.number
             for p, v in t.params.items():
-                rec[p] = "None" if v is None else v
-            values = t.values or []
-            for i in keep_objectives:
-                rec[names[i]] = values[i] if i < len(values) else math.nan
+                if wanted is None or p in wanted:
+                    rec[p] = "None" if v is None else v
+            if target is not None:
+                rec[target_name] = float(target(t))
+            else:
+                values = t.values or []
+                for i in keep_objectives:
+                    rec[names[i]] = values[i] if i < len(values) else math.nan
             if t.datetime_start is not None and t.datetime_complete is not None:
                 rec[duration_col] = (t.datetime_complete - t.datetime_start).total_seconds()
             for k, v in (t.user_attrs or {}).items():
@@ -320,13 +407,14 @@ def _to_raw(studies: list[Any], trials: dict[str, list[Any]], objective: object,
         dist = _merge(p, dists[p], source, notes)
         present = sum(1 for r in records if p in r)
         hps.append(_hyperparameter(p, dist, present < n_complete, notes))
-    space = SearchSpace(tuple(hps), origin=f"Optuna distributions ({Path(source).name})",
-                        notes=tuple(notes)) if hps else None
+    origin = origin or f"Optuna distributions ({Path(source).name})"
+    space = SearchSpace(tuple(hps), origin=origin, notes=tuple(notes)) if hps else None
     columns = ([study_col] if multi else []) + [number_col] + [h.name for h in hps]
     columns += response_names
     columns += [duration_col] if any(duration_col in r for r in records) else []
     frame = frame_from_records(records, rows, columns + attr_names)
-    maximize = [names[i] for i in keep_objectives if directions[first][i]]
+    maximize = ([] if target is not None
+                else [names[i] for i in keep_objectives if directions[first][i]])
     return RawTrials(
         frame=frame,
         hyperparameters=[h.name for h in hps],
