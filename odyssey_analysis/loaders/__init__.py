@@ -1,89 +1,31 @@
 """Loading trials from files and stores: format detection and dispatch.
 
-Each source format has a reader that returns a :class:`RawTrials` (a frame plus the
-roles and search space the source records); :func:`load_trials` turns it into a
+Each source format has a reader that returns a :class:`~.base.RawTrials` (a frame plus
+the roles and search space the source records); :func:`load_trials` turns it into a
 validated :class:`~odyssey_analysis.trials.TrialTable`, with the user's options taking
 precedence over what the source suggests.
 
-Readers live in one module per format (``optuna``, ``mlflow``, ``wandb``, ``raytune``,
-``deepcave``, ``smac``) and register themselves with :func:`register`, giving a cheap
-detector. Optional libraries (Optuna, MLflow, pyarrow) are imported only when a reader
-needs them, so importing this package stays light.
+Plain tables (CSV, TSV, Parquet, JSON, JSON Lines) are read by :mod:`.table`; every
+other format lives in a module of its own (``optuna``, ``mlflow``, ``wandb``,
+``raytune``, ``deepcave``, ``smac``) that defines a ``FORMAT`` with a cheap detector,
+listed in :mod:`.registry`. Optional libraries (Optuna, MLflow, pyarrow) are imported
+only when a reader needs them, so importing this package stays light.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
-
-import pandas as pd
 
 from ..errors import InputError
 from ..roles import AUXILIARY_COLUMNS, DEFAULT_GROUP_KEYS
 from ..space import SearchSpace
 from ..trials import TrialTable
 from ._common import is_remote, local_path, sqlite_file, sqlite_tables
+from .base import RawTrials
+from .registry import source_formats
 from .table import TABLE_FORMATS, header_columns, read_table
-
-
-@dataclass
-class RawTrials:
-    """What a reader found in a source, before validation.
-
-    Attributes
-    ----------
-    frame
-        One row per trial; index = 1-based row (or trial) number in the source.
-    hyperparameters, responses, group_keys, status
-        Roles the source records (``None`` = let :class:`TrialTable` decide).
-    space
-        The search space the source records, if any.
-    exclusions
-        Trials the reader left out already (``row``, ``reason``).
-    maximize
-        Responses the source says are maximised.
-    notes
-        Things the user should know about how the source was read.
-    """
-
-    frame: pd.DataFrame
-    hyperparameters: list[str] | None = None
-    responses: list[str] | None = None
-    group_keys: list[str] | None = None
-    status: str | None = None
-    space: SearchSpace | None = None
-    exclusions: pd.DataFrame | None = None
-    maximize: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-
-Reader = Callable[..., RawTrials]
-#: Registered readers: format name -> (reader, detector). A detector answers whether a
-#: path or URL is in its format without reading much.
-READERS: dict[str, tuple[Reader, Callable[[str], bool]]] = {}
-
-
-def register(name: str, detect: Callable[[str], bool]) -> Callable[[Reader], Reader]:
-    """Decorator that registers a reader for format ``name``.
-
-    Parameters
-    ----------
-    name
-        The format name (what ``--format`` takes).
-    detect
-        Answers whether a path or URL is in this format; it must be cheap (read a
-        header or list a folder, never the whole source) and must not misfire on
-        other formats.
-    """
-
-    def wrap(fn: Reader) -> Reader:
-        READERS[name] = (fn, detect)
-        return fn
-
-    return wrap
-
 
 SPACE_FILE_NAMES = ("configspace.json", "space.yaml", "space.yml", "space.json")
 
@@ -99,15 +41,15 @@ def _space_beside(path: Path) -> SearchSpace | None:
 
 
 def _known_formats() -> str:
-    return ", ".join(sorted({*TABLE_FORMATS.values(), *READERS}))
+    return ", ".join(sorted({*TABLE_FORMATS.values(), *source_formats()}))
 
 
 def detect_format(source: str) -> str:
     """Name the format of ``source`` (a path or URL) or raise :class:`InputError`."""
     source = str(source)
-    for name, (_, detect) in READERS.items():
+    for name, fmt in source_formats().items():
         try:
-            if detect(source):
+            if fmt.detect(source):
                 return name
         except OSError:
             continue
@@ -253,9 +195,10 @@ def load_trials(
     fmt = format or detect_format(source)
     if isinstance(space, (str, Path)):
         space = SearchSpace.from_file(space)
-    if fmt in READERS:
+    formats = source_formats()
+    if fmt in formats:
         try:
-            raw = READERS[fmt][0](source, **options)
+            raw = formats[fmt].read(source, **options)
         except InputError as err:
             raise err.located(file=source) from None
     elif fmt in set(TABLE_FORMATS.values()):
@@ -310,13 +253,4 @@ def _column_spec(source: str, columns: str | Path | Mapping[str, Any] | None
     return {}
 
 
-# Readers register themselves on import. Their detectors do not overlap, so the order
-# of detection does not matter.
-from . import deepcave as _deepcave  # noqa: E402,F401
-from . import mlflow as _mlflow  # noqa: E402,F401
-from . import optuna as _optuna  # noqa: E402,F401
-from . import raytune as _raytune  # noqa: E402,F401
-from . import smac as _smac  # noqa: E402,F401
-from . import wandb as _wandb  # noqa: E402,F401
-
-__all__ = ["RawTrials", "READERS", "register", "detect_format", "load_trials", "read_table"]
+__all__ = ["RawTrials", "detect_format", "load_trials", "read_table"]

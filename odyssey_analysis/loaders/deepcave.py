@@ -22,7 +22,6 @@ import pandas as pd
 from ..errors import InputError
 from ..space import SearchSpace
 from ..trials import no_trials_left
-from . import RawTrials, register
 from ._common import (
     count_reasons,
     exclusions_frame,
@@ -32,6 +31,7 @@ from ._common import (
     reject_unknown_options,
     select_budget,
 )
+from .base import RawTrials, SourceFormat
 
 RUN_FILES = ("configspace.json", "configs.json", "history.jsonl", "meta.json")
 #: DeepCAVE's status codes (``deepcave.runs.status.Status``).
@@ -63,7 +63,6 @@ def _detect(source: str) -> bool:
     return False
 
 
-@register("deepcave", _detect)
 def read_deepcave(source: str, *, budget: object = None, **unknown: object) -> RawTrials:
     """Read one DeepCAVE run folder, or a folder of run folders.
 
@@ -184,3 +183,6 @@ def _evaluation(entry: Any, configs: dict[str, Any], objectives: list[str], file
     rec["start"], rec["end"] = start, end
     rec["__status"] = status
     return rec
+
+
+FORMAT = SourceFormat("deepcave", _detect, read_deepcave)

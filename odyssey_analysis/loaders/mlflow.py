@@ -20,7 +20,6 @@ import pandas as pd
 
 from ..errors import InputError
 from ..trials import no_trials_left
-from . import RawTrials, register
 from ._common import (
     count_reasons,
     exclusions_frame,
@@ -33,6 +32,7 @@ from ._common import (
     sqlite_url,
     type_text_column,
 )
+from .base import RawTrials, SourceFormat
 
 _MLFLOW_TABLES = {"experiments", "runs", "params", "metrics"}
 _PURPOSE = "Reading MLflow tracking stores"
@@ -116,7 +116,6 @@ def _all_pages(call: Any, **kwargs: Any) -> list[Any]:
             return items
 
 
-@register("mlflow", _detect)
 def read_mlflow(source: str, *, experiment: object = None, group_tags: object = None,
                 **unknown: object) -> RawTrials:
     """Read the runs of MLflow experiments.
@@ -291,3 +290,6 @@ def _to_raw(experiments: list[Any], runs: dict[str, list[Any]], group_tags: list
         space=None,
         exclusions=exclusions_frame(excluded),
     )
+
+
+FORMAT = SourceFormat("mlflow", _detect, read_mlflow)

@@ -31,7 +31,6 @@ from typing import Any
 from ..errors import InputError
 from ..space import Hyperparameter, SearchSpace
 from ..trials import TrialTable, no_trials_left
-from . import RawTrials, register
 from ._common import (
     count_reasons,
     exclusions_frame,
@@ -42,6 +41,7 @@ from ._common import (
     sqlite_tables,
     sqlite_url,
 )
+from .base import RawTrials, SourceFormat
 
 _OPTUNA_TABLES = {"studies", "trials", "trial_params"}
 _SERVER_SCHEMES = ("postgresql", "mysql", "oracle", "mssql", "mariadb")
@@ -191,7 +191,6 @@ def _hyperparameter(name: str, dist: Any, conditional: bool,
                           conditional=conditional, default=default)
 
 
-@register("optuna", _detect)
 def read_optuna(source: str, *, study: object = None, objective: object = None,
                 **unknown: object) -> RawTrials:
     """Read one study, or every study, of an Optuna RDB storage.
@@ -432,3 +431,6 @@ def _first_seen(param: str, records: list[dict[str, Any]]) -> int:
         if param in r:
             return i
     return len(records)
+
+
+FORMAT = SourceFormat("optuna", _detect, read_optuna)

@@ -24,7 +24,6 @@ import pandas as pd
 from ..errors import InputError
 from ..numeric import mostly_numeric
 from ..trials import no_trials_left
-from . import RawTrials, register
 from ._common import (
     count_reasons,
     exclusions_frame,
@@ -36,6 +35,7 @@ from ._common import (
     reject_unknown_options,
     scalar,
 )
+from .base import RawTrials, SourceFormat
 from .table import header_columns, read_table
 
 #: Keys Ray Tune adds to every result; never responses.
@@ -78,7 +78,6 @@ def _detect(source: str) -> bool:
     return False
 
 
-@register("raytune", _detect)
 def read_raytune(source: str, *, result: object = None, metric: object = None,
                  mode: object = None, **unknown: object) -> RawTrials:
     """Read a Ray Tune experiment folder or results CSV.
@@ -238,3 +237,6 @@ def _from_folder(path: Path, source: str, which: str, metric: str | None,
     return RawTrials(frame=frame, hyperparameters=[names[("param", k)] for k in param_keys],
                      responses=responses, group_keys=[], status=None, space=None,
                      exclusions=exclusions_frame(excluded), notes=notes)
+
+
+FORMAT = SourceFormat("raytune", _detect, read_raytune)

@@ -21,7 +21,6 @@ import pandas as pd
 from ..errors import InputError
 from ..space import SearchSpace
 from ..trials import no_trials_left
-from . import RawTrials, register
 from ._common import (
     count_reasons,
     exclusions_frame,
@@ -30,6 +29,7 @@ from ._common import (
     reject_unknown_options,
     select_budget,
 )
+from .base import RawTrials, SourceFormat
 
 #: SMAC's status codes (``smac.runhistory.enumerations.StatusType``).
 STATUS = {0: "running", 1: "success", 2: "crashed", 3: "timeout", 4: "memoryout"}
@@ -69,7 +69,6 @@ def _detect(source: str) -> bool:
     return any(c.is_dir() and _is_run(c) for c in path.iterdir())
 
 
-@register("smac", _detect)
 def read_smac(source: str, *, budget: object = None, **unknown: object) -> RawTrials:
     """Read a SMAC3 run folder (or a folder of them).
 
@@ -205,3 +204,6 @@ def _entry(entry: Any, file: str, position: int) -> dict[str, Any]:
     rec["status"] = status
     rec.pop("additional_info", None)
     return rec
+
+
+FORMAT = SourceFormat("smac", _detect, read_smac)

@@ -32,7 +32,6 @@ import pandas as pd
 from ..errors import InputError
 from ..numeric import mostly_numeric
 from ..roles import is_bookkeeping, looks_like_response
-from . import RawTrials, register
 from ._common import (
     flatten,
     iter_json_lines,
@@ -41,6 +40,7 @@ from ._common import (
     reject_unknown_options,
     scalar,
 )
+from .base import RawTrials, SourceFormat
 from .table import header_columns, read_table
 
 #: Columns of W&B's runs-table CSV export that describe the run, not its config/summary.
@@ -79,7 +79,6 @@ def _is_wandb_header(cols: set[str]) -> bool:
         cols & {"Runtime", "Sweep", "Created", "Notes", "User", "Tags"})
 
 
-@register("wandb", _detect)
 def read_wandb(source: str, **unknown: object) -> RawTrials:
     """Read a Weights & Biases runs export (CSV, JSON or JSON Lines).
 
@@ -292,3 +291,6 @@ def _from_flat(frame: pd.DataFrame, source: str) -> RawTrials:
     return RawTrials(frame=frame, hyperparameters=hyperparameters, responses=responses,
                      group_keys=[], status="State" if "State" in frame.columns else None,
                      space=None)
+
+
+FORMAT = SourceFormat("wandb", _detect, read_wandb)

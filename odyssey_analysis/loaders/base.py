@@ -1,0 +1,65 @@
+"""What a reader of one source format hands to :func:`~odyssey_analysis.loaders.load_trials`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ..space import SearchSpace
+
+
+@dataclass
+class RawTrials:
+    """What a reader found in a source, before validation.
+
+    Attributes
+    ----------
+    frame
+        One row per trial; index = 1-based row (or trial) number in the source.
+    hyperparameters, responses, group_keys, status
+        Roles the source records (``None`` = let :class:`TrialTable` decide).
+    space
+        The search space the source records, if any.
+    exclusions
+        Trials the reader left out already (``row``, ``reason``).
+    maximize
+        Responses the source says are maximised.
+    notes
+        Things the user should know about how the source was read.
+    """
+
+    frame: pd.DataFrame
+    hyperparameters: list[str] | None = None
+    responses: list[str] | None = None
+    group_keys: list[str] | None = None
+    status: str | None = None
+    space: SearchSpace | None = None
+    exclusions: pd.DataFrame | None = None
+    maximize: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+Reader = Callable[..., RawTrials]
+
+
+@dataclass(frozen=True)
+class SourceFormat:
+    """A source format: its name, a cheap detector and its reader.
+
+    Attributes
+    ----------
+    name
+        The format name (what ``--format`` takes).
+    detect
+        Answers whether a path or URL is in this format; it must be cheap (read a
+        header or list a folder, never the whole source) and must not misfire on
+        other formats.
+    read
+        ``read(source, **options) -> RawTrials``.
+    """
+
+    name: str
+    detect: Callable[[str], bool]
+    read: Reader
