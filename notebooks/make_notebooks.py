@@ -21,10 +21,9 @@ QUICKSTART = [
         "The data is the mini Odyssey study bundled with the package: LSTM variants "
         "trained on three small tasks with random hyperparameters."),
     new_code_cell(
-        "import dataclasses\n\n"
         "import matplotlib.pyplot as plt\n\n"
         "from odyssey_analysis import analyze, load_trials\n"
-        "from odyssey_analysis.compare import compare_variants\n"
+        "from odyssey_analysis.compare import compare\n"
         "from odyssey_analysis.plots import plot_marginal\n"
         "from odyssey_analysis.report import bundled_table\n\n"
         "table = load_trials(bundled_table())\n"
@@ -44,7 +43,7 @@ QUICKSTART = [
         "and response. Few trees keep this quick; use the default 64 for real work. "
         "For a handful of fits one process (`n_jobs=1`) is quicker than starting workers."),
     new_code_cell(
-        "vanilla = dataclasses.replace(table, frame=table.frame[table.frame.variant == 'V'])\n"
+        "vanilla = table.subset(variant='V')\n"
         "study = analyze(vanilla, response=['test_error', 'train_time'], n_trees=16, seed=0,\n"
         "                n_jobs=1)\n"
         "importance = study.importance_table()\n"
@@ -62,7 +61,7 @@ QUICKSTART = [
         "Compare every variant with the vanilla LSTM (Welch's t-test over the best 10% "
         "of each variant's runs, chosen by validation error):"),
     new_code_cell(
-        "comparison = compare_variants(table)\n"
+        "comparison = compare(table).table\n"
         "comparison[comparison.significant][['task', 'variant', 'top_mean', 'p_value', "
         "'direction']]"),
     new_markdown_cell(
@@ -79,9 +78,8 @@ FIGURES = [
         "bundled with the package. The mini study is far smaller than the paper's "
         "5400 runs, so expect noisier numbers; the way to read each figure is the same."),
     new_code_cell(
-        "import dataclasses\n\n"
         "from odyssey_analysis import analyze, load_trials\n"
-        "from odyssey_analysis.compare import compare_variants\n"
+        "from odyssey_analysis.compare import compare\n"
         "from odyssey_analysis.plots import (\n"
         "    fractions_figure,\n"
         "    interactions_figure,\n"
@@ -103,12 +101,12 @@ FIGURES = [
         "parameters of the top runs: a variant that wins only with more parameters shows "
         "it there. Lower is better on every task."),
     new_code_cell(
-        "comparison = compare_variants(table, metric='test_error', select_by='valid_error',\n"
-        "                              top_fraction=0.1, reference='V')\n"
-        "variants_figure(table, comparison)"),
+        "comparison = compare(table, metric='test_error', select_by='valid_error',\n"
+        "                     top_fraction=0.1, reference='V')\n"
+        "variants_figure(comparison)"),
     new_code_cell(
-        "comparison[['task', 'variant', 'top_n', 'top_mean', 'p_value', 'significant',\n"
-        "            'direction', 'p_value_all']].round(4)"),
+        "comparison.table[['task', 'variant', 'top_n', 'top_mean', 'p_value', 'significant',\n"
+        "                  'direction', 'p_value_all']].round(4)"),
     new_markdown_cell(
         "## The decomposition behind Figures 4–6\n\n"
         "A random forest is fitted from the hyperparameters to the test error (and to the "
@@ -117,7 +115,7 @@ FIGURES = [
         "distribution it was sampled from (log-uniform for the learning rate and the "
         "hidden size). 32 trees in one process keep the notebook quick."),
     new_code_cell(
-        "vanilla = dataclasses.replace(table, frame=table.frame[table.frame.variant == 'V'])\n"
+        "vanilla = table.subset(variant='V')\n"
         "study = analyze(vanilla, response=['test_error', 'train_time'], n_trees=32, seed=0,\n"
         "                n_jobs=1)\n"
         "for fit in study:\n"

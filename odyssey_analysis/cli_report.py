@@ -57,7 +57,7 @@ def compare(debug: bool, metric: str, select_by: str, top_fraction: float, refer
     Writes comparison.csv, comparison.md, comparison.tex and the box plots
     variants_<metric>.png/.pdf into OUT.
     """
-    from .compare import compare_variants
+    from .compare import compare
     from .tables import write_comparison_tables
 
     maximize = metric in kwargs.get("maximize", ())
@@ -68,19 +68,17 @@ def compare(debug: bool, metric: str, select_by: str, top_fraction: float, refer
     task = task_key if task_key in table.frame.columns else None
     if task is None and task_key != "task":
         raise InputError("task column is missing", file=table.source, column=task_key)
-    comparison = compare_variants(table, metric=metric, select_by=select_by,
-                                  top_fraction=top_fraction, reference=reference,
-                                  task_key=task, variant_key=variant_key, alpha=alpha,
-                                  holm=holm, maximize=maximize)
-    written = write_comparison_tables(comparison, out_dir)
+    comparison = compare(table, metric=metric, select_by=select_by,
+                         top_fraction=top_fraction, reference=reference, task_key=task,
+                         variant_key=variant_key, alpha=alpha, holm=holm, maximize=maximize)
+    written = write_comparison_tables(comparison.table, out_dir)
     if not no_figure:
         from .plots import save_figure, variants_figure
         from .plots.style import safe_name
 
-        fig = variants_figure(table, comparison, top_fraction=top_fraction, task_key=task,
-                              variant_key=variant_key, maximize=maximize)
+        fig = variants_figure(comparison)
         written += save_figure(fig, out_dir / f"variants_{safe_name(metric)}")
-    out_console.print(significance_table(comparison, task))
+    out_console.print(significance_table(comparison.table, task))
     for path in written:
         err_console.print(f"wrote {path}")
 
@@ -190,6 +188,5 @@ def print_report_summary(result: Any, top: int = 3) -> None:
         summary.add_row(*[str(fit.group[k]) for k in keys], text, r2)
     out_console.print(summary)
     if result.comparison is not None:
-        task_key = result.comparison.columns[0] if result.comparison.columns[0] != "variant" \
-            else None
-        out_console.print(significance_table(result.comparison, task_key))
+        out_console.print(significance_table(result.comparison.table,
+                                             result.comparison.task_key))

@@ -11,61 +11,30 @@ vanilla LSTM, ``V``, in the paper) by Welch's t-test (unequal variances), twice:
 
 No correction for multiple comparisons is applied unless asked for (``holm=True``,
 Holm's step-down method within each task), as in the paper.
+
+:func:`compare` returns a :class:`Comparison`: the table of tests
+(:func:`compare_variants` returns just that table, the contract of ``comparison.csv``)
+and the very trials each test used, so the figure draws what was tested.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .errors import InputError
+from .numeric import read_numbers
+from .ordering import PAPER_TASK_ORDER, PAPER_VARIANT_ORDER, order_tasks, order_variants
 from .trials import TrialTable
-
-#: The order of the paper's figures; variants not listed follow in sorted order.
-PAPER_VARIANT_ORDER = ("V", "CIFG", "FGR", "NP", "NOG", "NIAF", "NIG", "NFG", "NOAF")
-
-#: The paper's task order; tasks not listed follow in order of appearance.
-PAPER_TASK_ORDER = ("speech", "handwriting", "music")
 
 #: The first columns of ``comparison.csv`` after the task column (DESIGN.md's contract).
 CONTRACT_COLUMNS = ("variant", "n", "mean", "median", "std", "top_n", "top_mean",
                     "p_value", "significant", "direction")
-
-
-def order_variants(variants: Sequence[object], reference: object | None = None) -> list:
-    """Variants in the paper's order (reference first), unknown ones sorted after.
-
-    Parameters
-    ----------
-    variants
-        Variant labels (duplicates are dropped).
-    reference
-        Placed first when present.
-
-    Returns
-    -------
-    list
-        The ordered labels.
-    """
-    seen = list(dict.fromkeys(variants))
-    known = [v for v in PAPER_VARIANT_ORDER if v in seen]
-    rest = sorted((v for v in seen if v not in PAPER_VARIANT_ORDER), key=str)
-    ordered = known + rest
-    if reference is not None and reference in ordered:
-        ordered.remove(reference)
-        ordered.insert(0, reference)
-    return ordered
-
-
-def order_tasks(tasks: Sequence[object]) -> list:
-    """Tasks in the paper's order (speech, handwriting, music), others as they appear."""
-    seen = list(dict.fromkeys(tasks))
-    return [t for t in PAPER_TASK_ORDER if t in seen] + [t for t in seen
-                                                        if t not in PAPER_TASK_ORDER]
 
 
 def top_count(n: int, top_fraction: float) -> int:
@@ -122,7 +91,84 @@ def top_trials(
     return pd.concat(picked)
 
 
-def compare_variants(
+@dataclass(frozen=True)
+class Comparison:
+    """The variant comparison and the trials it was computed from.
+
+    Attributes
+    ----------
+    table
+        One row per task and variant: the tests (the ``comparison.csv`` contract; see
+        :func:`compare_variants`).
+    trials
+        Every compared trial (finite metric and selection value): the source's columns
+        plus ``_task``, ``_variant`` and ``_top`` (whether it is among its variant's top
+        runs). The figure draws these rows, so it shows exactly what was tested.
+    metric, select_by, top_fraction, reference, alpha, holm
+        The settings of the tests.
+    task_key, variant_key
+        The task column (``None``: one task, ``"all"``) and the variant column.
+    maximize, select_maximize
+        Whether larger metric values are better, and whether the top runs are the
+        largest values of ``select_by``.
+    """
+
+    table: pd.DataFrame
+    trials: pd.DataFrame
+    metric: str
+    select_by: str
+    top_fraction: float
+    reference: Any
+    task_key: str | None
+    variant_key: str
+    alpha: float
+    holm: bool
+    maximize: bool
+    select_maximize: bool
+
+    @property
+    def tasks(self) -> list:
+        """The tasks, in the table's order."""
+        col = self.task_key if self.task_key is not None else None
+        return list(dict.fromkeys(self.table[col])) if col else ["all"]
+
+    def rows(self, task: Any, *, top: bool = False) -> pd.DataFrame:
+        """The compared trials of one task: all of them, or only the top runs."""
+        rows = self.trials[self.trials["_task"] == task]
+        return rows[rows["_top"]] if top else rows
+
+    def tests(self, task: Any) -> pd.DataFrame:
+        """The table's rows of one task, indexed by variant."""
+        if self.task_key is None:
+            return self.table.set_index("variant")
+        return self.table[self.table[self.task_key] == task].set_index("variant")
+
+
+def compare_variants(table_or_frame: TrialTable | pd.DataFrame, *args: Any,
+                     **kwargs: Any) -> pd.DataFrame:
+    """The table of :func:`compare`: each variant against the reference, per task.
+
+    Takes the parameters of :func:`compare`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per task (the paper's order, then as they appear) and variant
+        (reference first, then the paper's order). The
+        columns start with ``<task_key>, variant, n, mean, median, std, top_n,
+        top_mean, p_value, significant, direction`` (the top-runs test), followed by
+        ``top_median, top_std, p_value_all, significant_all, direction_all, delta,
+        top_delta, top_params_mean, params_mean, reference, metric, select_by,
+        note``. ``direction`` says whether the variant's mean is ``better`` or
+        ``worse`` than the reference's (whether or not the difference is
+        significant); it is ``reference`` on the reference row, whose p-values are
+        NaN. A test that cannot be run (fewer than two trials on a side) gives a NaN
+        p-value and says why in ``note``.
+    """
+    return compare(table_or_frame, *args, **kwargs).table
+
+
+def compare(
     table_or_frame: TrialTable | pd.DataFrame,
     metric: str = "test_error",
     select_by: str | None = "valid_error",
@@ -134,7 +180,8 @@ def compare_variants(
     holm: bool = False,
     maximize: bool = False,
     params_column: str | None = "n_params",
-) -> pd.DataFrame:
+    select_maximize: bool | None = None,
+) -> Comparison:
     """Compare each variant with the reference variant, per task.
 
     Parameters
@@ -162,26 +209,17 @@ def compare_variants(
         tests separately). The uncorrected p-values are kept in ``p_value_raw`` and
         ``p_value_all_raw``.
     maximize
-        Larger metric values are better (and the top runs are the largest
-        ``select_by``).
+        Larger metric values are better (decides ``better`` and ``worse``).
     params_column
         Column with each run's parameter count; its mean over the top runs is reported
         as ``top_params_mean`` (and over all runs as ``params_mean``) when present.
+    select_maximize
+        The top runs are the largest values of ``select_by`` (default: as
+        ``maximize``).
 
     Returns
     -------
-    pandas.DataFrame
-        One row per task (the paper's order, then as they appear) and variant
-        (reference first, then the paper's order). The
-        columns start with ``<task_key>, variant, n, mean, median, std, top_n,
-        top_mean, p_value, significant, direction`` (the top-runs test), followed by
-        ``top_median, top_std, p_value_all, significant_all, direction_all, delta,
-        top_delta, top_params_mean, params_mean, reference, metric, select_by,
-        note``. ``direction`` says whether the variant's mean is ``better`` or
-        ``worse`` than the reference's (whether or not the difference is
-        significant); it is ``reference`` on the reference row, whose p-values are
-        NaN. A test that cannot be run (fewer than two trials on a side) gives a NaN
-        p-value and says why in ``note``.
+    Comparison
 
     Raises
     ------
@@ -199,6 +237,7 @@ def compare_variants(
     if not 0.0 < alpha < 1.0:
         raise InputError(f"significance level must be in (0, 1), got {alpha:g}")
     select = metric if select_by is None else select_by
+    select_max = maximize if select_maximize is None else select_maximize
     needed = [c for c in (task_key, variant_key, metric, select) if c is not None]
     for col in dict.fromkeys(needed):
         if col not in frame.columns:
@@ -212,13 +251,14 @@ def compare_variants(
     work["_task"] = frame[task_key] if task_key is not None else "all"
     work["_variant"] = frame[variant_key]
     for col in dict.fromkeys((metric, select)):
-        work[col] = _numeric(frame[col], col, source)
+        work[col] = read_numbers(frame[col], source=source, column=col)
     has_params = params_column is not None and params_column in frame.columns
     if has_params:
         work["_params"] = pd.to_numeric(frame[params_column], errors="coerce")
     finite = np.isfinite(work[metric].to_numpy()) & np.isfinite(work[select].to_numpy())
     n_dropped = int((~finite).sum())
     work = work.loc[finite]
+    work["_top"] = False
 
     rows = []
     tasks = order_tasks(frame[task_key].tolist()) if task_key is not None else ["all"]
@@ -233,11 +273,12 @@ def compare_variants(
                 hint="variants present: " + ", ".join(map(str, variants))
                 + "; choose one with --reference")
         ref_all = in_task.loc[in_task["_variant"] == reference]
-        ref_top = top_trials(ref_all, select, top_fraction, maximize=maximize)
+        ref_top = top_trials(ref_all, select, top_fraction, maximize=select_max)
         task_rows = []
         for variant in variants:
             sub = in_task.loc[in_task["_variant"] == variant]
-            top = top_trials(sub, select, top_fraction, maximize=maximize)
+            top = top_trials(sub, select, top_fraction, maximize=select_max)
+            work.loc[top.index, "_top"] = True
             row = _summary(sub[metric].to_numpy(), top[metric].to_numpy())
             row.update({"_task": task, "variant": variant})
             notes = []
@@ -291,7 +332,14 @@ def compare_variants(
     out = out[columns].rename(columns={"_task": task_key})
     out["n"] = out["n"].astype(int)
     out["top_n"] = out["top_n"].astype(int)
-    return out.reset_index(drop=True)
+    compared = frame.loc[work.index].drop(columns=[c for c in ("_task", "_variant", "_top")
+                                                   if c in frame.columns])
+    compared = compared.assign(_task=work["_task"], _variant=work["_variant"],
+                               _top=work["_top"])
+    return Comparison(table=out.reset_index(drop=True), trials=compared, metric=metric,
+                      select_by=select, top_fraction=top_fraction, reference=reference,
+                      task_key=task_key, variant_key=variant_key, alpha=alpha, holm=holm,
+                      maximize=maximize, select_maximize=select_max)
 
 
 def holm_adjust(p_values: np.ndarray) -> np.ndarray:
@@ -328,29 +376,6 @@ def _check_fraction(top_fraction: float) -> None:
         raise InputError(f"the top fraction must be in (0, 1], got {top_fraction!r}")
 
 
-_NONFINITE_TEXT = {"nan": np.nan, "": np.nan, "inf": np.inf, "+inf": np.inf,
-                   "infinity": np.inf, "-inf": -np.inf, "-infinity": -np.inf}
-
-
-def _numeric(col: pd.Series, name: str, source: str | None) -> pd.Series:
-    if pd.api.types.is_bool_dtype(col):
-        raise InputError("must be numeric, found true/false values", file=source, column=name)
-    if pd.api.types.is_numeric_dtype(col):
-        return col.astype(float)
-    text = col.where(col.isna(), col.astype(str).str.strip().str.lower())
-    converted = pd.to_numeric(text.replace(_NONFINITE_TEXT), errors="coerce")
-    bad = (converted.isna() & text.notna() & ~text.isin(list(_NONFINITE_TEXT))).to_numpy()
-    if bad.any():
-        pos = int(np.flatnonzero(bad)[0])
-        label = col.index[pos]
-        zero_based = isinstance(col.index, pd.RangeIndex) and col.index.start == 0
-        row = (int(label) if isinstance(label, (int, np.integer)) and not zero_based
-               else pos + 1)
-        raise InputError(f"expected a number, found {col.iloc[pos]!r}", file=source,
-                         row=row, column=name)
-    return converted.astype(float)
-
-
 def _mean(values: pd.Series | np.ndarray) -> float:
     x = np.asarray(values, dtype=float)
     x = x[np.isfinite(x)]
@@ -380,6 +405,8 @@ def _welch(a: np.ndarray, b: np.ndarray) -> tuple[float, str]:
         if a[0] == b[0]:
             return 1.0, ""
         return 0.0, ""
+    from scipy import stats
+
     result = stats.ttest_ind(a, b, equal_var=False)
     return float(result.pvalue), ""
 
@@ -393,5 +420,6 @@ def _direction(value: float, ref: float, maximize: bool) -> str:
     return "better" if better else "worse"
 
 
-__all__ = ["PAPER_TASK_ORDER", "PAPER_VARIANT_ORDER", "compare_variants", "holm_adjust",
-           "order_tasks", "order_variants", "top_count", "top_trials"]
+__all__ = ["PAPER_TASK_ORDER", "PAPER_VARIANT_ORDER", "Comparison", "compare",
+           "compare_variants", "holm_adjust", "order_tasks", "order_variants", "top_count",
+           "top_trials"]

@@ -29,8 +29,9 @@ import pandas as pd
 from joblib import Parallel, delayed
 
 from .atomic import atomic_write_text
-from .compare import compare_variants, order_tasks, order_variants
+from .compare import Comparison, compare
 from .errors import InputError
+from .ordering import order_tasks, order_variants
 from .result import FanovaResult, StudyResult, importance_csv
 from .space import SearchSpace
 from .study import analyze
@@ -93,7 +94,7 @@ class Report:
     index: Path
     table: TrialTable
     study: StudyResult
-    comparison: pd.DataFrame | None
+    comparison: Comparison | None
     figures: list[FigureEntry]
     files: list[Path]
     settings: dict[str, Any]
@@ -204,7 +205,7 @@ def build_report(
         comparison = None
         has_variants = variant_key in trials.frame.columns
         if has_variants:
-            comparison = compare_variants(
+            comparison = compare(
                 trials, metric=metric, select_by=select_by, top_fraction=top_fraction,
                 reference=reference, task_key=task_key if task_key in trials.frame.columns
                 else None, variant_key=variant_key, alpha=alpha, holm=holm,
@@ -230,8 +231,8 @@ def build_report(
         files += [p for p in table_files if p.name != "importance.csv"]
         (out / "tables" / "importance.csv").unlink(missing_ok=True)
         if comparison is not None:
-            comp_files = write_comparison_tables(comparison, out / "tables")
-            atomic_write_text(out / "comparison.csv", comparison.to_csv(index=False))
+            comp_files = write_comparison_tables(comparison.table, out / "tables")
+            atomic_write_text(out / "comparison.csv", comparison.table.to_csv(index=False))
             files.append(out / "comparison.csv")
             files += [p for p in comp_files if p.name != "comparison.csv"]
             (out / "tables" / "comparison.csv").unlink(missing_ok=True)
@@ -258,7 +259,7 @@ def build_report(
 
 # -- figures --------------------------------------------------------------------------------
 
-def _draw_figures(trials: TrialTable, study: StudyResult, comparison: pd.DataFrame | None,
+def _draw_figures(trials: TrialTable, study: StudyResult, comparison: Comparison | None,
                   fig_dir: Path, bar: _Progress, *, metric: str, select_by: str,
                   top_fraction: float, reference: Any, alpha: float, holm: bool,
                   maximize: bool, task_key: str, variant_key: str,
@@ -294,10 +295,7 @@ def _draw_figures(trials: TrialTable, study: StudyResult, comparison: pd.DataFra
     if comparison is not None:
         pct = f"{100 * top_fraction:g}%"
         better = "Higher" if maximize else "Lower"
-        emit(partial(variants_figure, trials, comparison, metric=metric, select_by=select_by,
-                             top_fraction=top_fraction,
-                             task_key=task_key if task_key in trials.frame.columns else None,
-                             variant_key=variant_key, reference=reference, maximize=maximize),
+        emit(partial(variants_figure, comparison),
              f"variants_{safe_name(metric)}", section="variants",
              title=f"{label(metric)} of each variant",
              caption=(f"One box per variant: all trials (top row) and the best {pct} of each "
@@ -473,7 +471,7 @@ def render_html(report: Report) -> str:
         by_section.setdefault(fig.section, []).append(fig)
 
     if report.comparison is not None:
-        comp = report.comparison
+        comp = report.comparison.table
         display = comparison_summary(comp)
         sig_rows = comp["significant"].to_numpy()
         body = _figures_html(by_section.get("variants", []))

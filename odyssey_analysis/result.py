@@ -17,7 +17,7 @@ import pandas as pd
 
 from .fanova import LeafBoxes, closed_variances, zero_variance
 from .quality import format_r2
-from .space import SearchSpace
+from .space import DISCRETE_KINDS, SearchSpace
 
 PAIR_SEPARATOR = " × "
 HIGHER_ORDER = "higher order"
@@ -25,6 +25,8 @@ HIGHER_ORDER = "higher order"
 #: Python tables; ``importance.csv`` writes it as ``higher``.
 HIGHER_ORDER_ORDER = 3
 ORDER_LABELS = {1: "1", 2: "2", HIGHER_ORDER_ORDER: "higher"}
+#: Kinds whose curves are drawn as points per level rather than as lines.
+LEVEL_KINDS = DISCRETE_KINDS | {"constant"}
 IMPORTANCE_COLUMNS = ["response", "effect", "order", "param_a", "param_b", "fraction",
                       "fraction_std", "n_trials", "n_trees"]
 
@@ -82,6 +84,11 @@ class Marginal:
     values: np.ndarray
     mean: np.ndarray
     std: np.ndarray
+
+    @property
+    def drawn_as_levels(self) -> bool:
+        """Whether the values are levels (categorical, ordinal or constant), not a range."""
+        return self.kind in LEVEL_KINDS
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready arrays."""

@@ -20,7 +20,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from odyssey_analysis import presets  # noqa: E402
-from odyssey_analysis.compare import compare_variants  # noqa: E402
+from odyssey_analysis.compare import Comparison, compare  # noqa: E402
 from odyssey_analysis.result import FanovaResult, Marginal, PairGrid, StudyResult  # noqa: E402
 
 BASELINE_DIR = Path(__file__).parent / "baseline_images"
@@ -51,9 +51,9 @@ def fixed_trials(n_per: int = 30) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def fixed_comparison() -> pd.DataFrame:
+def fixed_comparison() -> Comparison:
     """The comparison of :func:`fixed_trials` (NFG significant on both tasks)."""
-    return compare_variants(fixed_trials(), top_fraction=0.2)
+    return compare(fixed_trials(), top_fraction=0.2)
 
 
 def _curve(name: str, u: np.ndarray, scale: float) -> np.ndarray:
@@ -124,7 +124,7 @@ def render(name: str):
     )
 
     if name == "variants":
-        return variants_figure(fixed_trials(), fixed_comparison(), top_fraction=0.2)
+        return variants_figure(fixed_comparison())
     study = fixed_study()
     if name == "marginals":
         return marginals_figure(study, tasks=TASKS)

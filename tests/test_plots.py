@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import matplotlib
@@ -34,6 +35,7 @@ from odyssey_analysis.plots import (  # noqa: E402
     plot_fraction_pie,
     plot_marginal,
     plot_pair,
+    plot_params_bars,
     plot_variant_boxes,
     save_figure,
     variants_figure,
@@ -72,7 +74,8 @@ def test_variant_boxes_highlight_significant_variants():
     speech = trials[trials.task == "speech"]
     fig, ax = plt.subplots()
     out = plot_variant_boxes(speech, "test_error", significant={"NFG": True, "CIFG": False},
-                             params={"V": 1e4, "CIFG": 2e4, "NFG": 3e4}, ax=ax)
+                             ax=ax)
+    twin = plot_params_bars({"V": 1e4, "CIFG": 2e4, "NFG": 3e4}, ax=ax)
     assert out is ax
     boxes = {p.get_gid(): p for p in ax.patches if (p.get_gid() or "").startswith("box:")}
     assert sorted(boxes) == ["box:CIFG", "box:NFG", "box:V"]
@@ -83,7 +86,7 @@ def test_variant_boxes_highlight_significant_variants():
     assert to_hex(boxes["box:CIFG"].get_facecolor(), keep_alpha=False) == VARIANT_COLORS["CIFG"]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["V", "CIFG", "NFG"]
     # grey parameter bars on a right axis, one per variant
-    assert len(ax.params_axis.patches) == 3
+    assert len(twin.patches) == 3
     assert ax.get_ylabel() == "test error"
 
 
@@ -98,8 +101,7 @@ def test_variant_boxes_whiskers_span_min_to_max():
 
 
 def test_variants_figure_rows_follow_the_comparison():
-    trials, comparison = fixed_trials(), fixed_comparison()
-    fig = variants_figure(trials, comparison, top_fraction=0.2)
+    fig = variants_figure(fixed_comparison())
     box_axes = [ax for ax in fig.axes if any(
         (p.get_gid() or "").startswith("box:") for p in ax.patches)]
     assert len(box_axes) == 4  # 2 rows x 2 tasks
@@ -297,10 +299,12 @@ def test_figure_matches_baseline(name, tmp_path):
 def test_baseline_comparison_catches_a_lost_highlight(tmp_path):
     """The image test fails when one box loses its significance highlight."""
     comparison = fixed_comparison()
-    comparison["significant"] = comparison["significant"] & (comparison["task"] != "music")
+    table = comparison.table.assign(
+        significant=comparison.table["significant"] & (comparison.table["task"] != "music"))
+    comparison = dataclasses.replace(comparison, table=table)
     with matplotlib.rc_context():
         configure()
-        fig = variants_figure(fixed_trials(), comparison, top_fraction=0.2)
+        fig = variants_figure(comparison)
         actual = tmp_path / "variants.png"
         fig.savefig(actual, dpi=BASELINE_DPI)
     assert compare_images(str(BASELINE_DIR / "variants.png"), str(actual), tol=2) is not None

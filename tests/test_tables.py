@@ -102,7 +102,7 @@ def test_latex_table_is_booktabs_and_escaped(importance):
 
 
 def test_comparison_summary_rounds_and_marks():
-    comparison = fixed_comparison()
+    comparison = fixed_comparison().table
     shown = comparison_summary(comparison)
     assert list(shown.columns[:4]) == ["task", "variant", "n", "mean"]
     nfg = shown[shown.variant == "NFG"].iloc[0]
@@ -126,7 +126,7 @@ def test_written_files(tmp_path, importance):
     back = pd.read_csv(tmp_path / "importance.csv", dtype={"order": str})
     assert np.allclose(back["fraction"], importance["fraction"])
     assert list(back.columns) == list(importance.columns)
-    comparison = fixed_comparison()
+    comparison = fixed_comparison().table
     files = write_comparison_tables(comparison, tmp_path)
     assert sorted(p.name for p in files) == ["comparison.csv", "comparison.md",
                                              "comparison.tex"]

@@ -6,7 +6,8 @@ figure-level function that lays out the paper's figure and returns the Figure:
 =================  ==============================  ===========================
 paper figure       axes level                      figure level
 =================  ==============================  ===========================
-Fig. 3 variants    :func:`plot_variant_boxes`      :func:`variants_figure`
+Fig. 3 variants    :func:`plot_variant_boxes`,     :func:`variants_figure`
+                   :func:`plot_params_bars`
 Fig. 4 marginals   :func:`plot_marginal`,          :func:`marginals_figure`
                    :func:`plot_marginals_twin`
 Fig. 5 fractions   :func:`plot_fraction_pie`,      :func:`fractions_figure`
@@ -28,7 +29,7 @@ from .style import (
     save_figure,
     variant_color,
 )
-from .variants import plot_variant_boxes, variants_figure
+from .variants import plot_params_bars, plot_variant_boxes, variants_figure
 
 __all__ = [
     "PARAM_COLORS",
@@ -42,6 +43,7 @@ __all__ = [
     "plot_fraction_pie",
     "plot_marginal",
     "plot_marginals_twin",
+    "plot_params_bars",
     "plot_pair",
     "plot_variant_boxes",
     "save_figure",

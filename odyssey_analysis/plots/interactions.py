@@ -18,7 +18,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import Colormap, Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure
 
-from ..result import FanovaResult, PairGrid
+from ..result import LEVEL_KINDS, FanovaResult, PairGrid
 from .style import (
     cell_edges,
     get_axes,
@@ -118,7 +118,7 @@ def default_norm(arrays: Sequence[np.ndarray], kind: str) -> Normalize:
 
 def _axis(ax: Axes, values: np.ndarray, scale: str, kind: str,
           axis: str) -> tuple[np.ndarray, list[str] | None]:
-    if kind in ("categorical", "ordinal", "constant"):
+    if kind in LEVEL_KINDS:
         levels = [str(v) for v in np.asarray(values, dtype=object).ravel()]
         return np.arange(len(levels) + 1) - 0.5, levels
     x = np.asarray(values, dtype=float)

@@ -18,7 +18,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from ..compare import order_tasks
+from ..ordering import order_tasks
+from ..quality import format_r2, low_oob_r2
 from ..result import FanovaResult, Marginal, StudyResult
 from .style import (
     BAND_ALPHA,
@@ -43,6 +44,7 @@ def plot_marginal(
     label_text: str | None = None,
     xlabel: str | None = None,
     ylabel: str | None = None,
+    **kwargs: Any,
 ) -> Axes:
     """Draw one hyperparameter's marginal: mean over trees ± std across trees.
 
@@ -60,6 +62,9 @@ def plot_marginal(
         Legend label of the curve.
     xlabel, ylabel
         Axis labels (default: the hyperparameter's display name; no y label).
+    **kwargs
+        Passed to the artist of the mean: :meth:`~matplotlib.axes.Axes.plot` for a
+        numeric hyperparameter, :meth:`~matplotlib.axes.Axes.errorbar` for levels.
 
     Returns
     -------
@@ -68,20 +73,22 @@ def plot_marginal(
     ax = get_axes(ax)
     mean = np.asarray(marginal.mean, dtype=float)
     std = np.asarray(marginal.std, dtype=float)
-    if marginal.kind in ("categorical", "ordinal", "constant"):
+    if marginal.drawn_as_levels:
         levels = [str(v) for v in np.asarray(marginal.values, dtype=object).ravel()]
         unique = list(dict.fromkeys(levels))
         first = [levels.index(level) for level in unique]
         pos = np.arange(len(unique))
-        ax.errorbar(pos, mean[first], yerr=std[first] if band else None, fmt="o",
-                    color=color, ecolor=color, elinewidth=1.2, capsize=3, markersize=4,
-                    linestyle="none", label=label_text)
+        style = {"fmt": "o", "color": color, "ecolor": color, "elinewidth": 1.2,
+                 "capsize": 3, "markersize": 4, "linestyle": "none", "label": label_text}
+        ax.errorbar(pos, mean[first], yerr=std[first] if band else None,
+                    **{**style, **kwargs})
         ax.set_xticks(pos)
         ax.set_xticklabels(unique, rotation=30 if max(map(len, unique)) > 6 else 0)
         ax.set_xlim(-0.5, len(unique) - 0.5)
     else:
         x = np.asarray(marginal.values, dtype=float)
-        ax.plot(x, mean, color=color, linestyle=linestyle, label=label_text)
+        ax.plot(x, mean, **{"color": color, "linestyle": linestyle, "label": label_text,
+                            **kwargs})
         if band:
             ax.fill_between(x, mean - std, mean + std, color=color, alpha=BAND_ALPHA,
                             linewidth=0)
@@ -101,7 +108,7 @@ def plot_marginals_twin(
     ax: Axes | None = None,
     ylabel: str | None = None,
     secondary_ylabel: str | None = None,
-) -> Axes:
+) -> tuple[Axes, Axes | None]:
     """One hyperparameter's marginal of a response, with a second response on a twin axis.
 
     Parameters
@@ -120,8 +127,8 @@ def plot_marginals_twin(
 
     Returns
     -------
-    matplotlib.axes.Axes
-        The main Axes; the twin (if any) is ``ax.secondary_axis``.
+    ax, twin
+        The main Axes and the right axis of the second response (``None`` without one).
     """
     ax = get_axes(ax)
     plot_marginal(result.marginals[name], ax=ax, color=PRIMARY_COLOR,
@@ -137,8 +144,8 @@ def plot_marginals_twin(
                       label_text=label(secondary.response))
         twin.tick_params(axis="y", colors=SECONDARY_COLOR)
         twin.spines["right"].set_visible(True)
-        ax.secondary_axis = twin
-    return ax
+        return ax, twin
+    return ax, None
 
 
 @styled
@@ -193,13 +200,12 @@ def marginals_figure(
             ax = axes[i, j]
             if j > 0:
                 ax.sharey(axes[i, 0])
-            plot_marginals_twin(
+            _, twin = plot_marginals_twin(
                 result, name, other, ax=ax,
                 ylabel=f"{title}\n{label(response)}" if j == 0 else "",
                 secondary_ylabel=label(secondary) if j == n_cols - 1 and other else "")
             if j > 0:
                 ax.tick_params(axis="y", labelleft=False)
-            twin = getattr(ax, "secondary_axis", None)
             if twin is not None:
                 if twins:
                     twin.sharey(twins[0])
@@ -208,8 +214,8 @@ def marginals_figure(
                     twin.tick_params(axis="y", labelright=False)
             if i < n_rows - 1:
                 ax.set_xlabel("")
-            if result.oob_r2 == result.oob_r2 and result.oob_r2 < 0.5 and j == n_cols - 1:
-                ax.text(0.98, 0.95, f"OOB R² {result.oob_r2:.2f}", transform=ax.transAxes,
+            if low_oob_r2(result.oob_r2) and j == n_cols - 1:
+                ax.text(0.98, 0.95, f"OOB R² {format_r2(result.oob_r2)}", transform=ax.transAxes,
                         ha="right", va="top", fontsize=6, color="#b35900")
         for twin in twins:
             twin.autoscale(axis="y")

@@ -21,7 +21,7 @@ from matplotlib.colors import Colormap, LinearSegmentedColormap
 from matplotlib.figure import Figure
 
 from ..atomic import atomic_open
-from ..compare import order_variants
+from ..ordering import order_variants
 
 #: One colour per variant of the paper (box faces, legends). Blue is kept free: it marks
 #: significance in the variant figure.

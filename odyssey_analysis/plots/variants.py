@@ -20,8 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from ..compare import top_trials
-from ..trials import TrialTable
+from ..compare import Comparison
 from .style import (
     HIGHLIGHT_COLOR,
     MEAN_MEDIAN_COLOR,
@@ -45,11 +44,10 @@ def plot_variant_boxes(
     order: Sequence[Any] | None = None,
     reference: Any = "V",
     significant: Iterable[Any] | Mapping[Any, bool] = (),
-    params: Mapping[Any, float] | None = None,
-    params_label: str = "parameters",
     ylabel: str | None = None,
     yscale: str = "auto",
     ax: Axes | None = None,
+    **kwargs: Any,
 ) -> Axes:
     """Draw one box per variant of ``metric``.
 
@@ -69,10 +67,6 @@ def plot_variant_boxes(
     significant
         Variants to highlight (blue, thick lines): an iterable of variants or a
         mapping variant -> bool, e.g. from the comparison table.
-    params
-        Mean parameter count per variant, drawn as grey bars on a right axis.
-    params_label
-        Label of the right axis.
     ylabel
         Label of the metric axis (default: the metric's display name).
     yscale
@@ -81,12 +75,14 @@ def plot_variant_boxes(
         diverged would otherwise flatten every box).
     ax
         Where to draw (default: the current Axes).
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.boxplot` (e.g. ``widths``).
 
     Returns
     -------
     matplotlib.axes.Axes
-        The Axes with the boxes; box patches carry ``gid="box:<variant>"``, and the
-        parameter axis (if any) is ``ax.params_axis``.
+        The Axes with the boxes; box patches carry ``gid="box:<variant>"``. Add the
+        parameter bars with :func:`plot_params_bars`.
     """
     ax = get_axes(ax)
     if isinstance(significant, Mapping):
@@ -103,32 +99,15 @@ def plot_variant_boxes(
     values = [values[i] for i in keep]
     positions = np.arange(1, len(variants) + 1)
 
-    if params is not None and len(variants):
-        heights = np.array([float(params.get(v, np.nan)) for v in variants])
-        if np.isfinite(heights).any():
-            twin = ax.twinx()
-            twin.bar(positions, np.nan_to_num(heights), width=0.8, color="0.88",
-                     edgecolor="none", zorder=0, label=params_label)
-            twin.set_ylabel(params_label, color="0.45")
-            twin.tick_params(axis="y", colors="0.45")
-            twin.yaxis.set_major_formatter(ticker.EngFormatter(sep=""))
-            twin.set_ylim(0, np.nanmax(heights) * 1.15)
-            twin.spines["right"].set_visible(True)
-            twin.spines["right"].set_color("0.6")
-            ax.set_zorder(twin.get_zorder() + 1)
-            ax.patch.set_visible(False)
-            ax.params_axis = twin
-
     if not variants:
         ax.text(0.5, 0.5, "no trials", transform=ax.transAxes, ha="center", va="center")
         return ax
-    parts = ax.boxplot(
-        values, positions=positions, widths=0.6, whis=(0, 100), showmeans=True,
-        patch_artist=True, showfliers=False,
-        meanprops={"marker": "o", "markerfacecolor": MEAN_MEDIAN_COLOR,
-                   "markeredgecolor": MEAN_MEDIAN_COLOR, "markersize": 3.5},
-        medianprops={"color": MEAN_MEDIAN_COLOR, "linewidth": 1.3},
-    )
+    style = {"widths": 0.6, "whis": (0, 100), "showmeans": True, "patch_artist": True,
+             "showfliers": False,
+             "meanprops": {"marker": "o", "markerfacecolor": MEAN_MEDIAN_COLOR,
+                           "markeredgecolor": MEAN_MEDIAN_COLOR, "markersize": 3.5},
+             "medianprops": {"color": MEAN_MEDIAN_COLOR, "linewidth": 1.3}}
+    parts = ax.boxplot(values, positions=positions, **{**style, **kwargs})
     for i, variant in enumerate(variants):
         strong = variant in highlight
         edge = HIGHLIGHT_COLOR if strong else "black"
@@ -155,18 +134,55 @@ def plot_variant_boxes(
     return ax
 
 
+def plot_params_bars(
+    params: Mapping[Any, float],
+    *,
+    ax: Axes,
+    label_text: str = "parameters",
+    **kwargs: Any,
+) -> Axes | None:
+    """Grey bars of each variant's parameter count on a right axis behind the boxes.
+
+    Parameters
+    ----------
+    params
+        Mean parameter count per variant (e.g. ``top_params_mean`` of the comparison).
+    ax
+        Axes drawn by :func:`plot_variant_boxes`: one bar under each of its boxes.
+    label_text
+        Label of the right axis.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.bar`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes or None
+        The right axis with the bars, or ``None`` when no variant has a count.
+    """
+    by_name = {str(k): v for k, v in params.items()}
+    variants = [t.get_text() for t in ax.get_xticklabels()]
+    heights = np.array([float(by_name.get(v, np.nan)) for v in variants])
+    if not variants or not np.isfinite(heights).any():
+        return None
+    twin = ax.twinx()
+    style = {"width": 0.8, "color": "0.88", "edgecolor": "none", "zorder": 0}
+    twin.bar(ax.get_xticks(), np.nan_to_num(heights), label=label_text,
+             **{**style, **kwargs})
+    twin.set_ylabel(label_text, color="0.45")
+    twin.tick_params(axis="y", colors="0.45")
+    twin.yaxis.set_major_formatter(ticker.EngFormatter(sep=""))
+    twin.set_ylim(0, np.nanmax(heights) * 1.15)
+    twin.spines["right"].set_visible(True)
+    twin.spines["right"].set_color("0.6")
+    ax.set_zorder(twin.get_zorder() + 1)
+    ax.patch.set_visible(False)
+    return twin
+
+
 @styled
 def variants_figure(
-    trials: TrialTable | pd.DataFrame,
-    comparison: pd.DataFrame,
+    comparison: Comparison,
     *,
-    metric: str | None = None,
-    select_by: str | None = None,
-    top_fraction: float = 0.1,
-    task_key: str | None = "task",
-    variant_key: str = "variant",
-    reference: Any = None,
-    maximize: bool = False,
     tasks: Sequence[Any] | None = None,
     task_titles: Mapping[Any, str] | None = None,
 ) -> Figure:
@@ -174,22 +190,14 @@ def variants_figure(
 
     Parameters
     ----------
-    trials
-        The trials (a TrialTable's analysed rows or a DataFrame).
     comparison
-        The output of :func:`~odyssey_analysis.compare.compare_variants` for the same
-        trials; it decides the highlighted variants (``significant_all`` on the top row,
-        ``significant`` on the bottom row) and the parameter bars (``top_params_mean``).
-    metric, select_by, reference
-        Default: the ones recorded in ``comparison``.
-    top_fraction
-        Share of each variant's trials on the bottom row (as in the comparison).
-    task_key, variant_key
-        Column names (``task_key=None``: one column for all trials).
-    maximize
-        Larger ``select_by`` is better (as in the comparison).
+        The output of :func:`~odyssey_analysis.compare.compare`: the trials it tested
+        are drawn (all of them on the top row, its top runs on the bottom row), its
+        significant variants are highlighted (``significant_all`` on the top row,
+        ``significant`` on the bottom row) and its parameter means are the bars
+        (``top_params_mean``).
     tasks
-        Tasks to draw, in order (default: as in ``comparison``).
+        Tasks to draw, in order (default: as in the comparison).
     task_titles
         Column titles per task (default: the task name and, when the trials have a
         ``metric`` column, its value, e.g. ``speech — classification error``).
@@ -198,37 +206,32 @@ def variants_figure(
     -------
     matplotlib.figure.Figure
     """
-    frame = trials.frame if isinstance(trials, TrialTable) else trials
-    metric = metric or _recorded(comparison, "metric", "test_error")
-    select_by = select_by or _recorded(comparison, "select_by", metric)
-    reference = reference if reference is not None else _recorded(comparison, "reference", "V")
-    if task_key is None:
-        frame = frame.assign(_task="all")
-        comparison = comparison.assign(_task="all")
-        task_key = "_task"
-    if tasks is None:
-        tasks = list(dict.fromkeys(comparison[task_key]))
+    metric, reference = comparison.metric, comparison.reference
+    tasks = list(tasks) if tasks is not None else comparison.tasks
     n = max(1, len(tasks))
     fig = new_figure(min(2.1 * n + 0.9, 11.0), 5.4)
     axes = fig.subplots(2, n, squeeze=False)
-    percent = f"{100 * top_fraction:g}%"
+    percent = f"{100 * comparison.top_fraction:g}%"
+    has_bars = False
     for col, task in enumerate(tasks):
-        rows = frame[frame[task_key] == task]
-        comp = comparison[comparison[task_key] == task].set_index("variant")
-        order = [v for v in comp.index if v in set(rows[variant_key])]
-        top = top_trials(rows, select_by, top_fraction, by=[variant_key], maximize=maximize)
+        rows = comparison.rows(task)
+        comp = comparison.tests(task)
+        order = [v for v in comp.index if v in set(rows["_variant"])]
         params = (comp["top_params_mean"].to_dict()
                   if "top_params_mean" in comp and comp["top_params_mean"].notna().any()
                   else None)
         ax_all = plot_variant_boxes(
-            rows, metric, variant_key=variant_key, order=order, reference=reference,
+            rows, metric, variant_key="_variant", order=order, reference=reference,
             significant=comp.get("significant_all", pd.Series(dtype=bool)).to_dict(),
             ylabel=f"{label(metric)}, all trials" if col == 0 else "", ax=axes[0, col])
-        plot_variant_boxes(
-            top, metric, variant_key=variant_key, order=order, reference=reference,
-            significant=comp["significant"].to_dict(), params=params,
-            params_label="parameters (top runs)" if col == n - 1 else "",
+        ax_top = plot_variant_boxes(
+            comparison.rows(task, top=True), metric, variant_key="_variant", order=order,
+            reference=reference, significant=comp["significant"].to_dict(),
             ylabel=f"{label(metric)}, top {percent}" if col == 0 else "", ax=axes[1, col])
+        if params is not None:
+            twin = plot_params_bars(params, ax=ax_top, label_text="parameters (top runs)"
+                                    if col == n - 1 else "")
+            has_bars = has_bars or twin is not None
         title = (task_titles or {}).get(task) or _task_title(task, rows)
         ax_all.set_title(title)
         ax_all.set_xticklabels([])
@@ -241,17 +244,11 @@ def variants_figure(
         Patch(facecolor="white", edgecolor=HIGHLIGHT_COLOR, linewidth=2.2,
               label=f"significant vs {reference} (Welch)"),
     ]
-    if any(getattr(ax, "params_axis", None) is not None for ax in axes[1]):
+    if has_bars:
         handles.append(Patch(facecolor="0.88", label="parameters (top runs)"))
     fig.legend(handles=handles, loc="outside lower center", ncol=3 if n >= 2 else 2,
                frameon=False)
     return fig
-
-
-def _recorded(comparison: pd.DataFrame, column: str, default: Any) -> Any:
-    if column in comparison.columns and len(comparison):
-        return comparison[column].iloc[0]
-    return default
 
 
 def _task_title(task: Any, rows: pd.DataFrame) -> str:

@@ -234,7 +234,7 @@ class Hyperparameter:
         smooth); categorical and ordinal ones give the level of each coordinate.
         """
         u = np.asarray(u, dtype=float)
-        if self.kind in ("categorical", "ordinal", "constant"):
+        if self.is_discrete or self.kind == "constant":
             if self.kind == "constant":
                 return np.array([self.choices[0]] * u.size, dtype=object).reshape(u.shape)
             edges = self._level_edges()
