@@ -97,7 +97,9 @@ def table_options(fn: Callable) -> Callable:
                      help="Runs with NaN/inf metrics: drop (default; counted), worst value "
                           "of the group, or error."),
         click.option("--maximize", multiple=True,
-                     help="Response where larger is better (repeat)."),
+                     help="Response where larger is better (repeat; most names tell)."),
+        click.option("--minimize", multiple=True,
+                     help="Response where smaller is better (repeat)."),
         click.option("--diverged-threshold", "diverged_threshold", multiple=True,
                      help="RESPONSE=VALUE: runs worse than VALUE count as diverged (repeat)."),
         click.option("--option", "-O", "reader_options", multiple=True,
@@ -111,7 +113,8 @@ def table_options(fn: Callable) -> Callable:
 
 def load_from_options(table: str, fmt: str | None, space: str | None, params: tuple,
                       responses: tuple, group_by: tuple, no_groups: bool, status: str | None,
-                      on_diverged: str | None, maximize: tuple, reader_options: tuple,
+                      on_diverged: str | None, maximize: tuple, minimize: tuple,
+                      reader_options: tuple,
                       columns_spec: str | None = None, diverged_threshold: tuple = ()):
     """Load trials as the shared options say (command-line options beat the spec file)."""
     from .loaders import load_trials
@@ -120,7 +123,7 @@ def load_from_options(table: str, fmt: str | None, space: str | None, params: tu
         table, format=fmt, space=space, hyperparameters=list(params) or None,
         responses=list(responses) or None,
         group_by=[] if no_groups else (list(group_by) or None), status=status,
-        on_diverged=on_diverged, maximize=list(maximize),
+        on_diverged=on_diverged, maximize=list(maximize), minimize=list(minimize),
         diverged_threshold=_thresholds(diverged_threshold) or None, columns=columns_spec,
         **parse_options(reader_options))
 
@@ -139,7 +142,8 @@ def _thresholds(pairs: tuple[str, ...]) -> dict[str, float]:
 
 def _table_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
     keys = ("table", "fmt", "space", "params", "responses", "group_by", "no_groups", "status",
-            "on_diverged", "maximize", "reader_options", "columns_spec", "diverged_threshold")
+            "on_diverged", "maximize", "minimize", "reader_options", "columns_spec",
+            "diverged_threshold")
     return {k: kwargs.pop(k) for k in keys}
 
 

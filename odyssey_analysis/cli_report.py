@@ -60,7 +60,6 @@ def compare(debug: bool, metric: str, select_by: str, top_fraction: float, refer
     from .compare import compare
     from .tables import write_comparison_tables
 
-    maximize = metric in kwargs.get("maximize", ())
     table = load_from_options(**_table_kwargs(kwargs))
     out_dir = Path(out)
     check_not_input(out_dir, ["comparison.csv", "comparison.md", "comparison.tex"],
@@ -70,7 +69,7 @@ def compare(debug: bool, metric: str, select_by: str, top_fraction: float, refer
         raise InputError("task column is missing", file=table.source, column=task_key)
     comparison = compare(table, metric=metric, select_by=select_by,
                          top_fraction=top_fraction, reference=reference, task_key=task,
-                         variant_key=variant_key, alpha=alpha, holm=holm, maximize=maximize)
+                         variant_key=variant_key, alpha=alpha, holm=holm)
     written = write_comparison_tables(comparison.table, out_dir)
     if not no_figure:
         from .plots import save_figure, variants_figure
@@ -124,11 +123,10 @@ def report(debug: bool, out: str, trees: int, seed: int, metric: str | None,
             raise InputError("the bundled study is missing from this installation",
                              file=options["table"], hint="give a TABLE to report on")
     table = load_from_options(**options)
-    chosen_metric = metric or "test_error"
     result = build_report(
         table, out, responses=list(options["responses"]) or None, n_trees=trees, seed=seed,
         metric=metric, select_by=select_by, top_fraction=top_fraction, reference=reference,
-        alpha=alpha, holm=holm, maximize=chosen_metric in options["maximize"],
+        alpha=alpha, holm=holm,
         all_interactions=all_interactions, min_trials=min_trials, n_jobs=jobs,
         progress=not quiet, console=err_console)
     print_report_summary(result)

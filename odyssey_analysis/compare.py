@@ -30,6 +30,7 @@ import pandas as pd
 from .errors import InputError
 from .numeric import read_numbers
 from .ordering import PAPER_TASK_ORDER, PAPER_VARIANT_ORDER, order_tasks, order_variants
+from .roles import MAXIMIZE, direction_from_name
 from .trials import TrialTable
 
 #: The first columns of ``comparison.csv`` after the task column (DESIGN.md's contract).
@@ -178,7 +179,7 @@ def compare(
     variant_key: str = "variant",
     alpha: float = 0.05,
     holm: bool = False,
-    maximize: bool = False,
+    maximize: bool | None = None,
     params_column: str | None = "n_params",
     select_maximize: bool | None = None,
 ) -> Comparison:
@@ -209,13 +210,16 @@ def compare(
         tests separately). The uncorrected p-values are kept in ``p_value_raw`` and
         ``p_value_all_raw``.
     maximize
-        Larger metric values are better (decides ``better`` and ``worse``).
+        Larger metric values are better (decides ``better`` and ``worse``). Default:
+        the metric's direction in the table (declared, recorded by the source, or read
+        from its name: accuracy is maximised, loss minimised); an error when unknown.
     params_column
         Column with each run's parameter count; its mean over the top runs is reported
         as ``top_params_mean`` (and over all runs as ``params_mean``) when present.
     select_maximize
-        The top runs are the largest values of ``select_by`` (default: as
-        ``maximize``).
+        The top runs are the largest values of ``select_by``. Default: the selection
+        column's own direction, found as for ``maximize`` (the metric's when
+        ``select_by`` is ``None``).
 
     Returns
     -------
@@ -237,7 +241,6 @@ def compare(
     if not 0.0 < alpha < 1.0:
         raise InputError(f"significance level must be in (0, 1), got {alpha:g}")
     select = metric if select_by is None else select_by
-    select_max = maximize if select_maximize is None else select_maximize
     needed = [c for c in (task_key, variant_key, metric, select) if c is not None]
     for col in dict.fromkeys(needed):
         if col not in frame.columns:
@@ -246,6 +249,14 @@ def compare(
                              hint=f"columns present: {', '.join(map(str, frame.columns))}")
     if frame.empty:
         raise InputError("no trials to compare", file=source)
+    if maximize is None:
+        maximize = _maximized(table_or_frame, metric, "comparing the variants")
+    if select_maximize is not None:
+        select_max = select_maximize
+    elif select == metric:
+        select_max = maximize
+    else:
+        select_max = _maximized(table_or_frame, select, "choosing the top runs")
 
     work = pd.DataFrame(index=frame.index)
     work["_task"] = frame[task_key] if task_key is not None else "all"
@@ -370,6 +381,19 @@ def holm_adjust(p_values: np.ndarray) -> np.ndarray:
 
 
 # -- helpers ----------------------------------------------------------------------------
+
+def _maximized(table_or_frame: TrialTable | pd.DataFrame, column: str, needed_for: str
+               ) -> bool:
+    """Whether larger values of ``column`` are better: the table's direction, or the name's."""
+    if isinstance(table_or_frame, TrialTable):
+        return table_or_frame.direction(column, needed_for=needed_for) == MAXIMIZE
+    guess = direction_from_name(column)
+    if guess is None:
+        raise InputError(f"{needed_for} needs to know whether larger or smaller values are "
+                         "better, and the name does not say", column=column,
+                         hint="pass maximize=True/False (and select_maximize=)")
+    return guess == MAXIMIZE
+
 
 def _check_fraction(top_fraction: float) -> None:
     if not (isinstance(top_fraction, (int, float)) and 0.0 < top_fraction <= 1.0):

@@ -130,7 +130,7 @@ def build_report(
     reference: Any = "V",
     alpha: float = 0.05,
     holm: bool = False,
-    maximize: bool = False,
+    maximize: bool | None = None,
     task_key: str = "task",
     variant_key: str = "variant",
     all_interactions: bool = False,
@@ -210,6 +210,7 @@ def build_report(
                 reference=reference, task_key=task_key if task_key in trials.frame.columns
                 else None, variant_key=variant_key, alpha=alpha, holm=holm,
                 maximize=maximize)
+            maximize = comparison.maximize
         else:
             notes.append(f"no '{variant_key}' column: the variant comparison is skipped")
         timings["compare"] = time.perf_counter() - t0

@@ -61,3 +61,80 @@ def looks_like_response(name: str, values: pd.Series) -> bool:
 def first_present(candidates: tuple[str, ...], columns: list[str]) -> str | None:
     """The first of ``candidates`` that is one of ``columns``."""
     return next((c for c in candidates if c in columns), None)
+
+
+# -- which way is better ------------------------------------------------------------------
+
+MINIMIZE = "minimize"
+MAXIMIZE = "maximize"
+DIRECTIONS = (MINIMIZE, MAXIMIZE)
+
+#: Name parts of metrics where larger is better.
+MAXIMIZED_WORDS = frozenset({
+    "accuracy", "acc", "auc", "auroc", "auprc", "roc", "f1", "fscore", "precision", "recall",
+    "r2", "score", "reward", "return", "bleu", "rouge", "meteor", "map", "ap", "iou", "miou",
+    "dice", "psnr", "ssim", "kappa", "mcc", "likelihood", "loglik", "ll", "elbo", "gain",
+    "ndcg", "mrr", "hit", "hits", "throughput", "sharpe", "coverage", "correct",
+})
+#: Name parts of metrics where smaller is better.
+MINIMIZED_WORDS = frozenset({
+    "loss", "error", "err", "errors", "nll", "perplexity", "ppl", "mse", "rmse", "mae", "mape",
+    "time", "runtime", "walltime", "duration", "seconds", "latency", "cost", "regret", "wer",
+    "cer", "ter", "risk", "distance", "divergence", "kl", "fid", "bpd", "bpc", "energy",
+    "memory", "misclassification", "brier", "hinge", "deviance", "residual",
+})
+_WORD = re.compile(r"[A-Za-z]+[0-9]*|[0-9]+")
+
+
+_NEGATION = frozenset({"neg", "negative", "minus"})
+
+
+def name_words(name: str) -> list[str]:
+    """The lower-case words of a column name (``valLoss`` -> ``val``, ``loss``).
+
+    A word that ends in digits also counts without them (``bleu4`` -> ``bleu``).
+    """
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", str(name))
+    words = []
+    for w in _WORD.findall(spaced):
+        w = w.lower()
+        words.append(w)
+        stem = w.rstrip("0123456789")
+        if stem and stem != w:
+            words.append(stem)
+    return words
+
+
+def direction_from_name(name: str) -> str | None:
+    """``maximize`` or ``minimize`` when a metric's name tells, else ``None``.
+
+    The name is split into words (``test_acc`` -> ``test``, ``acc``); words such as
+    accuracy, auc, f1, score, reward, bleu say larger is better, words such as loss,
+    error, nll, perplexity, mse, time say smaller is better; ``neg``/``negative`` turns
+    the direction round (``neg_log_likelihood``, scikit-learn's ``neg_mean_squared_error``).
+    A name with words of both kinds (``error_reward``), or of neither, does not tell.
+    """
+    words = set(name_words(name))
+    joined = str(name).lower().replace("_", "").replace("-", "")
+    if joined in MAXIMIZED_WORDS:
+        words.add(joined)
+    elif joined in MINIMIZED_WORDS:
+        words.add(joined)
+    up = bool(words & MAXIMIZED_WORDS)
+    down = bool(words & MINIMIZED_WORDS)
+    if words & _NEGATION:
+        up, down = down, up
+    if up and not down:
+        return MAXIMIZE
+    if down and not up:
+        return MINIMIZE
+    return None
+
+
+def better_word(direction: str | None) -> str:
+    """``lower is better``, ``higher is better`` or ``better: unknown``."""
+    if direction == MAXIMIZE:
+        return "higher is better"
+    if direction == MINIMIZE:
+        return "lower is better"
+    return "direction unknown"

@@ -7,10 +7,19 @@ Example ``columns.yaml``::
     responses: [test_error, valid_error, train_time]
     status: status
     id: trial
-    maximize: []
+    maximize: []                     # responses where larger is better
+    minimize: []                     # ... and smaller (most names tell by themselves)
     on_diverged: drop
     diverged_threshold: {test_error: 37.4}   # runs worse than this count as diverged
     space: odyssey_mini.space.yaml   # a path (relative to this file) or an inline mapping
+    # what the comparison and the figures use (see ``odyssey report --help``):
+    task: task                       # the task column
+    variant: variant                 # the model-variant column
+    reference: V                     # the variant the others are compared with
+    metric: test_error               # the compared metric
+    select_by: valid_error           # the column that picks the top runs
+    time: train_time                 # the training-time response of Fig. 4
+    params: n_params                 # the parameter-count column of Fig. 3
 
 Every key is optional; options given on the command line take precedence. A spec named
 ``<table>.columns.yaml`` next to a table is used automatically.
@@ -26,8 +35,10 @@ from .errors import InputError
 from .settings_file import read_settings_file
 from .space import SearchSpace
 
-_LIST_KEYS = ("group_by", "hyperparameters", "responses", "maximize")
+_LIST_KEYS = ("group_by", "hyperparameters", "responses", "maximize", "minimize")
 _SCALAR_KEYS = ("status", "id", "on_diverged", "format")
+#: Keys naming what the comparison and the figures use (kept on the table as ``roles``).
+ROLE_KEYS = ("task", "variant", "reference", "metric", "select_by", "time", "params")
 
 
 def read_column_spec(path: str | Path) -> dict[str, Any]:
@@ -37,6 +48,7 @@ def read_column_spec(path: str | Path) -> dict[str, Any]:
     -------
     dict
         Keys among ``group_by``, ``hyperparameters``, ``responses``, ``maximize``,
+        ``minimize``, ``roles`` (the comparison's task, variant, reference, ...),
         ``status``, ``id_column``, ``on_diverged``, ``format``, ``space``.
     """
     path = Path(path)
@@ -63,7 +75,7 @@ def spec_from_mapping(spec: Mapping[str, Any], *, base: Path,
     name
         How to call the spec in the space's origin.
     """
-    known = (*_LIST_KEYS, *_SCALAR_KEYS, "diverged_threshold", "space")
+    known = (*_LIST_KEYS, *_SCALAR_KEYS, *ROLE_KEYS, "diverged_threshold", "space")
     unknown = set(spec) - set(known)
     if unknown:
         raise InputError(f"unknown key(s) {', '.join(sorted(map(str, unknown)))} in the "
@@ -80,6 +92,12 @@ def spec_from_mapping(spec: Mapping[str, Any], *, base: Path,
     for key in _SCALAR_KEYS:
         if key in spec and spec[key] is not None:
             out["id_column" if key == "id" else key] = str(spec[key])
+    roles = {key: spec[key] for key in ROLE_KEYS if spec.get(key) is not None}
+    for key, value in roles.items():
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            raise InputError(f"'{key}' must be a column name (or, for reference, a value)")
+    if roles:
+        out["roles"] = {k: (v if k == "reference" else str(v)) for k, v in roles.items()}
     if "diverged_threshold" in spec:
         limits = spec["diverged_threshold"]
         if not isinstance(limits, Mapping):

@@ -28,7 +28,10 @@ from .roles import (
     DIVERGED_STATUSES,
     FINISHED_STATUSES,
     ID_COLUMNS,
+    MAXIMIZE,
+    MINIMIZE,
     STATUS_COLUMNS,
+    direction_from_name,
     first_present,
     is_bookkeeping,
     looks_like_response,
@@ -71,10 +74,17 @@ class TrialTable:
         group key values of rows excluded by the table's own policies.
     diverged_policy
         How non-finite responses were handled (``drop``, ``worst`` or ``error``).
-    maximize
-        Responses where larger is better (given by the user or recorded by the source).
+    directions
+        ``response -> "minimize" | "maximize"`` where it is known: declared by the user,
+        recorded by the source, or read from the name (see :attr:`direction_origins`).
+    direction_origins
+        ``response -> "declared" | "recorded by the source" | "inferred from the name"``.
     diverged_threshold
-        Values beyond which a response counts as diverged.
+        Values beyond which a run counts as diverged, per column.
+    roles
+        What the comparison and the figures use, as the column spec names it: ``task``,
+        ``variant``, ``reference``, ``metric``, ``select_by``, ``time``, ``params``
+        (options of the commands take precedence).
     notes
         Things the user should know (e.g. values replaced by the worst policy).
     """
@@ -89,8 +99,10 @@ class TrialTable:
     exclusions: pd.DataFrame = field(default_factory=_empty_exclusions)
     diverged_policy: str = "drop"
     notes: list[str] = field(default_factory=list)
-    maximize: list[str] = field(default_factory=list)
+    directions: dict[str, str] = field(default_factory=dict)
+    direction_origins: dict[str, str] = field(default_factory=dict)
     diverged_threshold: dict[str, float] = field(default_factory=dict)
+    roles: dict[str, Any] = field(default_factory=dict)
     _resolved: SearchSpace | None = field(default=None, init=False, repr=False,
                                           compare=False)
 
@@ -117,6 +129,37 @@ class TrialTable:
         body = "".join(f"<tr><th style='text-align:left'>{e(k)}</th><td style='text-align:"
                        f"left'>{e(str(v))}</td></tr>" for k, v in rows)
         return f"<table><caption>TrialTable</caption>{body}</table>"
+
+    @property
+    def maximize(self) -> list[str]:
+        """The responses where larger is better."""
+        return [r for r in self.responses if self.directions.get(r) == MAXIMIZE]
+
+    def direction(self, response: str, *, needed_for: str = "this") -> str:
+        """``"minimize"`` or ``"maximize"`` for a response, or an error asking to declare it.
+
+        Parameters
+        ----------
+        response
+            The response (or any column with a known direction).
+        needed_for
+            What needs it, for the message (e.g. ``"the top runs"``).
+
+        Raises
+        ------
+        InputError
+            When neither the user, the source nor the name says which way is better.
+        """
+        if response in self.directions:
+            return self.directions[response]
+        guess = direction_from_name(response)
+        if guess is not None and response not in self.responses:
+            return guess
+        raise InputError(f"{needed_for} needs to know whether larger or smaller values are "
+                         "better, and the name does not say", file=self.source,
+                         column=response,
+                         hint=f"declare it with --maximize {response} or --minimize "
+                              f"{response} (or maximize:/minimize: in the column spec)")
 
     @property
     def n_groups(self) -> int:
@@ -221,7 +264,8 @@ class TrialTable:
             responses=list(self.responses), group_keys=list(self.group_keys),
             status=self.status, source=self.source, space=self.space, exclusions=excl,
             diverged_policy=self.diverged_policy, notes=list(self.notes),
-            maximize=list(self.maximize), diverged_threshold=dict(self.diverged_threshold))
+            directions=dict(self.directions), direction_origins=dict(self.direction_origins),
+            diverged_threshold=dict(self.diverged_threshold), roles=dict(self.roles))
         if self._resolved is not None:
             out._resolved = self._resolved
         return out
@@ -242,6 +286,8 @@ class TrialTable:
         id_column: str | None = None,
         exclusions: pd.DataFrame | None = None,
         maximize: Sequence[str] = (),
+        minimize: Sequence[str] = (),
+        directions: Mapping[str, str] | None = None,
         diverged_threshold: Mapping[str, float] | None = None,
     ) -> TrialTable:
         """Assign column roles, validate, and apply the status and diverged policies.
@@ -275,9 +321,16 @@ class TrialTable:
             of trial_id, run_id, id, trial, number that is present.
         exclusions
             Rows a loader already excluded (``row``, ``reason``).
-        maximize
-            Responses for which larger is better (affects ``worst`` and
-            ``diverged_threshold``).
+        maximize, minimize
+            Responses for which larger (smaller) is better, as declared by the user.
+        directions
+            ``response -> "minimize" | "maximize"`` as recorded by the source (Optuna's
+            study directions, DeepCAVE's and SMAC's objectives, Ray Tune's ``mode``).
+            Declarations win over the source, the source over the response's name
+            (accuracy, f1, score ... are maximised; loss, error, nll, time ...
+            minimised). Where none tells, the direction is unknown until something
+            needs it (the top runs, the worst policy, a threshold), which then asks for
+            a declaration.
         diverged_threshold
             ``{response: value}``: a run whose response is worse than ``value`` (above it,
             or below it for a maximised response) counts as diverged too, e.g. a loss that
@@ -299,11 +352,16 @@ class TrialTable:
         keep, diverged_status = _apply_status(frame, roles.status, log)
         values = {col: read_numbers(frame[col], source=source, column=col, check=keep)
                   for col in roles.responses}
-        maximize = [m for m in maximize if m in roles.responses]
-        thresholds = _check_thresholds(diverged_threshold, roles.responses, source)
-        bad, reasons = _diverged(values, thresholds, set(maximize), keep, diverged_status)
+        chosen, origins = _directions(roles.responses, maximize, minimize, directions, source)
+        thresholds = _check_thresholds(diverged_threshold, frame, source)
+        need = _DirectionNeed(chosen, roles.responses, source)
+        limited = {col: values[col] if col in values else
+                   read_numbers(frame[col], source=source, column=col, check=keep)
+                   for col in thresholds}
+        bad, reasons, where = _diverged(values, limited, thresholds, need, keep,
+                                        diverged_status)
         frame, keep, notes = _apply_diverged_policy(
-            frame, values, bad, reasons, keep, on_diverged, roles, set(maximize), log, source)
+            frame, values, bad, (reasons, where), keep, on_diverged, roles, need, log, source)
         kept = frame if keep.all() else frame.loc[keep]  # no copy when every row stays
         if kept.empty:
             raise no_trials_left(log.counts(), source, "after excluding")
@@ -312,7 +370,7 @@ class TrialTable:
             frame=kept, hyperparameters=roles.hyperparameters, responses=roles.responses,
             group_keys=roles.groups, status=roles.status, source=source, space=space,
             exclusions=log.frame(), diverged_policy=on_diverged, notes=notes,
-            maximize=maximize, diverged_threshold=thresholds)
+            directions=chosen, direction_origins=origins, diverged_threshold=thresholds)
         if space is not None:
             table.resolve_space()
         return table
@@ -464,47 +522,114 @@ def _apply_status(frame: pd.DataFrame, status: str | None,
     return keep & ~other, diverged_status
 
 
-def _check_thresholds(thresholds: Mapping[str, float] | None, responses: Sequence[str],
+def _directions(responses: Sequence[str], maximize: Sequence[str], minimize: Sequence[str],
+                recorded: Mapping[str, str] | None, source: str
+                ) -> tuple[dict[str, str], dict[str, str]]:
+    """Each response's direction and where it came from: declared, recorded, or named."""
+    both = sorted(set(maximize) & set(minimize))
+    if both:
+        raise InputError("declared both maximised and minimised", file=source, column=both[0])
+    declared = {**dict.fromkeys(minimize, MINIMIZE), **dict.fromkeys(maximize, MAXIMIZE)}
+    for col in declared:
+        if col not in responses:
+            raise InputError("a direction is declared for a column that is not a response",
+                             file=source, column=col,
+                             hint=f"responses: {', '.join(responses)}")
+    chosen: dict[str, str] = {}
+    origins: dict[str, str] = {}
+    for col in responses:
+        if col in declared:
+            chosen[col], origins[col] = declared[col], "declared"
+        elif recorded and col in recorded:
+            chosen[col], origins[col] = recorded[col], "recorded by the source"
+        elif (guess := direction_from_name(col)) is not None:
+            chosen[col], origins[col] = guess, "inferred from the name"
+    return chosen, origins
+
+
+class _DirectionNeed:
+    """Looks up a column's direction where a step needs it, or asks for a declaration.
+
+    Responses have the directions resolved for them; another column (one that only a
+    divergence threshold names) is read from its name.
+    """
+
+    def __init__(self, directions: Mapping[str, str], responses: Sequence[str],
+                 source: str) -> None:
+        self.directions = dict(directions)
+        self.responses = set(responses)
+        self.source = source
+
+    def maximized(self, column: str, needed_for: str) -> bool:
+        if column not in self.directions and column not in self.responses:
+            guess = direction_from_name(column)
+            if guess is not None:
+                return guess == MAXIMIZE
+        if column not in self.directions:
+            raise InputError(f"{needed_for} needs to know whether larger or smaller values "
+                             "are better, and the name does not say", file=self.source,
+                             column=column,
+                             hint=f"declare it with --maximize {column} or --minimize {column}")
+        return self.directions[column] == MAXIMIZE
+
+
+def _check_thresholds(thresholds: Mapping[str, float] | None, frame: pd.DataFrame,
                       source: str) -> dict[str, float]:
+    """Thresholds may name any column: a run that crosses one diverged, whatever is
+    analysed (so choosing one response keeps the same runs)."""
     out = dict(thresholds or {})
     for col in out:
-        if col not in responses:
-            raise InputError("a divergence threshold names a column that is not a "
-                             "response", file=source, column=col)
+        if col not in frame.columns:
+            raise InputError("a divergence threshold names a column that is not in the "
+                             "table", file=source, column=col)
     return out
 
 
-def _diverged(values: dict[str, np.ndarray], thresholds: Mapping[str, float],
-              maximize: set[str], keep: np.ndarray, diverged_status: np.ndarray
-              ) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Per response, which values count as diverged; per row, the first reason why."""
+def _diverged(values: dict[str, np.ndarray], limited: dict[str, np.ndarray],
+              thresholds: Mapping[str, float], need: _DirectionNeed, keep: np.ndarray,
+              diverged_status: np.ndarray
+              ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Per response, which values count as diverged; per row, the first reason why and
+    the column it was found in.
+
+    ``limited`` holds the values of every column a threshold names.
+    """
     bad = {col: ~np.isfinite(x) for col, x in values.items()}
     reasons = np.full(len(keep), "", dtype=object)
+    where = np.full(len(keep), None, dtype=object)
     for col in values:
-        reasons[keep & bad[col] & (reasons == "")] = "diverged (non-finite metric)"
+        first = keep & bad[col] & (reasons == "")
+        reasons[first] = "diverged (non-finite metric)"
+        where[first] = col
     for col, limit in thresholds.items():
-        x = values[col]
+        x = limited[col]
+        up = need.maximized(col, "a divergence threshold")
         with np.errstate(invalid="ignore"):
-            worse = (x < limit) if col in maximize else (x > limit)
-        worse &= ~bad[col]
-        side = "below" if col in maximize else "above"
-        reasons[keep & worse & (reasons == "")] = f"diverged ({col} {side} {limit:g})"
-        bad[col] = bad[col] | worse
+            worse = (x < limit) if up else (x > limit)
+        worse &= np.isfinite(x)
+        side = "below" if up else "above"
+        first = keep & worse & (reasons == "")
+        reasons[first] = f"diverged ({col} {side} {limit:g})"
+        where[first] = col
+        if col in bad:
+            bad[col] = bad[col] | worse
     reasons[keep & diverged_status & (reasons == "")] = "diverged (status)"
-    return bad, reasons
+    return bad, reasons, where
 
 
 def _apply_diverged_policy(frame: pd.DataFrame, values: dict[str, np.ndarray],
-                           bad: dict[str, np.ndarray], reasons: np.ndarray, keep: np.ndarray,
-                           policy: str, roles: _Roles, maximize: set[str],
+                           bad: dict[str, np.ndarray], why: tuple[np.ndarray, np.ndarray],
+                           keep: np.ndarray,
+                           policy: str, roles: _Roles, need: _DirectionNeed,
                            log: _ExclusionLog, source: str
                            ) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
     """Drop the diverged runs, raise on them, or give them the group's worst value."""
+    reasons, where = why
     diverged = keep & (reasons != "")
     notes: list[str] = []
     if diverged.any() and policy == "error":
         pos = int(np.flatnonzero(diverged)[0])
-        bad_col = next((c for c in roles.responses if bad[c][pos]), roles.status)
+        bad_col = where[pos] if where[pos] is not None else roles.status
         raise InputError(f"{reasons[pos]}", file=source, row=int(frame.index[pos]),
                          column=bad_col, hint="use --on-diverged drop or worst to keep going")
     if diverged.any() and policy == "drop":
@@ -517,7 +642,7 @@ def _apply_diverged_policy(frame: pd.DataFrame, values: dict[str, np.ndarray],
             frame[col] = values[col]
     if worst:
         n = _replace_with_worst(frame, roles.responses, roles.groups, bad, diverged, keep,
-                                maximize=maximize, source=source)
+                                need=need, source=source)
         notes.append(f"{n} diverged run(s) kept with the worst value of the group's "
                      "other runs")
     return frame, keep, notes
@@ -525,7 +650,7 @@ def _apply_diverged_policy(frame: pd.DataFrame, values: dict[str, np.ndarray],
 
 def _replace_with_worst(frame: pd.DataFrame, responses: Sequence[str], groups: Sequence[str],
                         bad: dict[str, np.ndarray], diverged: np.ndarray, keep: np.ndarray, *,
-                        maximize: set[str], source: str) -> int:
+                        need: _DirectionNeed, source: str) -> int:
     """Replace each diverged value by the worst value of the group's runs that did not."""
     keys = (frame[list(groups)].astype(str).agg("\x1f".join, axis=1) if groups
             else pd.Series("", index=frame.index))
@@ -534,6 +659,7 @@ def _replace_with_worst(frame: pd.DataFrame, responses: Sequence[str], groups: S
         replace = bad[col] & keep
         if not replace.any():
             continue
+        up = need.maximized(col, "the 'worst' diverged policy")
         x = frame[col].to_numpy(dtype=float).copy()
         for key in pd.unique(keys[replace]):
             in_group = (keys == key).to_numpy()
@@ -541,7 +667,7 @@ def _replace_with_worst(frame: pd.DataFrame, responses: Sequence[str], groups: S
             if pool.size == 0:
                 raise InputError(f"every run of group {key!r} diverged: no worst value to use",
                                  file=source, column=col)
-            worst = pool.min() if col in maximize else pool.max()
+            worst = pool.min() if up else pool.max()
             x[in_group & replace] = worst
         frame[col] = x
     return int(diverged.sum())

@@ -130,7 +130,8 @@ def test_better_variant_and_maximize_flip_direction():
     out = compare_variants(frame).set_index(["task", "variant"])
     assert out.loc[("speech", "NP"), "direction"] == "better"
     frame = frame.assign(test_error=-frame.test_error, valid_error=-frame.valid_error)
-    flipped = compare_variants(frame, maximize=True).set_index(["task", "variant"])
+    flipped = compare_variants(frame, maximize=True, select_maximize=True).set_index(
+        ["task", "variant"])
     assert flipped.loc[("speech", "NP"), "direction"] == "better"
     assert flipped.loc[("speech", "NP"), "top_mean"] == pytest.approx(
         -out.loc[("speech", "NP"), "top_mean"])

@@ -77,8 +77,8 @@ def detect_format(source: str) -> str:
 
 def _wanted_columns(hyperparameters: Sequence[str] | None, responses: Sequence[str] | None,
                     group_by: Sequence[str] | None, status: str | None,
-                    id_column: str | None, space: SearchSpace | None
-                    ) -> tuple[list[str], list[str]] | None:
+                    id_column: str | None, space: SearchSpace | None,
+                    extra: Sequence[str] = ()) -> tuple[list[str], list[str]] | None:
     """The columns a plain table needs when the roles are known (``None``: all of them).
 
     Returns the columns to read and those of them the user named (which must exist).
@@ -89,7 +89,7 @@ def _wanted_columns(hyperparameters: Sequence[str] | None, responses: Sequence[s
         if space is None:
             return None
         hyperparameters = space.names
-    required = [*hyperparameters, *responses, *(group_by or ())]
+    required = [*hyperparameters, *responses, *(group_by or ()), *extra]
     required += [c for c in (status, id_column) if c is not None]
     wanted = list(required)
     if group_by is None:
@@ -128,6 +128,7 @@ def load_trials(
     on_diverged: str | None = None,
     id_column: str | None = None,
     maximize: Sequence[str] = (),
+    minimize: Sequence[str] = (),
     diverged_threshold: Mapping[str, float] | None = None,
     columns: str | Path | Mapping[str, Any] | None = None,
     **options: object,
@@ -190,6 +191,7 @@ def load_trials(
     space = space if space is not None else spec.get("space")
     on_diverged = on_diverged or spec.get("on_diverged", "drop")
     maximize = list(maximize) or spec.get("maximize", [])
+    minimize = list(minimize) or spec.get("minimize", [])
     diverged_threshold = (diverged_threshold if diverged_threshold is not None
                           else spec.get("diverged_threshold"))
     fmt = format or detect_format(source)
@@ -206,7 +208,7 @@ def load_trials(
             raise InputError(f"options {', '.join(options)} do not apply to {fmt} tables",
                              file=source)
         columns = _wanted_columns(hyperparameters, responses, group_by, status, id_column,
-                                  space)
+                                  space, extra=list(diverged_threshold or ()))
         raw = _read_plain(source, fmt, columns)
     else:
         raise InputError(f"unknown format '{fmt}'", file=source,
@@ -222,10 +224,13 @@ def load_trials(
         on_diverged=on_diverged,
         id_column=id_column,
         exclusions=raw.exclusions,
-        maximize=list(maximize) or raw.maximize,
+        maximize=maximize,
+        minimize=minimize,
+        directions=raw.directions,
         diverged_threshold=diverged_threshold,
     )
     table.notes[:0] = raw.notes
+    table.roles.update(spec.get("roles", {}))
     if spec.get("path"):
         table.notes.insert(0, f"column roles from {Path(spec['path']).name}")
     return table

@@ -24,8 +24,8 @@ class RawTrials:
         The search space the source records, if any.
     exclusions
         Trials the reader left out already (``row``, ``reason``).
-    maximize
-        Responses the source says are maximised.
+    directions
+        ``response -> "minimize" | "maximize"`` as the source records it.
     notes
         Things the user should know about how the source was read.
     """
@@ -37,8 +37,13 @@ class RawTrials:
     status: str | None = None
     space: SearchSpace | None = None
     exclusions: pd.DataFrame | None = None
-    maximize: list[str] = field(default_factory=list)
+    directions: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def maximize(self) -> list[str]:
+        """The responses the source says are maximised."""
+        return [r for r, d in self.directions.items() if d == "maximize"]
 
 
 Reader = Callable[..., RawTrials]

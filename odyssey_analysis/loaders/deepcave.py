@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InputError
+from ..roles import MAXIMIZE, MINIMIZE
 from ..space import SearchSpace
 from ..trials import no_trials_left
 from ._common import (
@@ -147,11 +148,11 @@ def read_deepcave(source: str, *, budget: object = None, **unknown: object) -> R
         frame = frame.drop(columns=["budget"])
     frame, budget_group = select_budget(frame, budget, source, excluded)
     groups = (["run"] if several else []) + (["budget"] if budget_group else [])
-    maximize = [str(o["name"]) for o in objectives
-                if str(o.get("optimize", "lower")).lower() in ("upper", "max", "maximize")]
+    directions = {str(o["name"]): MAXIMIZE if str(o.get("optimize", "lower")).lower()
+                  in ("upper", "max", "maximize") else MINIMIZE for o in objectives}
     return RawTrials(frame=frame, hyperparameters=space.names, responses=names,
                      group_keys=groups, status=None, space=space,
-                     exclusions=exclusions_frame(excluded), maximize=maximize)
+                     exclusions=exclusions_frame(excluded), directions=directions)
 
 
 def _evaluation(entry: Any, configs: dict[str, Any], objectives: list[str], file: str,

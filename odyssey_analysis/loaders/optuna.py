@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..roles import MAXIMIZE, MINIMIZE
 from ..space import Hyperparameter, SearchSpace
 from ..trials import TrialTable, no_trials_left
 from ._common import (
@@ -294,7 +295,7 @@ def load_study(
         raw.frame, source=source, hyperparameters=raw.hyperparameters,
         responses=raw.responses, group_by=raw.group_keys, status=raw.status,
         space=raw.space, on_diverged=on_diverged, exclusions=raw.exclusions,
-        maximize=raw.maximize)
+        directions=raw.directions)
     table.notes[:0] = raw.notes
     return table
 
@@ -412,8 +413,9 @@ def _to_raw(studies: list[Any], trials: dict[str, list[Any]], objective: object,
     columns += response_names
     columns += [duration_col] if any(duration_col in r for r in records) else []
     frame = frame_from_records(records, rows, columns + attr_names)
-    maximize = ([] if target is not None
-                else [names[i] for i in keep_objectives if directions[first][i]])
+    recorded = ({} if target is not None else
+                {names[i]: MAXIMIZE if directions[first][i] else MINIMIZE
+                 for i in keep_objectives})
     return RawTrials(
         frame=frame,
         hyperparameters=[h.name for h in hps],
@@ -422,7 +424,7 @@ def _to_raw(studies: list[Any], trials: dict[str, list[Any]], objective: object,
         status=None,
         space=space,
         exclusions=exclusions_frame(excluded),
-        maximize=maximize,
+        directions=recorded,
     )
 
 

@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..numeric import mostly_numeric
+from ..roles import MAXIMIZE, MINIMIZE
 from ..trials import no_trials_left
 from ._common import (
     count_reasons,
@@ -111,11 +112,15 @@ def read_raytune(source: str, *, result: object = None, metric: object = None,
         if which == "best":
             raise InputError("result=best needs the experiment folder (the results CSV "
                              "holds one result per trial)", file=source)
-        return _from_dataframe_csv(path, source)
-    if not path.is_dir():
+        raw = _from_dataframe_csv(path, source)
+    elif path.is_dir():
+        raw = _from_folder(path, source, which, None if metric is None else str(metric),
+                           direction)
+    else:
         raise InputError("not found", file=source)
-    return _from_folder(path, source, which, None if metric is None else str(metric),
-                        direction)
+    if metric is not None and mode is not None and str(metric) in raw.responses:
+        raw.directions[str(metric)] = MAXIMIZE if direction == "max" else MINIMIZE
+    return raw
 
 
 def _from_dataframe_csv(path: Path, source: str) -> RawTrials:

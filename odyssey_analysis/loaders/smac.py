@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InputError
+from ..roles import MINIMIZE
 from ..space import SearchSpace
 from ..trials import no_trials_left
 from ._common import (
@@ -164,7 +165,8 @@ def read_smac(source: str, *, budget: object = None, **unknown: object) -> RawTr
     groups = (["run"] if several else []) + (["budget"] if budget_group else [])
     return RawTrials(frame=frame, hyperparameters=space.names, responses=objectives,
                      group_keys=groups, status=None, space=space,
-                     exclusions=exclusions_frame(excluded))
+                     exclusions=exclusions_frame(excluded),
+                     directions=dict.fromkeys(objectives, MINIMIZE))  # SMAC minimises costs
 
 
 def _objectives(run: Path) -> list[str]:
