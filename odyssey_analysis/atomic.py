@@ -61,3 +61,42 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     with atomic_open(path, "w", newline="") as handle:
         handle.write(text)
     return Path(path)
+
+
+@contextlib.contextmanager
+def atomic_folder(path: str | os.PathLike) -> Iterator[Path]:
+    """Build a folder beside ``path`` and move it into place whole on success.
+
+    Parameters
+    ----------
+    path
+        The final folder. An existing one is replaced as a whole (the caller decides
+        whether that is allowed), so no file of an earlier version stays behind.
+
+    Yields
+    ------
+    Path
+        The temporary folder to write into; on an exception (an interrupt too) it is
+        removed and ``path`` is left as it was.
+    """
+    import shutil
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial",
+                                    dir=target.parent))
+    try:
+        os.chmod(staging, 0o777 & ~_current_umask())
+        yield staging
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old",
+                                        dir=target.parent))
+            os.rmdir(old)
+            os.replace(target, old)
+            os.replace(staging, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise

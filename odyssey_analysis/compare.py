@@ -29,7 +29,13 @@ import pandas as pd
 
 from .errors import InputError
 from .numeric import read_numbers
-from .ordering import PAPER_TASK_ORDER, PAPER_VARIANT_ORDER, order_tasks, order_variants
+from .ordering import (
+    PAPER_TASK_ORDER,
+    PAPER_VARIANT_ORDER,
+    GroupOrder,
+    order_tasks,
+    order_variants,
+)
 from .roles import MAXIMIZE, direction_from_name
 from .trials import TrialTable
 
@@ -107,8 +113,10 @@ class Comparison:
         runs). The figure draws these rows, so it shows exactly what was tested.
     metric, select_by, top_fraction, reference, alpha, holm
         The settings of the tests.
-    task_key, variant_key
-        The task column (``None``: one task, ``"all"``) and the variant column.
+    task_keys
+        The columns that together make a task (empty: one task, ``"all"``).
+    variant_key
+        The variant column.
     maximize, select_maximize
         Whether larger metric values are better, and whether the top runs are the
         largest values of ``select_by``.
@@ -120,7 +128,7 @@ class Comparison:
     select_by: str
     top_fraction: float
     reference: Any
-    task_key: str | None
+    task_keys: tuple[str, ...]
     variant_key: str
     alpha: float
     holm: bool
@@ -128,21 +136,35 @@ class Comparison:
     select_maximize: bool
 
     @property
+    def task_key(self) -> str | None:
+        """The task column when one column makes the task (else ``None``)."""
+        return self.task_keys[0] if len(self.task_keys) == 1 else None
+
+    @property
     def tasks(self) -> list:
-        """The tasks, in the table's order."""
-        col = self.task_key if self.task_key is not None else None
-        return list(dict.fromkeys(self.table[col])) if col else ["all"]
+        """The tasks in the table's order: values, or tuples of values for several keys."""
+        if not self.task_keys:
+            return ["all"]
+        return list(dict.fromkeys(_task_labels(self.table, self.task_keys)))
 
     def rows(self, task: Any, *, top: bool = False) -> pd.DataFrame:
         """The compared trials of one task: all of them, or only the top runs."""
-        rows = self.trials[self.trials["_task"] == task]
+        rows = self.trials[_matches(self.trials["_task"], task)]
         return rows[rows["_top"]] if top else rows
 
     def tests(self, task: Any) -> pd.DataFrame:
         """The table's rows of one task, indexed by variant."""
-        if self.task_key is None:
+        if not self.task_keys:
             return self.table.set_index("variant")
-        return self.table[self.table[self.task_key] == task].set_index("variant")
+        labels = pd.Series(_task_labels(self.table, self.task_keys), index=self.table.index)
+        return self.table[_matches(labels, task)].set_index("variant")
+
+    def task_text(self, task: Any) -> str:
+        """A task as text for titles: ``speech`` or ``speech, optimizer adam``."""
+        if len(self.task_keys) <= 1:
+            return str(task)
+        first, *rest = zip(self.task_keys, task)
+        return ", ".join([str(first[1]), *(f"{k} {v}" for k, v in rest)])
 
 
 def compare_variants(table_or_frame: TrialTable | pd.DataFrame, *args: Any,
@@ -175,7 +197,7 @@ def compare(
     select_by: str | None = "valid_error",
     top_fraction: float = 0.1,
     reference: object = "V",
-    task_key: str | None = "task",
+    task_key: str | Sequence[str] | None = "task",
     variant_key: str = "variant",
     alpha: float = 0.05,
     holm: bool = False,
@@ -200,7 +222,9 @@ def compare(
     reference
         The variant every other one is compared with.
     task_key
-        Column of the task; ``None`` treats all rows as one task.
+        Column of the task, or several columns that together make a task (e.g. the
+        task and the optimizer: each combination is compared on its own); ``None``
+        treats all rows as one task.
     variant_key
         Column of the variant.
     alpha
@@ -241,7 +265,9 @@ def compare(
     if not 0.0 < alpha < 1.0:
         raise InputError(f"significance level must be in (0, 1), got {alpha:g}")
     select = metric if select_by is None else select_by
-    needed = [c for c in (task_key, variant_key, metric, select) if c is not None]
+    task_keys = ([] if task_key is None else [task_key] if isinstance(task_key, str)
+                 else list(task_key))
+    needed = [*task_keys, variant_key, metric, select]
     for col in dict.fromkeys(needed):
         if col not in frame.columns:
             raise InputError("column needed for the comparison is missing", file=source,
@@ -259,7 +285,7 @@ def compare(
         select_max = _maximized(table_or_frame, select, "choosing the top runs")
 
     work = pd.DataFrame(index=frame.index)
-    work["_task"] = frame[task_key] if task_key is not None else "all"
+    work["_task"] = (_task_labels(frame, task_keys) if task_keys else "all")
     work["_variant"] = frame[variant_key]
     for col in dict.fromkeys((metric, select)):
         work[col] = read_numbers(frame[col], source=source, column=col)
@@ -272,12 +298,15 @@ def compare(
     work["_top"] = False
 
     rows = []
-    tasks = order_tasks(frame[task_key].tolist()) if task_key is not None else ["all"]
+    seen = list(dict.fromkeys(t if len(task_keys) > 1 else (t,) for t in work["_task"]))
+    tasks = (GroupOrder(task_keys, seen, task_key=task_keys[0], variant_key=None).sort(seen)
+             if task_keys else [("all",)])
+    tasks = [t if len(task_keys) > 1 else t[0] for t in tasks]
     for task in tasks:
         in_task = work[work["_task"] == task]
         variants = order_variants(in_task["_variant"].tolist(), reference)
         if reference not in variants:
-            where = f" for {task_key} '{task}'" if task_key is not None else ""
+            where = (f" for {', '.join(task_keys)} {task!r}" if task_keys else "")
             raise InputError(
                 f"reference variant {reference!r} not found{where}", file=source,
                 column=variant_key,
@@ -339,8 +368,10 @@ def compare(
     if holm:
         extras += ["p_value_raw", "p_value_all_raw"]
     extras += ["reference", "metric", "select_by", "note"]
-    columns = ([] if task_key is None else ["_task"]) + list(CONTRACT_COLUMNS) + extras
-    out = out[columns].rename(columns={"_task": task_key})
+    for pos, key in enumerate(task_keys):
+        out[key] = [t[pos] if len(task_keys) > 1 else t for t in out["_task"]]
+    columns = task_keys + list(CONTRACT_COLUMNS) + extras
+    out = out[columns]
     out["n"] = out["n"].astype(int)
     out["top_n"] = out["top_n"].astype(int)
     compared = frame.loc[work.index].drop(columns=[c for c in ("_task", "_variant", "_top")
@@ -349,7 +380,8 @@ def compare(
                                _top=work["_top"])
     return Comparison(table=out.reset_index(drop=True), trials=compared, metric=metric,
                       select_by=select, top_fraction=top_fraction, reference=reference,
-                      task_key=task_key, variant_key=variant_key, alpha=alpha, holm=holm,
+                      task_keys=tuple(task_keys), variant_key=variant_key, alpha=alpha,
+                      holm=holm,
                       maximize=maximize, select_maximize=select_max)
 
 
@@ -381,6 +413,18 @@ def holm_adjust(p_values: np.ndarray) -> np.ndarray:
 
 
 # -- helpers ----------------------------------------------------------------------------
+
+def _task_labels(frame: pd.DataFrame, keys: Sequence[str]) -> list:
+    """Each row's task: its value of the one task key, or the tuple of several."""
+    if len(keys) == 1:
+        return frame[keys[0]].tolist()
+    return list(zip(*(frame[k].tolist() for k in keys)))
+
+
+def _matches(labels: pd.Series, task: Any) -> pd.Series:
+    """Rows whose task is ``task`` (tuples compared element by element)."""
+    return labels.map(lambda t: t == task)
+
 
 def _maximized(table_or_frame: TrialTable | pd.DataFrame, column: str, needed_for: str
                ) -> bool:

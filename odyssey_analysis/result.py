@@ -21,6 +21,8 @@ from .space import DISCRETE_KINDS, SearchSpace
 
 PAIR_SEPARATOR = " × "
 HIGHER_ORDER = "higher order"
+#: The remainder's name when pairs were not computed (it then holds every interaction).
+NO_PAIRS_REMAINDER = "interactions (pairs not computed)"
 #: ``order`` of the higher-order remainder (every interaction of three or more) in the
 #: Python tables; ``importance.csv`` writes it as ``higher``.
 HIGHER_ORDER_ORDER = 3
@@ -313,7 +315,8 @@ class FanovaResult:
 
         ``order`` is 1, 2 or 3 (:data:`HIGHER_ORDER_ORDER`: the remainder of every
         interaction of three or more hyperparameters); :func:`importance_csv` writes
-        the file's ``1``, ``2``, ``higher``.
+        the file's ``1``, ``2``, ``higher``. A fit without pairs has no pair rows, and
+        its remainder (every interaction) is called ``interactions (pairs not computed)``.
         """
         names = self.hyperparameters
         mean, std = (s.to_numpy() for s in self.main_fraction())
@@ -323,13 +326,15 @@ class FanovaResult:
         for j, name in enumerate(names):
             rows.append({**base, "effect": name, "order": 1, "param_a": name, "param_b": "",
                          "fraction": mean[j], "fraction_std": std[j]})
-        for j in range(len(names)):
+        with_pairs = self.fit.get("pairs_computed", True)
+        for j in range(len(names) if with_pairs else 0):
             for k in range(j + 1, len(names)):
                 rows.append({**base, "effect": names[j] + PAIR_SEPARATOR + names[k],
                              "order": 2, "param_a": names[j], "param_b": names[k],
                              "fraction": pmean[j, k], "fraction_std": pstd[j, k]})
         h_mean, h_std = self.higher_order_fraction()
-        rows.append({**base, "effect": HIGHER_ORDER, "order": HIGHER_ORDER_ORDER,
+        rows.append({**base, "effect": HIGHER_ORDER if with_pairs else NO_PAIRS_REMAINDER,
+                     "order": HIGHER_ORDER_ORDER,
                      "param_a": "",
                      "param_b": "", "fraction": h_mean, "fraction_std": h_std})
         return pd.DataFrame(rows, columns=IMPORTANCE_COLUMNS)

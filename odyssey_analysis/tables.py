@@ -8,7 +8,9 @@ significant digits, metric values with four.
 
 from __future__ import annotations
 
+import html
 import math
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ import pandas as pd
 
 from .atomic import atomic_write_text
 from .errors import InputError
+from .naming import file_stems
 from .result import HIGHER_ORDER_ORDER, effect_orders, importance_csv
 
 IMPORTANCE_VALUE_COLUMNS = ("response", "effect", "order", "param_a", "param_b", "fraction",
@@ -250,12 +253,13 @@ def to_markdown(frame: pd.DataFrame, *, align: Mapping[str, str] | None = None) 
     str
     """
     cols = [str(c) for c in frame.columns]
-    cells = [[_md_cell(v) for v in row] for row in frame.astype(str).itertuples(index=False)]
+    raw = [list(row) for row in frame.astype(str).itertuples(index=False)]
+    cells = [[_md_cell(v) for v in row] for row in raw]
     align = dict(align or {})
     marks = []
     for j, col in enumerate(cols):
-        a = align.get(col) or ("r" if cells and all(_looks_numeric(r[j]) for r in cells
-                                                     if r[j]) else "l")
+        a = align.get(col) or ("r" if raw and all(_looks_numeric(r[j]) for r in raw
+                                                   if r[j]) else "l")
         marks.append({"l": ":--", "r": "--:", "c": ":-:"}[a])
     lines = ["| " + " | ".join(_md_cell(c) for c in cols) + " |",
              "| " + " | ".join(marks) + " |"]
@@ -308,7 +312,7 @@ def to_latex(
     if caption:
         lines.append(r"\caption{" + latex_escape(caption) + "}")
     if label:
-        lines.append(r"\label{" + label + "}")
+        lines.append(r"\label{" + re.sub(r"[^A-Za-z0-9:._-]", "-", label) + "}")
     lines += [r"\begin{tabular}{" + spec + "}", r"\toprule",
               " & ".join(latex_escape(c) for c in cols) + r" \\", r"\midrule"]
     previous_first = None
@@ -325,47 +329,59 @@ def to_latex(
 # -- files ----------------------------------------------------------------------------------
 
 def write_importance_tables(importance: pd.DataFrame, out_dir: str | Path, *,
-                            max_pairs: int = 3) -> list[Path]:
+                            max_pairs: int = 3, csv: bool = True) -> list[Path]:
     """Write ``importance.csv`` and, per response, the summary and main-effect tables.
 
-    Files: ``importance.csv`` (the long contract table), ``importance_<response>.md``
-    and ``.tex`` (effects per group, largest first), ``main_effects_<response>.md`` and
-    ``.tex`` (one row per group).
+    Files: ``importance.csv`` (the long contract table; not with ``csv=False``),
+    ``importance_<response>.md`` and ``.tex`` (effects per group, largest first),
+    ``main_effects_<response>.md`` and ``.tex`` (one row per group). The response
+    enters the names through :func:`~odyssey_analysis.naming.file_stems`.
     """
     out = Path(out_dir)
-    written = [atomic_write_text(out / "importance.csv", importance_csv(importance))]
+    written = [atomic_write_text(out / "importance.csv", importance_csv(importance))] if csv \
+        else []
     keys = group_columns(importance)
-    for response in dict.fromkeys(importance["response"]):
+    responses = list(dict.fromkeys(importance["response"]))
+    stems = file_stems([(kind, r) for r in responses for kind in ("importance",
+                                                                   "main_effects")])
+    for i, response in enumerate(responses):
+        summary_stem, wide_stem = stems[2 * i], stems[2 * i + 1]
         summary = importance_display(importance_summary(importance, response=response,
                                                         max_pairs=max_pairs))
         what = f"Share of the variance of {response} per effect (mean ± std over trees, %)"
-        written.append(atomic_write_text(out / f"importance_{response}.md",
-                                         f"**{what}**\n\n" + to_markdown(summary)))
+        written.append(atomic_write_text(out / f"{summary_stem}.md",
+                                         f"**{markdown_escape(what)}**\n\n"
+                                         + to_markdown(summary)))
         written.append(atomic_write_text(
-            out / f"importance_{response}.tex",
-            to_latex(summary, caption=what, label=f"tab:importance-{response}")))
+            out / f"{summary_stem}.tex",
+            to_latex(summary, caption=what, label=f"tab:{summary_stem}")))
         wide = main_effects_display(main_effects_table(importance, response=response), keys)
         what = (f"Main effects on {response} per group (share of variance, mean ± std "
                 "over trees, %)")
-        written.append(atomic_write_text(out / f"main_effects_{response}.md",
-                                         f"**{what}**\n\n" + to_markdown(wide)))
+        written.append(atomic_write_text(out / f"{wide_stem}.md",
+                                         f"**{markdown_escape(what)}**\n\n"
+                                         + to_markdown(wide)))
         written.append(atomic_write_text(
-            out / f"main_effects_{response}.tex",
-            to_latex(wide, caption=what, label=f"tab:main-effects-{response}")))
+            out / f"{wide_stem}.tex",
+            to_latex(wide, caption=what, label=f"tab:{wide_stem}")))
     return written
 
 
-def write_comparison_tables(comparison: pd.DataFrame, out_dir: str | Path) -> list[Path]:
-    """Write ``comparison.csv`` (the contract table), ``comparison.md`` and ``.tex``."""
+def write_comparison_tables(comparison: pd.DataFrame, out_dir: str | Path, *,
+                            csv: bool = True) -> list[Path]:
+    """Write ``comparison.csv`` (the contract table; not with ``csv=False``),
+    ``comparison.md`` and ``comparison.tex``."""
     out = Path(out_dir)
-    written = [atomic_write_text(out / "comparison.csv", comparison.to_csv(index=False))]
+    written = ([atomic_write_text(out / "comparison.csv", comparison.to_csv(index=False))]
+               if csv else [])
     display = comparison_summary(comparison)
     metric = comparison["metric"].iloc[0] if "metric" in comparison.columns else "metric"
     reference = comparison["reference"].iloc[0] if "reference" in comparison.columns else "V"
     what = (f"Variants against {reference} on {metric}: Welch's t-test over the top runs "
             "(p (top)) and over all trials (p (all))")
     written.append(atomic_write_text(out / "comparison.md",
-                                     f"**{what}**\n\n" + to_markdown(display)))
+                                     f"**{markdown_escape(what)}**\n\n"
+                                     + to_markdown(display)))
     written.append(atomic_write_text(out / "comparison.tex",
                                      to_latex(display, caption=what, label="tab:comparison")))
     return written
@@ -391,8 +407,18 @@ def _blank_repeats(col: pd.Series) -> pd.Series:
     return col.where(col.ne(col.shift()), "")
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
+
+
+def markdown_escape(text: Any) -> str:
+    """Text as literal Markdown: specials backslash-escaped, ``<``/``>``/``&`` as entities,
+    line breaks as spaces."""
+    out = html.escape(str(text), quote=False)
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", out).replace("\r", " ").replace("\n", " ")
+
+
 def _md_cell(value: Any) -> str:
-    return str(value).replace("|", r"\|").replace("\n", " ")
+    return markdown_escape(value)
 
 
 def _looks_numeric(text: str) -> bool:
@@ -407,6 +433,6 @@ def _looks_numeric(text: str) -> bool:
 
 
 __all__ = ["comparison_summary", "fmt_num", "fmt_p", "fmt_pct", "importance_display",
-           "importance_summary", "latex_escape", "main_effects_display",
+           "importance_summary", "latex_escape", "main_effects_display", "markdown_escape",
            "main_effects_table", "to_latex", "to_markdown", "write_comparison_tables",
            "write_importance_tables"]

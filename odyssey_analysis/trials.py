@@ -353,7 +353,7 @@ class TrialTable:
         values = {col: read_numbers(frame[col], source=source, column=col, check=keep)
                   for col in roles.responses}
         chosen, origins = _directions(roles.responses, maximize, minimize, directions, source)
-        thresholds = _check_thresholds(diverged_threshold, frame, source)
+        thresholds = _check_thresholds(diverged_threshold, frame, roles, source)
         need = _DirectionNeed(chosen, roles.responses, source)
         limited = {col: values[col] if col in values else
                    read_numbers(frame[col], source=source, column=col, check=keep)
@@ -574,14 +574,17 @@ class _DirectionNeed:
 
 
 def _check_thresholds(thresholds: Mapping[str, float] | None, frame: pd.DataFrame,
-                      source: str) -> dict[str, float]:
-    """Thresholds may name any column: a run that crosses one diverged, whatever is
-    analysed (so choosing one response keeps the same runs)."""
+                      roles: _Roles, source: str) -> dict[str, float]:
+    """Thresholds may name any metric column: a run that crosses one diverged, whatever is
+    analysed (so choosing one response keeps the same runs); never a hyperparameter."""
     out = dict(thresholds or {})
     for col in out:
         if col not in frame.columns:
             raise InputError("a divergence threshold names a column that is not in the "
                              "table", file=source, column=col)
+        if col in roles.hyperparameters or col in roles.groups:
+            raise InputError("a divergence threshold names a hyperparameter or group key, "
+                             "not a metric", file=source, column=col)
     return out
 
 

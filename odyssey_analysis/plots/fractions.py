@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from ..result import FanovaResult, StudyResult
-from .marginals import select_rows
+from .marginals import _shown, select_rows
 from .style import (
     HIGHER_ORDER_COLOR,
     PAIR_COLOR,
@@ -168,10 +168,12 @@ def fractions_figure(
     *,
     response: str = "test_error",
     variant: Any = "V",
-    task_key: str = "task",
-    variant_key: str = "variant",
+    task_key: str | None = "task",
+    variant_key: str | None = "variant",
     tasks: Sequence[Any] | None = None,
     n_pairs: int = 3,
+    where: Mapping[str, Any] | None = None,
+    title: str | None = None,
 ) -> Figure:
     """The paper's Fig. 5: per task (rows), a pie and the shares with their spread.
 
@@ -189,13 +191,19 @@ def fractions_figure(
         Columns in order (default: every task of the study).
     n_pairs
         Pairs listed in each bar chart.
+    where
+        Values of the study's other group keys that the figure shows.
+    title
+        Figure title (default: the response and every group value shown).
 
     Returns
     -------
     matplotlib.figure.Figure
     """
+    fig_title = title or f"Share of the variance of {label(response)}" + _shown(
+        study, variant, variant_key, where)
     rows = select_rows(study, response, variant=variant, task_key=task_key,
-                       variant_key=variant_key, tasks=tasks)
+                       variant_key=variant_key, tasks=tasks, where=where)
     n = len(rows)
     names = list(rows[0][1].hyperparameters)
     colors = param_colors(names)
@@ -211,8 +219,7 @@ def fractions_figure(
     handles.append(Patch(facecolor=HIGHER_ORDER_COLOR,
                          label="higher order (pie: all interactions; bars: beyond pairs)"))
     handles.append(Patch(facecolor=PAIR_COLOR, label="pairwise interaction"))
-    suffix = f" ({variant_key} {variant})" if variant_key in study.group_keys else ""
-    fig.suptitle(f"Share of the variance of {label(response)}{suffix}")
+    fig.suptitle(fig_title)
     fig.legend(handles=handles, loc="outside lower center", ncol=3,
                frameon=False)
     return fig

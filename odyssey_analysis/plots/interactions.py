@@ -20,8 +20,10 @@ from matplotlib.figure import Figure
 
 from ..result import LEVEL_KINDS, FanovaResult, PairGrid
 from .style import (
+    better_note,
     cell_edges,
     get_axes,
+    group_text,
     interaction_cmap,
     label,
     new_figure,
@@ -133,6 +135,7 @@ def interactions_figure(
     *,
     params: Sequence[str] | None = None,
     title: str | None = None,
+    direction: str | None = None,
 ) -> Figure:
     """The paper's Fig. 6 for one fit: joint marginals (left), interactions (right).
 
@@ -148,6 +151,9 @@ def interactions_figure(
         Hyperparameters, in order (default: the fit's, in search-space order).
     title
         Figure title (default: the group and response).
+    direction
+        ``"maximize"`` turns both colour maps round, so that blue (and dark blue) is
+        always the better side; ``"minimize"`` or ``None`` keep blue = lower.
 
     Returns
     -------
@@ -177,6 +183,8 @@ def interactions_figure(
                    else _oriented(p, names[j]).interaction_mean) for _, j, p in cells]
         norm = default_norm(arrays, kind)
         cmap = total_cmap() if kind == "total" else interaction_cmap()
+        if direction == "maximize":
+            cmap = cmap.reversed()
         axes = subfig.subplots(k, k, squeeze=False)
         used = []
         for i, j, pair in cells:
@@ -195,7 +203,8 @@ def interactions_figure(
             for c in range(r + 1, k):
                 axes[r, c].remove()
         mesh = used[0].collections[0]
-        cb_label = response if kind == "total" else f"interaction effect on {response}"
+        cb_label = (response if kind == "total" else f"interaction effect on {response}"
+                    ) + better_note(direction)
         if k >= 2:
             # The colour bar sits in the empty upper triangle, above the cells it explains.
             host = subfig.add_subplot(axes[0, 1].get_gridspec()[0, 1:])
@@ -214,7 +223,7 @@ def interactions_figure(
                         else "interaction only (joint − main effects; grey = none)",
                         fontsize=8)
     if title is None:
-        group = ", ".join(f"{v}" for v in result.group.values())
+        group = group_text(result.group)
         title = f"Pairwise effects on {response}" + (f" — {group}" if group else "")
     fig.suptitle(title)
     return fig

@@ -9,7 +9,7 @@ points with error bars.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -23,7 +23,9 @@ from ..quality import format_r2, low_oob_r2
 from ..result import FanovaResult, Marginal, StudyResult
 from .style import (
     BAND_ALPHA,
+    better_note,
     get_axes,
+    group_text,
     label,
     new_figure,
     set_value_scale,
@@ -156,9 +158,12 @@ def marginals_figure(
     secondary: str | None = "train_time",
     params: Sequence[str] | None = None,
     variant: Any = "V",
-    task_key: str = "task",
-    variant_key: str = "variant",
+    task_key: str | None = "task",
+    variant_key: str | None = "variant",
     tasks: Sequence[Any] | None = None,
+    where: Mapping[str, Any] | None = None,
+    direction: str | None = None,
+    title: str | None = None,
 ) -> Figure:
     """The paper's Fig. 4: tasks as rows, hyperparameters as columns, for one variant.
 
@@ -179,13 +184,22 @@ def marginals_figure(
         Group keys (a key the study does not group by is ignored).
     tasks
         Rows in order (default: every task of the study).
+    where
+        Values of the study's other group keys that the figure shows (every group key
+        but the task's and the variant's must be fixed when the study has more).
+    direction
+        ``"minimize"`` or ``"maximize"``: said in the legend.
+    title
+        Figure title (default: the response and every group value shown).
 
     Returns
     -------
     matplotlib.figure.Figure
     """
+    fig_title = title or f"Marginals of {label(response)}" + _shown(study, variant,
+                                                                    variant_key, where)
     rows = select_rows(study, response, variant=variant, task_key=task_key,
-                       variant_key=variant_key, tasks=tasks)
+                       variant_key=variant_key, tasks=tasks, where=where)
     params = list(params) if params is not None else list(rows[0][1].hyperparameters)
     has_secondary = secondary is not None and secondary in study.responses
     n_rows, n_cols = len(rows), len(params)
@@ -219,13 +233,13 @@ def marginals_figure(
                         ha="right", va="top", fontsize=6, color="#b35900")
         for twin in twins:
             twin.autoscale(axis="y")
-    handles = [Line2D([], [], color=PRIMARY_COLOR, label=f"{label(response)} (mean over trees)"),
+    handles = [Line2D([], [], color=PRIMARY_COLOR,
+                      label=f"{label(response)} (mean over trees){better_note(direction)}"),
                Patch(facecolor=PRIMARY_COLOR, alpha=BAND_ALPHA, label="± std across trees")]
     if has_secondary:
         handles.append(Line2D([], [], color=SECONDARY_COLOR, linestyle="--",
                               label=f"{label(secondary)} (right axis)"))
-    suffix = f" ({variant_key} {variant})" if variant_key in study.group_keys else ""
-    fig.suptitle(f"Marginals of {label(response)}{suffix}")
+    fig.suptitle(fig_title)
     fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), frameon=False)
     return fig
 
@@ -235,25 +249,30 @@ def select_rows(
     response: str,
     *,
     variant: Any = "V",
-    task_key: str = "task",
-    variant_key: str = "variant",
+    task_key: str | None = "task",
+    variant_key: str | None = "variant",
     tasks: Sequence[Any] | None = None,
+    where: Mapping[str, Any] | None = None,
 ) -> list[tuple[str, FanovaResult]]:
     """The fits of one variant, one per task, as ``(task title, result)`` in order.
 
-    Keys the study does not group by are ignored; with no task key there is one row
-    per remaining group.
+    Keys the study does not group by are ignored; ``where`` fixes the values of other
+    group keys. With no task key there is one row per remaining group, titled by its
+    values.
 
     Raises
     ------
     KeyError
         When no fit matches.
     """
+    fixed = dict(where or {})
     out = []
     for result in study:
         if result.response != response:
             continue
         if variant_key in study.group_keys and str(result.group.get(variant_key)) != str(variant):
+            continue
+        if any(str(result.group.get(k)) != str(v) for k, v in fixed.items()):
             continue
         out.append(result)
     if task_key in study.group_keys:
@@ -262,11 +281,20 @@ def select_rows(
         by_task = {str(r.group[task_key]): r for r in out}
         rows = [(str(t), by_task[str(t)]) for t in tasks if str(t) in by_task]
     else:
-        rows = [(", ".join(f"{v}" for k, v in r.group.items() if k != variant_key) or response,
-                 r) for r in out]
+        rows = [(", ".join(f"{v}" for k, v in r.group.items()
+                           if k != variant_key and k not in fixed) or response, r)
+                for r in out]
     if not rows:
         raise KeyError(f"no results for response {response!r} and {variant_key}={variant!r}")
     return rows
+
+
+def _shown(study: StudyResult, variant: Any, variant_key: str | None,
+           where: Mapping[str, Any] | None) -> str:
+    """`` (variant V, optimizer adam)``: the group values a figure is restricted to."""
+    shown = [(variant_key, variant)] if variant_key in study.group_keys else []
+    shown += list((where or {}).items())
+    return f" ({group_text(shown)})" if shown else ""
 
 
 def _group_filter(group: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:

@@ -98,6 +98,21 @@ def label(name: str) -> str:
     return LABELS.get(name, str(name).replace("_", " "))
 
 
+def better_note(direction: str | None) -> str:
+    """``" (lower is better)"``, ``" (higher is better)"``, or nothing when unknown."""
+    if direction == "maximize":
+        return " (higher is better)"
+    if direction == "minimize":
+        return " (lower is better)"
+    return ""
+
+
+def group_text(group: dict[str, Any] | Sequence[tuple[str, Any]]) -> str:
+    """``"model resnet, optimizer adam"``: group keys and values for titles."""
+    items = group.items() if isinstance(group, dict) else group
+    return ", ".join(f"{k} {v}" for k, v in items)
+
+
 def variant_color(variant: Any, known: Sequence[Any] = ()) -> str:
     """The fixed colour of a variant (variants not in the paper get extra colours by
     their position in ``known``)."""
@@ -247,6 +262,11 @@ def cell_edges(values: np.ndarray, scale: str) -> np.ndarray:
     return out
 
 
+#: File metadata without dates, so the same figure gives the same bytes every time.
+_METADATA: dict[str, dict[str, Any]] = {"pdf": {"CreationDate": None, "ModDate": None},
+                                        "svg": {"Date": None}}
+
+
 def save_figure(fig: Figure, path_stem: str | Path, formats: Sequence[str] = ("png", "pdf"),
                 dpi: int = 200) -> list[Path]:
     """Save ``fig`` as ``<path_stem>.png`` and ``.pdf`` (each written atomically).
@@ -265,7 +285,8 @@ def save_figure(fig: Figure, path_stem: str | Path, formats: Sequence[str] = ("p
     Returns
     -------
     list of Path
-        The files written, in the order of ``formats``.
+        The files written, in the order of ``formats``. They hold no dates: the same
+        figure gives the same bytes.
     """
     stem = Path(path_stem)
     paths = []
@@ -274,7 +295,7 @@ def save_figure(fig: Figure, path_stem: str | Path, formats: Sequence[str] = ("p
         for i, fmt in enumerate(formats):
             path = stem.with_name(f"{stem.name}.{fmt}")
             with atomic_open(path, "wb") as handle:
-                fig.savefig(handle, format=fmt, dpi=dpi)
+                fig.savefig(handle, format=fmt, dpi=dpi, metadata=_METADATA.get(fmt))
             paths.append(path)
             if i == 0 and engine is not None:
                 # The layout is done: later formats reuse it instead of solving it again.

@@ -207,6 +207,7 @@ def variants_figure(
     matplotlib.figure.Figure
     """
     metric, reference = comparison.metric, comparison.reference
+    better = "higher is better" if comparison.maximize else "lower is better"
     tasks = list(tasks) if tasks is not None else comparison.tasks
     n = max(1, len(tasks))
     fig = new_figure(min(2.1 * n + 0.9, 11.0), 5.4)
@@ -223,11 +224,13 @@ def variants_figure(
         ax_all = plot_variant_boxes(
             rows, metric, variant_key="_variant", order=order, reference=reference,
             significant=comp.get("significant_all", pd.Series(dtype=bool)).to_dict(),
-            ylabel=f"{label(metric)}, all trials" if col == 0 else "", ax=axes[0, col])
+            ylabel=f"{label(metric)}, all trials\n({better})" if col == 0 else "",
+            ax=axes[0, col])
         ax_top = plot_variant_boxes(
             comparison.rows(task, top=True), metric, variant_key="_variant", order=order,
             reference=reference, significant=comp["significant"].to_dict(),
-            ylabel=f"{label(metric)}, top {percent}" if col == 0 else "", ax=axes[1, col])
+            ylabel=f"{label(metric)}, top {percent}\n(by {label(comparison.select_by)})"
+            if col == 0 else "", ax=axes[1, col])
         if params is not None:
             twin = plot_params_bars(params, ax=ax_top, label_text="parameters (top runs)"
                                     if col == n - 1 else "")

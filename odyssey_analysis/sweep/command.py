@@ -104,35 +104,21 @@ def sweep(
         raise click.BadParameter(str(exc)) from exc
 
     from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
 
-    console = Console(stderr=True)
-    progress = Progress(
-        TextColumn("[bold]sweep"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
-        TextColumn("{task.description}"),
-        console=console,
-    )
-    bar: list[int] = []
+    from ..progress import ProgressBars
+
+    console = Console(stderr=True, highlight=False)
+    progress = ProgressBars(True, console)
+    bar: list = []
 
     def on_start(pending: int, already: int) -> None:
         if already:
-            console.print(f"{out}: {already} trials already done, {pending} to run")
-        bar.append(progress.add_task("", total=pending))
+            console.print(f"{out}: {already} trials already done, {pending} to run",
+                          markup=False)
+        bar.append(progress.add("sweep", pending))
 
     def on_result(row: dict[str, object], finished: int, pending: int) -> None:
-        progress.update(bar[0], completed=finished, description=describe(row))
+        bar[0].update(completed=finished, status=describe(row))
 
     try:
         with progress:

@@ -1,0 +1,225 @@
+"""What the comparison and the figures use, when the user has not said: chosen aloud.
+
+The report and the ``compare`` command need more than the column roles of a trial
+table: which column holds the task and the model variant, the reference variant, the
+compared metric, the column that picks the top runs, the training-time response of
+Fig. 4 and the parameter count of Fig. 3. :func:`choose` takes each from the command's
+options, else from the column spec (``TrialTable.roles``), else by a default rule; every
+default it applies is written down in :attr:`Choices.chosen`, and every doubtful choice
+in :attr:`Choices.warnings`, so the console and the report can say what was done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import InputError
+from .numeric import mostly_numeric
+from .ordering import order_variants
+from .roles import name_words
+from .trials import TrialTable
+
+#: Names of a parameter-count column, in order of preference.
+PARAMS_COLUMNS = ("n_params", "num_params", "n_parameters", "num_parameters", "param_count",
+                  "parameters", "params")
+#: Words of a training-time response.
+TIME_WORDS = frozenset({"time", "runtime", "walltime", "duration", "seconds", "secs"})
+#: Words of a validation (selection) column.
+VALIDATION_WORDS = frozenset({"valid", "validation", "val", "dev", "development"})
+_TEST_WORDS = ("test", "eval", "evaluation", "holdout")
+
+
+@dataclass(frozen=True)
+class Choices:
+    """The roles of the comparison and the figures.
+
+    Attributes
+    ----------
+    task_key, variant_key
+        The task and variant columns (``None``: there is none).
+    reference
+        The variant the others are compared with (``None`` without a variant column).
+    metric
+        The compared metric and the response of the figures.
+    select_by
+        The column whose best values pick the top runs.
+    time
+        The training-time response drawn on Fig. 4's right axis (``None``: none).
+    params
+        The parameter-count column of Fig. 3's bars (``None``: none).
+    extra_keys
+        Group keys that are neither the task nor the variant (each figure fixes them).
+    chosen
+        Every default applied, as a sentence (``metric: val_loss, the first response``).
+    warnings
+        Doubtful choices (e.g. the top runs picked by the compared column itself).
+    """
+
+    task_key: str | None
+    variant_key: str | None
+    reference: Any
+    metric: str
+    select_by: str
+    time: str | None
+    params: str | None
+    extra_keys: tuple[str, ...] = ()
+    chosen: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def task_keys(self) -> list[str]:
+        """The columns that make a task for the comparison: the task and the extra keys."""
+        return [k for k in (self.task_key, *self.extra_keys) if k is not None]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {"task": self.task_key, "variant": self.variant_key,
+                "reference": self.reference, "metric": self.metric,
+                "select_by": self.select_by, "time": self.time, "params": self.params,
+                "other_group_keys": list(self.extra_keys), "defaults": list(self.chosen),
+                "warnings": list(self.warnings)}
+
+
+def choose(table: TrialTable, *, responses: Sequence[str] | None = None,
+           group_by: Sequence[str] | None = None, task_key: str | None = None,
+           variant_key: str | None = None, reference: Any = None, metric: str | None = None,
+           select_by: str | None = None, time: str | None = None,
+           params: str | None = None, with_time: bool = True) -> Choices:
+    """Decide the roles of the comparison and the figures (see the module docstring).
+
+    Parameters
+    ----------
+    table
+        The trials.
+    responses
+        The responses that will be analysed (default: the table's).
+    group_by
+        The group keys of the analysis (default: the table's).
+    task_key, variant_key, reference, metric, select_by, time, params
+        What the user asked for (``None``: the column spec's, else the default).
+    with_time
+        Choose a training-time response (the report's Fig. 4 needs one; ``compare``
+        does not).
+
+    Raises
+    ------
+    InputError
+        A named column that is missing, or a reference that is not a variant.
+    """
+    roles = table.roles
+    chosen: list[str] = []
+    warnings: list[str] = []
+    columns = set(table.frame.columns)
+    responses = list(responses or table.responses)
+    keys = list(table.group_keys if group_by is None else group_by)
+
+    def given(value: Any, key: str) -> Any:
+        return value if value is not None else roles.get(key)
+
+    def require(column: str | None, option: str) -> None:
+        if column is not None and column not in columns:
+            raise InputError(f"the {option} column is missing", file=table.source,
+                             column=column,
+                             hint=f"columns present: {', '.join(map(str, table.frame.columns))}")
+
+    task = given(task_key, "task")
+    require(task, "task (--task-key)")
+    if task is None and "task" in columns:
+        task = "task"
+    variant = given(variant_key, "variant")
+    require(variant, "variant (--variant-key)")
+    if variant is None and "variant" in columns:
+        variant = "variant"
+    if variant is None:
+        warnings.append("no variant column: the variant comparison (Fig. 3) is skipped and "
+                        "Figs. 4–6 show each group; name the model-variant column with "
+                        "--variant-key COLUMN (or 'variant:' in the column spec)")
+
+    metric = given(metric, "metric")
+    if metric is None:
+        metric = "test_error" if "test_error" in responses else responses[0]
+        why = "the default" if metric == "test_error" else "the first response"
+        chosen.append(f"metric: {metric} ({why}; choose with --metric)")
+    require(metric, "metric (--metric)")
+    select = given(select_by, "select_by")
+    if select is None:
+        select = _validation_for(metric, table)
+        if select != metric:
+            chosen.append(f"top runs picked by: {select} (choose with --select-by)")
+    require(select, "selection (--select-by)")
+    if select == metric and variant is not None:
+        warnings.append(f"the top runs are picked by the compared column itself ({metric}): "
+                        "their mean is biased in its favour; give a validation column with "
+                        "--select-by")
+
+    time_response = given(time, "time") if with_time else None
+    require(time_response, "time (--time)")
+    if time_response is None and with_time:
+        time_response = _time_response(responses, metric)
+        if time_response is not None:
+            chosen.append(f"training time (Fig. 4, right axis): {time_response} "
+                          "(choose with --time)")
+        else:
+            warnings.append("no training-time response: Fig. 4 draws no time curve (name one "
+                            "with --time)")
+    params_column = given(params, "params")
+    require(params_column, "parameter count (--params-column)")
+    if params_column is None:
+        params_column = next((c for c in PARAMS_COLUMNS if c in columns
+                              and mostly_numeric(table.frame[c])), None)
+        if params_column is not None and params_column != "n_params":
+            chosen.append(f"parameter counts (Fig. 3 bars): {params_column} "
+                          "(choose with --params-column)")
+        elif params_column is None and variant is not None:
+            warnings.append("no parameter-count column: Fig. 3 draws no parameter bars (name "
+                            "one with --params-column)")
+
+    ref = given(reference, "reference")
+    if variant is not None:
+        present = list(dict.fromkeys(table.frame[variant].tolist()))
+        if ref is None:
+            ref = "V" if "V" in present else order_variants(present)[0]
+            if ref != "V":
+                chosen.append(f"reference variant: {ref} (the first; choose with --reference)")
+        elif ref not in present:
+            matches = [v for v in present if str(v) == str(ref)]
+            if not matches:
+                raise InputError(f"reference variant {ref!r} not found", file=table.source,
+                                 column=variant,
+                                 hint="variants present: " + ", ".join(map(str, present))
+                                 + "; choose one with --reference")
+            ref = matches[0]
+    extra = tuple(k for k in keys if k not in (task, variant))
+    return Choices(task_key=task, variant_key=variant, reference=ref, metric=metric,
+                   select_by=select, time=time_response, params=params_column,
+                   extra_keys=extra, chosen=chosen, warnings=warnings)
+
+
+def _validation_for(metric: str, table: TrialTable) -> str:
+    """The validation twin of ``metric`` (``test_acc`` → ``val_acc``), else ``metric``."""
+    columns = [str(c) for c in table.frame.columns]
+    if "valid_error" in columns and metric == "test_error":
+        return "valid_error"
+    words = name_words(metric)
+    rest = [w for w in words if w not in _TEST_WORDS]
+    candidates = []
+    for col in columns:
+        if col == metric:
+            continue
+        col_words = name_words(col)
+        if set(col_words) & VALIDATION_WORDS and [w for w in col_words
+                                                  if w not in VALIDATION_WORDS] == rest:
+            candidates.append(col)
+    if candidates:
+        return candidates[0]
+    return metric
+
+
+def _time_response(responses: Sequence[str], metric: str) -> str | None:
+    for name in ("train_time", "training_time"):
+        if name in responses and name != metric:
+            return name
+    return next((r for r in responses if r != metric and set(name_words(r)) & TIME_WORDS),
+                None)

@@ -1,0 +1,72 @@
+"""The console summaries: the largest effects per group, and the significant variants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+
+from ..quality import format_r2, low_oob_r2
+from .common import text
+
+
+def effects_table(study: Any, response: str | None = None, *, top: int = 3,
+                  only: dict[str, Any] | None = None, order: Any = None) -> Table:
+    """The largest effects of ``response`` per group, with each fit's out-of-bag R².
+
+    Parameters
+    ----------
+    study
+        A :class:`~odyssey_analysis.result.StudyResult`.
+    response
+        The response (default: the study's first).
+    top
+        Effects listed per group.
+    only
+        Show only the groups with these key values (e.g. the reference variant).
+    order
+        A :class:`~odyssey_analysis.ordering.GroupOrder` for the rows (default: as fitted).
+    """
+    response = response if response is not None else study.responses[0]
+    table = Table(title=text(f"largest effects on {response} (share of variance, "
+                             "mean ± std over trees)"))
+    for key in study.group_keys:
+        table.add_column(text(key))
+    for col in ("top effects", "higher order", "OOB R²"):
+        table.add_column(col)
+    fits = [r for r in study if r.response == response
+            and all(str(r.group.get(k)) == str(v) for k, v in (only or {}).items())]
+    if order is not None:
+        fits.sort(key=lambda r: order.key(tuple(r.group[k] for k in study.group_keys)))
+    for fit in fits:
+        imp = fit.importance_table()
+        effects = imp[imp["order"] < 3].sort_values("fraction", ascending=False)
+        lines = "\n".join(f"{row.effect} {100 * row.fraction:.1f}±{100 * row.fraction_std:.1f}%"
+                          for row in effects.head(top).itertuples())
+        h_mean, _ = fit.higher_order_fraction()
+        r2 = text(format_r2(fit.oob_r2), "bold red" if low_oob_r2(fit.oob_r2) else "")
+        table.add_row(*[text(fit.group[k]) for k in study.group_keys], text(lines),
+                      text(f"{100 * h_mean:.1f}%"), r2)
+    return table
+
+
+def significance_table(comparison: Any) -> Table:
+    """Per task: the variants that differ significantly from the reference."""
+    from ..tables import fmt_p
+
+    metric = comparison.metric
+    better = "higher" if comparison.maximize else "lower"
+    out = Table(title=text(f"variants against {comparison.reference} ({metric}, top runs by "
+                           f"{comparison.select_by}; {better} is better)"))
+    out.add_column("task")
+    out.add_column("significantly different (p)")
+    out.add_column("not significant")
+    for task in comparison.tasks:
+        rows = comparison.tests(task).reset_index()
+        rows = rows[rows["variant"] != comparison.reference]
+        sig = rows[rows["significant"]]
+        found = ", ".join(f"{r.variant} {r.direction} ({fmt_p(r.p_value)})"
+                          for r in sig.itertuples()) or "none"
+        rest = ", ".join(str(v) for v in rows.loc[~rows["significant"], "variant"]) or "–"
+        out.add_row(text(comparison.task_text(task)), text(found), text(rest))
+    return out
