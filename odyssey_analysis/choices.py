@@ -139,8 +139,13 @@ def choose(table: TrialTable, *, responses: Sequence[str] | None = None,
 
     metric = given(metric, "metric")
     if metric is None:
-        metric = "test_error" if "test_error" in responses else responses[0]
-        why = "the default" if metric == "test_error" else "the first response"
+        tested = [r for r in responses if set(name_words(r)) & set(_TEST_WORDS)]
+        if "test_error" in responses:
+            metric, why = "test_error", "the default"
+        elif tested:
+            metric, why = tested[0], "the first test metric"
+        else:
+            metric, why = responses[0], "the first response"
         chosen.append(f"metric: {metric} ({why}; choose with --metric)")
     require(metric, "metric (--metric)")
     select = given(select_by, "select_by")
@@ -214,7 +219,9 @@ def _validation_for(metric: str, table: TrialTable) -> str:
             candidates.append(col)
     if candidates:
         return candidates[0]
-    return metric
+    validation = [c for c in [*table.responses, *columns] if c != metric
+                  and set(name_words(c)) & VALIDATION_WORDS]
+    return validation[0] if validation else metric
 
 
 def _time_response(responses: Sequence[str], metric: str) -> str | None:

@@ -270,6 +270,40 @@ class TrialTable:
             out._resolved = self._resolved
         return out
 
+    def regrouped(self, group_keys: Sequence[str]) -> TrialTable:
+        """The same trials grouped by ``group_keys``; a key that was a hyperparameter
+        stops being one (each group holds one of its values).
+
+        Raises
+        ------
+        InputError
+            A key that is not a column, or a response.
+        """
+        keys = list(group_keys)
+        for key in keys:
+            if key not in self.frame.columns:
+                raise InputError("group key column is missing", file=self.source, column=key)
+            if key in self.responses:
+                raise InputError("a response cannot be a group key", file=self.source,
+                                 column=key)
+        hps = [h for h in self.hyperparameters if h not in keys]
+        if not hps:
+            raise InputError("no hyperparameter is left once the groups are formed",
+                             file=self.source, hint="group by fewer columns")
+        out = TrialTable(
+            frame=self.frame, hyperparameters=hps, responses=list(self.responses),
+            group_keys=keys, status=self.status, source=self.source,
+            space=None if self.space is None else self.space.subset(
+                [h for h in self.space.names if h in hps]),
+            exclusions=self.exclusions, diverged_policy=self.diverged_policy,
+            notes=list(self.notes), directions=dict(self.directions),
+            direction_origins=dict(self.direction_origins),
+            diverged_threshold=dict(self.diverged_threshold), roles=dict(self.roles))
+        if self._resolved is not None:
+            out._resolved = self._resolved.subset([h for h in self._resolved.names
+                                                   if h in hps])
+        return out
+
     # -- construction ------------------------------------------------------------------
     @classmethod
     def from_frame(

@@ -113,7 +113,8 @@ def _read_plain(source: str, fmt: str,
     elif columns is not None and fmt == "parquet":
         wanted = columns[0]
     frame = read_table(path, fmt, usecols=wanted)
-    return RawTrials(frame=frame, space=_space_beside(path))
+    notes = list(frame.attrs.pop("notes", []))
+    return RawTrials(frame=frame, space=_space_beside(path), notes=notes)
 
 
 def load_trials(

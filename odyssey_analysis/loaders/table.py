@@ -122,20 +122,61 @@ _PARSER_LINE = re.compile(r"(?:Expected (\d+) fields in )?line (\d+), saw (\d+)"
 
 
 def header_columns(path: Path, sep: str = ",") -> list[str]:
-    """The column names in the first line of a delimited file (cheap: reads one line)."""
+    """The column names in the first record of a delimited file (cheap: reads the header,
+    quoted line breaks included)."""
     with path.open("r", encoding=_encoding(path), errors="replace", newline="") as fh:
-        first = fh.readline()
-    try:
-        row = next(csv.reader([first], delimiter=sep, skipinitialspace=True))
-    except (StopIteration, csv.Error):
-        return []
+        try:
+            row = next(csv.reader(fh, delimiter=sep, skipinitialspace=True))
+        except (StopIteration, csv.Error):
+            return []
     return [c.strip() for c in row]
+
+
+def _check_header(path: Path, header: list[str]) -> None:
+    """Refuse header names that cannot be read as given: a repeated name (pandas would
+    rename it silently) or a name with a line break or tab."""
+    seen: dict[str, int] = {}
+    for i, name in enumerate(header):
+        where = f"column {i + 1} of the header"
+        if any(ch in name for ch in "\r\n\t"):
+            raise InputError(f"{where} has a line break or tab in its name ({name!r})",
+                             file=str(path), hint="rename the column in the header")
+        if name in seen and name:
+            raise InputError(f"the header names column {name!r} twice (columns "
+                             f"{seen[name] + 1} and {i + 1})", file=str(path), column=name,
+                             hint="rename one of them")
+        seen[name] = i
+
+
+def _unnamed_columns(path: Path, frame: pd.DataFrame, header: list[str]
+                     ) -> tuple[pd.DataFrame, list[str]]:
+    """Columns without a name: dropped when empty; the first one dropped as the row index
+    ``DataFrame.to_csv`` writes when it holds unique integers; else refused."""
+    notes = []
+    for pos, name in enumerate(header):
+        if name:
+            continue
+        column = next((c for c in frame.columns if str(c) == f"Unnamed: {pos}"), None)
+        if column is None:
+            continue
+        values = frame[column]
+        if values.isna().all():
+            frame = frame.drop(columns=[column])
+        elif pos == 0 and pd.api.types.is_integer_dtype(values) and values.is_unique:
+            frame = frame.drop(columns=[column])
+            notes.append("the first column has no name and holds a row index (as "
+                         "DataFrame.to_csv writes it): it is not analysed")
+        else:
+            raise InputError(f"column {pos + 1} of the header has no name", file=str(path),
+                             hint="give every column a name in the header")
+    return frame, notes
 
 
 def _read_delimited(path: Path, sep: str,
                     usecols: Sequence[str] | None = None) -> pd.DataFrame:
     encoding = _encoding(path)
     header = header_columns(path, sep)
+    _check_header(path, header)
     # Naming the columns to read (by position) lets pandas' C parser skip holding the
     # whole file: the peak memory falls to about 1.7 times the frame instead of 3 to 4.
     # It also makes pandas ignore surplus fields, so rows are checked separately below.
@@ -166,11 +207,10 @@ def _read_delimited(path: Path, sep: str,
                              hint="every row needs one value per header column") from None
         raise InputError(f"cannot parse the table: {exc}".splitlines()[0],
                          file=str(path)) from None
-    unnamed = [c for c in frame.columns if str(c).startswith("Unnamed: ")]
-    if unnamed and frame[unnamed].isna().all().all():
-        frame = frame.drop(columns=unnamed)
+    frame, notes = _unnamed_columns(path, frame, header)
     if frame.shape[1] == 0:
         raise InputError("the file has no columns", file=str(path))
+    frame.attrs["notes"] = notes
     return _with_rows(frame)
 
 

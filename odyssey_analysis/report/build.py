@@ -219,8 +219,11 @@ def build_report(
     for key in (choices.task_key, choices.variant_key):
         if key is not None and key not in group_by:
             group_by.append(key)
-            notes.append(f"the analysis is grouped by {key} too (it is the "
-                         f"{'task' if key == choices.task_key else 'variant'} column)")
+            was = " (no longer a hyperparameter)" if key in trials.hyperparameters else ""
+            notes.append(f"the analysis is grouped by {key} too, the "
+                         f"{'task' if key == choices.task_key else 'variant'} column{was}")
+    if group_by != list(trials.group_keys):
+        trials = trials.regrouped(group_by)
     choices = choose(trials, responses=analysed, group_by=group_by, task_key=task_key,
                      variant_key=variant_key, reference=reference, metric=metric,
                      select_by=select_by, time=time_response, params=params_column)
