@@ -382,6 +382,8 @@ class TrialTable:
         roles = _assign_roles(frame, source, hyperparameters=hyperparameters,
                               responses=responses, group_by=group_by, status=status,
                               id_column=id_column, space=space)
+        _check_flat(frame, [*roles.groups, *roles.hyperparameters, *roles.responses,
+                            *([roles.status] if roles.status else [])], source)
         log = _ExclusionLog(exclusions, frame, roles.groups)
         keep, diverged_status = _apply_status(frame, roles.status, log)
         values = {col: read_numbers(frame[col], source=source, column=col, check=keep)
@@ -501,6 +503,25 @@ def _assign_roles(frame: pd.DataFrame, source: str, *, hyperparameters, response
         raise InputError("column is both a hyperparameter and a response", file=source,
                          column=sorted(overlap)[0])
     return _Roles(groups, status, id_column, hyperparameters, responses)
+
+
+_NESTED = (list, tuple, dict, set, frozenset, np.ndarray)
+
+
+def _check_flat(frame: pd.DataFrame, columns: Sequence[str], source: str) -> None:
+    """Every cell of a column with a role holds one value (no list, mapping or array)."""
+    for col in columns:
+        values = frame[col]
+        if values.dtype != object:
+            continue
+        nested = values.map(lambda v: isinstance(v, _NESTED)).to_numpy(dtype=bool)
+        if nested.any():
+            pos = int(np.flatnonzero(nested)[0])
+            kind = type(values.iloc[pos]).__name__
+            raise InputError(f"a nested value ({kind}) where one value per cell is expected",
+                             file=source, row=int(frame.index[pos]), column=col,
+                             hint="flatten it into columns of their own, or leave the "
+                                  "column out")
 
 
 class _ExclusionLog:

@@ -222,3 +222,24 @@ def test_cli_missing_optuna_study(cli, tmp_path):
         assert "gamma" in lines[0] and "alpha, beta" in lines[0] and str(db) in lines[0]
     assert not (tmp_path / "out").exists()
     assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+
+
+LOADABLE = [c for c in CASES if not c["load_error"]]
+
+
+@pytest.mark.parametrize("case", LOADABLE, ids=_ids(LOADABLE))
+def test_cli_reads_what_it_can_and_says_what_it_did(cli, case, tmp_path):
+    """Files that load: info prints what the case says, analyze fails only where listed."""
+    path = HERE / case["name"]
+    before = _digests(case)
+    info = cli("info", path, *case["cli"])
+    assert info.exit_code == 0, info.output
+    flat = " ".join(info.stdout.split())
+    for expected in case["info_contains"]:
+        assert expected in flat, expected
+    result = cli("analyze", path, *case["cli"], "--trees", 4, "--out", tmp_path / "out")
+    if case["analyze_error"]:
+        _assert_one_line_error(result, case)
+    else:
+        assert result.exit_code == 0, result.output
+    assert _digests(case) == before

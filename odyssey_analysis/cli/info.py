@@ -46,7 +46,7 @@ def info(debug: bool, **kwargs: Any) -> None:
         out_console.print(text(f"  {role}: {column} (from the column spec)"))
     hp_table = Table(title=text(f"hyperparameters (search space {space.origin})"))
     for col in ("name", "kind", "range / levels", "measure (integrated over)", "observed"):
-        hp_table.add_column(col)
+        hp_table.add_column(col, overflow="fold")
     for hp in space:
         col = table.frame[hp.name]
         if hp.is_numeric:
@@ -60,7 +60,7 @@ def info(debug: bool, **kwargs: Any) -> None:
     out_console.print(hp_table)
     resp = Table(title="responses")
     for col in ("name", "better", "min", "median", "max"):
-        resp.add_column(col)
+        resp.add_column(col, overflow="fold")
     for r in table.responses:
         x = table.frame[r]
         direction = table.directions.get(r)

@@ -31,9 +31,9 @@ def effects_table(study: Any, response: str | None = None, *, top: int = 3,
     table = Table(title=text(f"largest effects on {response} (share of variance, "
                              "mean ± std over trees)"))
     for key in study.group_keys:
-        table.add_column(text(key))
+        table.add_column(text(key), overflow="fold")
     for col in ("top effects", "higher order", "OOB R²"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     fits = [r for r in study if r.response == response
             and all(str(r.group.get(k)) == str(v) for k, v in (only or {}).items())]
     if order is not None:
@@ -58,9 +58,8 @@ def significance_table(comparison: Any) -> Table:
     better = "higher" if comparison.maximize else "lower"
     out = Table(title=text(f"variants against {comparison.reference} ({metric}, top runs by "
                            f"{comparison.select_by}; {better} is better)"))
-    out.add_column("task")
-    out.add_column("significantly different (p)")
-    out.add_column("not significant")
+    for col in ("task", "significantly different (p)", "not significant"):
+        out.add_column(col, overflow="fold")
     for task in comparison.tasks:
         rows = comparison.tests(task).reset_index()
         rows = rows[rows["variant"] != comparison.reference]

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import quote, unquote, urlparse
 
 import numpy as np
 import pandas as pd
@@ -102,12 +102,22 @@ def sqlite_file(source: str) -> Path | None:
     return None
 
 
+def sqlite_uri(path: Path, *, read_only: bool = True) -> str:
+    """An SQLite ``file:`` URI for ``path``, every special character percent-encoded
+    (a ``#``, ``?`` or ``%`` in the name is part of the name), read-only by default so
+    that the file is neither changed nor created."""
+    uri = f"file:{quote(str(path.resolve()), safe='/')}"
+    return f"{uri}?mode=ro" if read_only else uri
+
+
 def sqlite_url(path: Path, *, read_only: bool = True) -> str:
-    """An SQLAlchemy URL for ``path`` (read-only by default, so the file is never changed)."""
-    absolute = path.resolve()
-    if read_only:
-        return f"sqlite:///file:{absolute}?mode=ro&uri=true"
-    return f"sqlite:///{absolute}"
+    """An SQLAlchemy URL for ``path`` (read-only by default, so the file is never changed).
+
+    SQLAlchemy decodes the database part of its URL once and SQLite decodes the URI
+    again, so the path is encoded twice.
+    """
+    uri = quote(sqlite_uri(path, read_only=read_only), safe="/:?=&")
+    return f"sqlite:///{uri}&uri=true" if read_only else f"sqlite:///{uri}?uri=true"
 
 
 def corrupted_sqlite(where: str, detail: object) -> InputError:
@@ -139,7 +149,7 @@ def sqlite_tables(path: Path, source: str | None = None, *,
         raise InputError("not an SQLite database (the file does not start with the SQLite "
                          "header)", file=where)
     try:
-        con = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
+        con = sqlite3.connect(sqlite_uri(path), uri=True)
     except sqlite3.Error as exc:
         raise InputError(f"cannot open the SQLite database ({exc})", file=where) from None
     try:
@@ -170,11 +180,25 @@ def read_json_file(path: Path, *, what: str = "JSON file") -> Any:
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError(f"not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line})",
                          file=str(path)) from None
+    return parse_json(text, file=str(path))
+
+
+def parse_json(text: str, *, file: str, row: int | None = None) -> Any:
+    """Parse JSON text (NaN and Infinity allowed), raising :class:`InputError` on trouble.
+
+    Malformed text names its line; values nested too deeply for the parser are refused
+    too (instead of exhausting the interpreter's recursion).
+    """
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON at line {exc.lineno} ({exc.msg}); is it truncated?",
-                         file=str(path)) from None
+        where = "" if row is not None else f" at line {exc.lineno}"
+        cut = "the line cut short" if row is not None else "it truncated"
+        raise InputError(f"invalid JSON{where} ({exc.msg}); is {cut}?", file=file,
+                         row=row) from None
+    except RecursionError:
+        raise InputError("JSON nested too deeply to read", file=file, row=row,
+                         hint="flatten the values to one level per trial") from None
 
 
 def iter_json_lines(path: Path) -> Iterable[tuple[int, Any]]:
@@ -187,11 +211,7 @@ def iter_json_lines(path: Path) -> Iterable[tuple[int, Any]]:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError:
                 raise InputError("not UTF-8 text", file=str(path), row=number) from None
-            try:
-                yield number, json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"invalid JSON ({exc.msg}); is the line cut short?",
-                                 file=str(path), row=number) from None
+            yield number, parse_json(text, file=str(path), row=number)
 
 
 def flatten(obj: Mapping[str, Any], sep: str = ".", prefix: str = "",
@@ -278,21 +298,22 @@ def type_text_column(values: pd.Series) -> pd.Series:
 
 
 def select_budget(frame: pd.DataFrame, budget: object, source: str,
-                  excluded: list[tuple[int, str]]) -> tuple[pd.DataFrame, bool]:
+                  excluded: list[tuple[int, str]], column: str = "budget"
+                  ) -> tuple[pd.DataFrame, bool]:
     """Apply the ``budget=`` option (a value or ``max``) to a frame with a budget column.
 
-    Returns the kept rows and whether ``budget`` should be a group key (several budgets
-    remain). Rows at other budgets are recorded in ``excluded``.
+    Returns the kept rows and whether the budget ``column`` should be a group key
+    (several budgets remain). Rows at other budgets are recorded in ``excluded``.
     """
-    if "budget" not in frame.columns:
+    if column not in frame.columns:
         if budget is not None:
             raise InputError("option budget= was given but the run records no budgets",
                              file=source)
         return frame, False
-    levels = pd.unique(frame["budget"].dropna())
+    levels = pd.unique(frame[column].dropna())
     if budget is None:
         return frame, len(levels) > 1
-    x = pd.to_numeric(frame["budget"], errors="coerce").to_numpy(dtype=float)
+    x = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
     if str(budget).strip().lower() == "max":
         target = float(np.nanmax(x)) if np.isfinite(x).any() else math.nan
     else:
@@ -314,3 +335,10 @@ def select_budget(frame: pd.DataFrame, budget: object, source: str,
 def unique_name(name: str, taken: set[str], prefix: str) -> str:
     """``name``, or ``prefix + name`` when ``name`` is already taken."""
     return name if name not in taken else f"{prefix}{name}"
+
+
+def field_names(fields: Sequence[str], taken: Iterable[str], prefix: str) -> dict[str, str]:
+    """Column names for a source's own fields (``budget``, ``seed``, ...) that keep clear
+    of the hyperparameters' and objectives' names (``budget`` -> ``smac_budget``)."""
+    taken = set(taken)
+    return {f: unique_name(f, taken, prefix) for f in fields}

@@ -26,6 +26,7 @@ from ..trials import no_trials_left
 from ._common import (
     count_reasons,
     exclusions_frame,
+    field_names,
     iter_json_lines,
     local_path,
     read_json_file,
@@ -48,6 +49,10 @@ def _run_dirs(path: Path) -> list[Path]:
     if _is_run(path):
         return [path]
     return [c for c in sorted(path.iterdir()) if c.is_dir() and _is_run(c)]
+
+
+#: DeepCAVE's own fields, kept apart from hyperparameters and objectives of the same name.
+_FIELDS = ("run", "config_id", "budget", "seed", "start", "end")
 
 
 def _detect(source: str) -> bool:
@@ -122,32 +127,36 @@ def read_deepcave(source: str, *, budget: object = None, **unknown: object) -> R
             raise InputError("configs.json must map config ids to configurations",
                              file=str(run / "configs.json"))
         names = [str(o["name"]) for o in objs]
+        fields = field_names(_FIELDS, [*space.names, *names], "deepcave_")
         history = run / "history.jsonl"
         for line, entry in iter_json_lines(history):
             row += 1
-            rec = _evaluation(entry, configs, names, str(history), line)
+            rec = _evaluation(entry, configs, names, str(history), line, fields)
             status = rec.pop("__status")
             if status != 1:
                 excluded.append((row, STATUS.get(status, f"status {status}")))
                 continue
             if several:
-                rec = {"run": run.name, **rec}
+                rec = {fields["run"]: run.name, **rec}
             records.append(rec)
             rows.append(row)
     assert space is not None and objectives is not None
     names = [str(o["name"]) for o in objectives]
     if not records:
         raise no_trials_left(count_reasons(excluded), source)
-    columns = (["run"] if several else []) + ["config_id", "budget", "seed"]
-    columns += space.names + names + ["start", "end"]
+    fields = field_names(_FIELDS, [*space.names, *names], "deepcave_")
+    columns = ([fields["run"]] if several else []) + [fields[f] for f in
+                                                      ("config_id", "budget", "seed")]
+    columns += space.names + names + [fields["start"], fields["end"]]
     frame = pd.DataFrame.from_records(records, columns=columns)
     frame.index = pd.Index(rows, dtype="int64")
-    if frame["seed"].isna().all():
-        frame = frame.drop(columns=["seed"])
-    if frame["budget"].isna().all():
-        frame = frame.drop(columns=["budget"])
-    frame, budget_group = select_budget(frame, budget, source, excluded)
-    groups = (["run"] if several else []) + (["budget"] if budget_group else [])
+    for field in ("seed", "budget"):
+        if frame[fields[field]].isna().all():
+            frame = frame.drop(columns=[fields[field]])
+    frame, budget_group = select_budget(frame, budget, source, excluded,
+                                        column=fields["budget"])
+    groups = ([fields["run"]] if several else []) + ([fields["budget"]] if budget_group
+                                                     else [])
     directions = {str(o["name"]): MAXIMIZE if str(o.get("optimize", "lower")).lower()
                   in ("upper", "max", "maximize") else MINIMIZE for o in objectives}
     return RawTrials(frame=frame, hyperparameters=space.names, responses=names,
@@ -156,7 +165,7 @@ def read_deepcave(source: str, *, budget: object = None, **unknown: object) -> R
 
 
 def _evaluation(entry: Any, configs: dict[str, Any], objectives: list[str], file: str,
-                line: int) -> dict[str, Any]:
+                line: int, fields: dict[str, str]) -> dict[str, Any]:
     if not isinstance(entry, list) or len(entry) not in (7, 8):
         raise InputError("expected [config_id, budget, seed, costs, start, end, status, "
                          "additional]", file=file, row=line)
@@ -177,11 +186,12 @@ def _evaluation(entry: Any, configs: dict[str, Any], objectives: list[str], file
     if not isinstance(status, int):
         raise InputError(f"status {status!r} is not a DeepCAVE status code", file=file,
                          row=line)
-    rec: dict[str, Any] = {"config_id": config_id, "budget": budget, "seed": seed}
+    rec: dict[str, Any] = {fields["config_id"]: config_id, fields["budget"]: budget,
+                           fields["seed"]: seed}
     rec.update(config)
     for name, cost in zip(objectives, costs):
         rec[name] = float("nan") if cost is None else cost
-    rec["start"], rec["end"] = start, end
+    rec[fields["start"]], rec[fields["end"]] = start, end
     rec["__status"] = status
     return rec
 

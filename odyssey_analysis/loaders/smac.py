@@ -25,6 +25,7 @@ from ..trials import no_trials_left
 from ._common import (
     count_reasons,
     exclusions_frame,
+    field_names,
     local_path,
     read_json_file,
     reject_unknown_options,
@@ -59,6 +60,10 @@ def _folder(source: str) -> Path | None:
     if path.is_file() and path.name == "runhistory.json":
         return path.parent
     return path if path.is_dir() else None
+
+
+#: Columns of SMAC's own, kept apart from hyperparameters and objectives of the same name.
+_COLUMNS = (*_FIELDS, "run", "origin")
 
 
 def _detect(source: str) -> bool:
@@ -143,26 +148,32 @@ def read_smac(source: str, *, budget: object = None, **unknown: object) -> RawTr
             if len(costs) != len(names):
                 raise InputError(f"{len(costs)} cost values for {len(names)} objectives",
                                  file=str(history_file), row=position)
-            out: dict[str, Any] = {"run": run.name} if several else {}
-            out.update(rec)
+            fields = field_names(_COLUMNS, [*space.names, *names], "smac_")
+            out: dict[str, Any] = {fields["run"]: run.name} if several else {}
+            out.update({fields[k]: v for k, v in rec.items()})
             out.update(config)
             for name, value in zip(names, costs):
                 out[name] = float("nan") if value is None else value
-            out["origin"] = origins.get(str(rec["config_id"]))
+            out[fields["origin"]] = origins.get(str(rec["config_id"]))
             records.append(out)
             rows.append(row)
     assert space is not None and objectives is not None
     if not records:
         raise no_trials_left(count_reasons(excluded), source)
-    columns = (["run"] if several else []) + ["config_id", "instance", "seed", "budget"]
-    columns += space.names + objectives + ["time", "starttime", "endtime", "origin"]
+    fields = field_names(_COLUMNS, [*space.names, *objectives], "smac_")
+    columns = ([fields["run"]] if several else []) + [
+        fields[f] for f in ("config_id", "instance", "seed", "budget")]
+    columns += space.names + objectives + [fields[f] for f in ("time", "starttime", "endtime",
+                                                               "origin")]
     frame = pd.DataFrame.from_records(records, columns=columns)
     frame.index = pd.Index(rows, dtype="int64")
     for col in ("instance", "budget", "origin"):
-        if frame[col].isna().all():
-            frame = frame.drop(columns=[col])
-    frame, budget_group = select_budget(frame, budget, source, excluded)
-    groups = (["run"] if several else []) + (["budget"] if budget_group else [])
+        if frame[fields[col]].isna().all():
+            frame = frame.drop(columns=[fields[col]])
+    frame, budget_group = select_budget(frame, budget, source, excluded,
+                                        column=fields["budget"])
+    groups = ([fields["run"]] if several else []) + ([fields["budget"]] if budget_group
+                                                     else [])
     return RawTrials(frame=frame, hyperparameters=space.names, responses=objectives,
                      group_keys=groups, status=None, space=space,
                      exclusions=exclusions_frame(excluded),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import re
 import warnings
 from collections.abc import Sequence
@@ -13,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, MissingExtraError
+from ._common import parse_json
 
 TABLE_FORMATS = {
     ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "csv", ".parquet": "parquet",
@@ -292,10 +292,7 @@ def _read_jsonl(path: Path) -> pd.DataFrame:
     for number, line in enumerate(_read_text(path).splitlines(), start=1):
         if not line.strip():
             continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"invalid JSON ({exc.msg})", file=str(path), row=number) from None
+        obj = parse_json(line, file=str(path), row=number)
         if not isinstance(obj, dict):
             raise InputError("each line must be a JSON object", file=str(path), row=number)
         records.append(obj)
@@ -306,11 +303,7 @@ def _read_jsonl(path: Path) -> pd.DataFrame:
 
 def _read_json(path: Path) -> pd.DataFrame:
     text = _read_text(path)
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON at line {exc.lineno} ({exc.msg}); is it truncated?",
-                         file=str(path)) from None
+    obj = parse_json(text, file=str(path))
     if isinstance(obj, dict):
         for key in ("trials", "runs", "records", "data", "rows"):
             if isinstance(obj.get(key), list):

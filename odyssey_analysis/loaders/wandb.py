@@ -126,10 +126,10 @@ def _parse_mapping(cell: Any, source: str, row: int, column: str) -> dict[str, A
         return {}
     try:
         value = json.loads(text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         try:
             value = _literal(ast.parse(text, mode="eval").body)
-        except (SyntaxError, ValueError):
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
             raise InputError("cannot read the mapping in this cell", file=source, row=row,
                              column=column) from None
     if not isinstance(value, dict):

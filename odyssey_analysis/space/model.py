@@ -103,6 +103,13 @@ class Hyperparameter:
             if self.scale == "one_minus_log" and (1 - hi <= 0):
                 raise InputError("'one_minus_log' needs upper < 1 (values are 1 - u, u > 0)",
                                  column=self.name)
+            with np.errstate(all="ignore"):
+                t = self._transform(np.array([lo, hi], dtype=float))
+                span = float(t[1] - t[0])
+            if not (np.all(np.isfinite(t)) and math.isfinite(span) and span > 0):
+                raise InputError(f"the range [{self.lower:g}, {self.upper:g}] is too wide to "
+                                 "encode in floating point", column=self.name,
+                                 hint="declare the bounds the values were sampled from")
         elif self.is_discrete:
             if not self.choices:
                 raise InputError("a categorical or ordinal hyperparameter needs levels",

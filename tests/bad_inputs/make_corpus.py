@@ -93,6 +93,14 @@ def cases(*, generated: bool = True) -> list[dict]:
     ids = [(str(i + 1),) + r for i, r in enumerate(GOOD_ROWS)]
     ids[3] = ("2",) + ids[3][1:]  # row 4 repeats trial 2
     add("duplicate_ids.csv", _csv(ids, "trial_id," + HEADER), row=4, column="trial_id")
+    header = HEADER.split(",")
+    add("quoted_newline_header.csv", _csv(GOOD_ROWS, f'lr,"momen\ntum",{",".join(header[2:])}'))
+    add("duplicate_header.csv", _csv(GOOD_ROWS, f"lr,lr,{','.join(header[2:])}"), column="lr")
+    add("empty_header_name.csv", _csv(GOOD_ROWS, f"lr,,{','.join(header[2:])}"))
+    nested = [dict(r) for r in records]
+    nested[1]["optimizer"] = ["adam", "sgd"]
+    add("nested_values.json", json.dumps(nested, indent=1), row=2, column="optimizer")
+    add("deep_nesting.json", "[" * 100_000 + "]" * 100_000)
     # Not errors for the loader:
     many = [(f"{10 ** (-4 + 3 * i / 23):.6g}", f"{0.9 * (i % 5) / 4:.3g}",
              "adam" if i % 2 else "sgd", f"{0.2 + 0.01 * (i % 7):.3g}") for i in range(24)]
@@ -102,6 +110,15 @@ def cases(*, generated: bool = True) -> list[dict]:
     constant = [r[:2] + ("adam",) + r[3:] for r in many]
     add("constant_column.csv", _csv(constant), load_error=False, analyze_error=False,
         info_error=False, info_contains=["optimizer", "constant"])
+    index = "".join(f"{i},{','.join(r)}\n" for i, r in enumerate(many))
+    add("unnamed_index.csv", f",{HEADER}\n{index}", load_error=False, analyze_error=False,
+        info_error=False, info_contains=["row index"])
+    markup = [("speech", "[/x]") + r for r in many[:12]] + [("music", "a/b") + r
+                                                           for r in many[12:]]
+    add("markup_names.csv", _csv(markup, "task,variant,lr,[/bold]x,optimizer,"
+                                         "loss<script>alert(1)</script>"),
+        load_error=False, analyze_error=False, info_error=False,
+        info_contains=["[/bold]x", "loss<script>"])
     add("corrupted.db", _corrupted_optuna_db() if generated else None)
     add("not_a_database.db", "lr,valid_error\n0.1,0.5\n")
     return out
