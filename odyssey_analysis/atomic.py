@@ -100,3 +100,25 @@ def atomic_folder(path: str | os.PathLike) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def check_writable(folder: str | os.PathLike) -> None:
+    """Refuse, before any work, an output folder that cannot be created or written to.
+
+    Raises
+    ------
+    InputError
+        When a file stands where a folder of the path should be, or the nearest
+        existing folder is not writable.
+    """
+    from .errors import InputError
+
+    existing = Path(folder)
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InputError("cannot make the output folder: a file is in its way",
+                         file=str(existing), hint="choose another --out folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise InputError("the output folder is not writable", file=str(existing),
+                         hint="choose another --out folder")

@@ -54,20 +54,19 @@ def file_stems(names: Iterable[Sequence[Any]]) -> list[str]:
         original parts.
     """
     names = [tuple(n) for n in names]
-    cleaned = [_clean(n) for n in names]
-    exact = ["_".join(_text(p) for p in n) for n in names]
-    folded: dict[str, set[tuple]] = {}
-    for name, stem in zip(names, cleaned):
-        folded.setdefault(stem[:MAX_STEM].casefold(), set()).add(name)
     out = []
-    for name, stem, original in zip(names, cleaned, exact):
-        clash = len(folded[stem[:MAX_STEM].casefold()]) > 1
-        changed = stem != original or len(stem) > MAX_STEM
+    for name in names:
+        stem = _clean(name)
+        changed = stem != "_".join(_text(p) for p in name) or len(stem) > MAX_STEM
         reserved = stem.split(".")[0].upper() in _WINDOWS_RESERVED
-        if clash or changed or reserved:
-            stem = f"{stem[:MAX_STEM]}-{_suffix(name)}"
-        out.append(stem)
-    return out
+        out.append(f"{stem[:MAX_STEM]}-{_suffix(name)}" if changed or reserved else stem)
+    # Names that still meet (up to letter case, for case-blind file systems) all get the
+    # suffix of their own original text.
+    owners: dict[str, set[tuple]] = {}
+    for name, stem in zip(names, out):
+        owners.setdefault(stem.casefold(), set()).add(name)
+    return [f"{stem}-{_suffix(name)}" if len(owners[stem.casefold()]) > 1 else stem
+            for name, stem in zip(names, out)]
 
 
 def file_stem(*parts: Any) -> str:

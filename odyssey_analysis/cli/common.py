@@ -23,6 +23,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
+from ..atomic import check_writable
 from ..errors import InputError, MissingExtraError
 
 err_console = Console(stderr=True, highlight=False)
@@ -232,6 +233,7 @@ def check_outputs(out_dir: Path, names: Iterable[str], inputs: Iterable[Path]) -
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError("the output folder is a file", file=str(out_dir),
                          hint="choose another --out folder")
+    check_writable(out_dir)
     real_inputs = {p.resolve(): p for p in inputs}
     for name in names:
         target = (out_dir / name).resolve()

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..atomic import atomic_folder, atomic_write_text
+from ..atomic import atomic_folder, atomic_write_text, check_writable
 from ..choices import Choices, choose
 from ..compare import Comparison, compare
 from ..errors import InputError
@@ -119,6 +119,7 @@ def check_report_folder(out: Path, inputs: Sequence[str | Path] = ()) -> None:
             raise InputError("the report would overwrite its input (a report replaces its "
                              "folder whole)", file=str(path),
                              hint="choose another --out folder")
+    check_writable(out)
     if not out.exists():
         return
     if not out.is_dir():
