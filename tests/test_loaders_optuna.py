@@ -217,3 +217,21 @@ def test_cli_info_reads_a_study(storage):
     text = " ".join(result.stdout.split())
     assert "pruned" in text and "failed" in text and "Optuna distributions" in text
     assert "log-uniform" in text
+
+
+@pytest.mark.parametrize("name", ["p%41.db", "st#x.db", "q?mode=rw.db"])
+def test_file_names_with_uri_characters_read_that_file_and_create_nothing(db_dir, name):
+    """``%``, ``#`` and ``?`` are part of a file name, not of a URI (and nothing is made)."""
+    folder = db_dir / f"uri-{abs(hash(name))}"
+    folder.mkdir()
+    target = folder / name
+    decoy = folder / "pA.db"
+    for path, value in ((target, 1.0), (decoy, 2.0)):
+        url = "sqlite:///" + str(path).replace("%", "%25").replace("#", "%23").replace(
+            "?", "%3F")
+        study = optuna.create_study(study_name="s", storage=url)
+        study.optimize(lambda t, v=value: v + 0 * t.suggest_float("x", 0, 1), n_trials=3)
+    before = sorted(p.name for p in folder.iterdir())
+    table = load_trials(str(target))
+    assert (table.frame["value"] == 1.0).all()
+    assert sorted(p.name for p in folder.iterdir()) == before

@@ -139,3 +139,22 @@ def test_entry_for_unknown_config_names_the_row(runs, tmp_path):
     with pytest.raises(InputError, match="config id 999") as info:
         load_trials(str(run))
     assert info.value.row == 5
+
+
+def test_a_hyperparameter_named_like_a_smac_field(tmp_path):
+    """A space with ``budget`` and ``seed`` hyperparameters: SMAC's own fields step aside."""
+    cs = CS.ConfigurationSpace(seed=0)
+    cs.add([CS.Float("budget", (1.0, 10.0)), CS.Integer("seed", (0, 100)),
+            CS.Float("lr", (1e-4, 1e-1), log=True)])
+
+    def train(config, seed: int = 0) -> float:
+        return float(np.log10(config["lr"]) ** 2 + config["budget"] / 10)
+
+    scenario = smac.Scenario(cs, deterministic=True, n_trials=12, seed=1,
+                             output_directory=tmp_path / "out", name="clash")
+    smac.HyperparameterOptimizationFacade(scenario, train, overwrite=True,
+                                          logging_level=40).optimize()
+    table = load_trials(str(tmp_path / "out" / "clash" / "1"))
+    assert table.hyperparameters == ["budget", "lr", "seed"]
+    assert "smac_seed" in table.frame.columns  # (no budgets here: that column is dropped)
+    assert table.frame["budget"].between(1.0, 10.0).all()
