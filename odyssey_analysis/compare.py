@@ -39,7 +39,7 @@ from .ordering import (
 from .roles import MAXIMIZE, direction_from_name
 from .trials import TrialTable
 
-#: The first columns of ``comparison.csv`` after the task column (DESIGN.md's contract).
+#: The first columns of ``comparison.csv`` after the task column(s) (its contract).
 CONTRACT_COLUMNS = ("variant", "n", "mean", "median", "std", "top_n", "top_mean",
                     "p_value", "significant", "direction")
 

@@ -448,7 +448,8 @@ class StudyResult:
         return matches[0]
 
     def importance_table(self) -> pd.DataFrame:
-        """The long table of DESIGN's ``importance.csv``: group columns, then effects."""
+        """The long table of ``importance.csv``: group columns, then effects (see
+        :meth:`FanovaResult.importance_table`; :func:`importance_csv` writes it)."""
         frames = []
         for result in self.results.values():
             t = result.importance_table()

@@ -337,6 +337,30 @@ def unique_name(name: str, taken: set[str], prefix: str) -> str:
     return name if name not in taken else f"{prefix}{name}"
 
 
+def run_space(run: Path, first: tuple[Any, Any] | None, tool: str) -> tuple[Any, Any]:
+    """The search space of one run folder (its ``configspace.json``), which must be the
+    first run's when there was one.
+
+    Returns
+    -------
+    spec, space
+        The parsed JSON (to compare the next run with) and the
+        :class:`~odyssey_analysis.space.SearchSpace` (the first run's when given).
+    """
+    from ..space import SearchSpace
+
+    path = run / "configspace.json"
+    spec = read_json_file(path, what="configspace.json")
+    if first is not None:
+        if spec != first[0]:
+            raise InputError("this run's search space differs from the first run's",
+                             file=str(path), hint="analyse the runs separately")
+        return first
+    space = SearchSpace.from_file(path)
+    return spec, SearchSpace(space.hyperparameters,
+                             origin=f"{tool} configspace.json ({run.name})", notes=space.notes)
+
+
 def field_names(fields: Sequence[str], taken: Iterable[str], prefix: str) -> dict[str, str]:
     """Column names for a source's own fields (``budget``, ``seed``, ...) that keep clear
     of the hyperparameters' and objectives' names (``budget`` -> ``smac_budget``)."""

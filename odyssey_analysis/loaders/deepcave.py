@@ -31,6 +31,7 @@ from ._common import (
     local_path,
     read_json_file,
     reject_unknown_options,
+    run_space,
     select_budget,
 )
 from .base import RawTrials, SourceFormat
@@ -93,35 +94,26 @@ def read_deepcave(source: str, *, budget: object = None, **unknown: object) -> R
         raise InputError("no DeepCAVE run here (a run folder holds "
                          + ", ".join(RUN_FILES) + ")", file=source)
     several = len(runs) > 1
-    space: SearchSpace | None = None
-    space_spec: Any = None
+    first: tuple[Any, SearchSpace] | None = None
     objectives: list[dict[str, Any]] | None = None
     records: list[dict[str, Any]] = []
     rows: list[int] = []
     excluded: list[tuple[int, str]] = []
     row = 0
     for run in runs:
-        spec = read_json_file(run / "configspace.json", what="configspace.json")
+        first = run_space(run, first, "DeepCAVE")
+        space = first[1]
         meta = read_json_file(run / "meta.json", what="meta.json")
         objs = meta.get("objectives") if isinstance(meta, dict) else None
         if not isinstance(objs, list) or not objs or not all(
                 isinstance(o, dict) and "name" in o for o in objs):
             raise InputError("meta.json lists no objectives (each with a name)",
                              file=str(run / "meta.json"))
-        if space is None:
-            space = SearchSpace.from_file(run / "configspace.json")
-            space = SearchSpace(space.hyperparameters,
-                                origin=f"DeepCAVE configspace.json ({run.name})",
-                                notes=space.notes)
-            space_spec, objectives = spec, objs
-        else:
-            if spec != space_spec:
-                raise InputError("this run's search space differs from the first run's",
-                                 file=str(run / "configspace.json"),
-                                 hint="analyse the runs separately")
-            if [o["name"] for o in objs] != [o["name"] for o in objectives or []]:
-                raise InputError("this run's objectives differ from the first run's",
-                                 file=str(run / "meta.json"))
+        if objectives is None:
+            objectives = objs
+        elif [o["name"] for o in objs] != [o["name"] for o in objectives]:
+            raise InputError("this run's objectives differ from the first run's",
+                             file=str(run / "meta.json"))
         configs = read_json_file(run / "configs.json", what="configs.json")
         if not isinstance(configs, dict):
             raise InputError("configs.json must map config ids to configurations",
@@ -140,7 +132,8 @@ def read_deepcave(source: str, *, budget: object = None, **unknown: object) -> R
                 rec = {fields["run"]: run.name, **rec}
             records.append(rec)
             rows.append(row)
-    assert space is not None and objectives is not None
+    assert first is not None and objectives is not None
+    space = first[1]
     names = [str(o["name"]) for o in objectives]
     if not records:
         raise no_trials_left(count_reasons(excluded), source)

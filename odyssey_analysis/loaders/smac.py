@@ -29,6 +29,7 @@ from ._common import (
     local_path,
     read_json_file,
     reject_unknown_options,
+    run_space,
     select_budget,
 )
 from .base import RawTrials, SourceFormat
@@ -99,25 +100,15 @@ def read_smac(source: str, *, budget: object = None, **unknown: object) -> RawTr
         raise InputError("no SMAC run here (a run folder holds runhistory.json and "
                          "configspace.json)", file=source)
     several = len(runs) > 1
-    space: SearchSpace | None = None
-    space_spec: Any = None
+    first: tuple[Any, SearchSpace] | None = None
     objectives: list[str] | None = None
     records: list[dict[str, Any]] = []
     rows: list[int] = []
     excluded: list[tuple[int, str]] = []
     row = 0
     for run in runs:
-        spec = read_json_file(run / "configspace.json", what="configspace.json")
-        if space is None:
-            space = SearchSpace.from_file(run / "configspace.json")
-            space = SearchSpace(space.hyperparameters,
-                                origin=f"SMAC configspace.json ({run.name})",
-                                notes=space.notes)
-            space_spec = spec
-        elif spec != space_spec:
-            raise InputError("this run's search space differs from the first run's",
-                             file=str(run / "configspace.json"),
-                             hint="analyse the runs separately")
+        first = run_space(run, first, "SMAC")
+        space = first[1]
         names = _objectives(run)
         if objectives is None:
             objectives = names
@@ -157,7 +148,8 @@ def read_smac(source: str, *, budget: object = None, **unknown: object) -> RawTr
             out[fields["origin"]] = origins.get(str(rec["config_id"]))
             records.append(out)
             rows.append(row)
-    assert space is not None and objectives is not None
+    assert first is not None and objectives is not None
+    space = first[1]
     if not records:
         raise no_trials_left(count_reasons(excluded), source)
     fields = field_names(_COLUMNS, [*space.names, *objectives], "smac_")

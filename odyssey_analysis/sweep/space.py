@@ -49,8 +49,12 @@ RESULT_COLUMNS: tuple[str, ...] = (
 
 
 @dataclass(frozen=True)
-class SearchSpace:
-    """Bounds of the four hyperparameters and how each is sampled.
+class SamplingRanges:
+    """Bounds of the four hyperparameters the sweep draws, and how each is drawn.
+
+    Only the sweep's random search uses it; the analysis reads a sweep's measure from an
+    :class:`odyssey_analysis.space.SearchSpace` (the bundled study's is in
+    ``data/odyssey_mini.space.yaml``).
 
     Attributes
     ----------
@@ -70,10 +74,10 @@ class SearchSpace:
     input_noise: tuple[float, float] = (0.0, 1.0)
 
 
-PAPER_SPACE = SearchSpace()
+PAPER_SPACE = SamplingRanges()
 """The distributions of Greff et al. (2017)."""
 
-SWEEP_SPACE = SearchSpace(learning_rate=(1e-3, 10.0))
+SWEEP_SPACE = SamplingRanges(learning_rate=(1e-3, 10.0))
 """The distributions this package's sweep uses: the paper's, with the learning-rate range
 (still four decades, log-uniform) moved up by three decades, because here the loss is averaged
 over a minibatch (the paper updated after every sequence) and a trial trains for a few epochs
@@ -103,7 +107,7 @@ def _loguniform(rng: np.random.Generator, low: float, high: float) -> float:
 
 
 def make_trial(
-    task: str, variant: str, trial: int, base_seed: int = 0, space: SearchSpace = SWEEP_SPACE
+    task: str, variant: str, trial: int, base_seed: int = 0, space: SamplingRanges = SWEEP_SPACE
 ) -> TrialSpec:
     """Derive trial ``trial`` of ``(task, variant)`` from the base seed.
 
@@ -115,7 +119,7 @@ def make_trial(
         Index of the trial within its (task, variant) search, counted from 0.
     base_seed : int
         Seed of the whole sweep.
-    space : SearchSpace
+    space : SamplingRanges
         The sampling distributions.
 
     Returns
