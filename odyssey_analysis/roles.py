@@ -20,6 +20,12 @@ FINISHED_STATUSES = frozenset({
 })
 #: Status values that mean "the run diverged" (handled by the diverged policy).
 DIVERGED_STATUSES = frozenset({"diverged", "nan", "inf"})
+#: Status values of a run that failed: crashed, timed out, ran out of memory, was aborted
+#: (handled by the crashed policy).
+FAILED_STATUSES = frozenset({
+    "crashed", "crash", "failed", "fail", "error", "errored", "timeout", "timed out",
+    "memoryout", "out of memory", "aborted", "trialstate.fail",
+})
 
 #: Columns kept when a loader reads only the columns that play a role: the variant
 #: comparison and its figure use them where they exist.

@@ -10,6 +10,7 @@ Example ``columns.yaml``::
     maximize: []                     # responses where larger is better
     minimize: []                     # ... and smaller (most names tell by themselves)
     on_diverged: drop
+    on_crashed: drop                 # or worst: failed runs count at their worst value
     diverged_threshold: {test_error: 37.4}   # runs worse than this count as diverged
     space: odyssey_mini.space.yaml   # a path (relative to this file) or an inline mapping
     # what the comparison and the figures use (see ``odyssey report --help``):
@@ -36,7 +37,7 @@ from .settings_file import read_settings_file
 from .space import SearchSpace
 
 _LIST_KEYS = ("group_by", "hyperparameters", "responses", "maximize", "minimize")
-_SCALAR_KEYS = ("status", "id", "on_diverged", "format")
+_SCALAR_KEYS = ("status", "id", "on_diverged", "on_crashed", "format")
 #: Keys naming what the comparison and the figures use (kept on the table as ``roles``).
 ROLE_KEYS = ("task", "variant", "reference", "metric", "select_by", "time", "params")
 

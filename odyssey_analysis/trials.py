@@ -26,6 +26,7 @@ from .roles import (
     AUXILIARY_COLUMNS,
     DEFAULT_GROUP_KEYS,
     DIVERGED_STATUSES,
+    FAILED_STATUSES,
     FINISHED_STATUSES,
     ID_COLUMNS,
     MAXIMIZE,
@@ -39,6 +40,7 @@ from .roles import (
 from .space import SearchSpace
 
 DIVERGED_POLICIES = ("drop", "worst", "error")
+CRASHED_POLICIES = ("drop", "worst")
 
 __all__ = ["AUXILIARY_COLUMNS", "DEFAULT_GROUP_KEYS", "DIVERGED_POLICIES", "TrialTable",
            "no_trials_left"]
@@ -74,6 +76,9 @@ class TrialTable:
         group key values of rows excluded by the table's own policies.
     diverged_policy
         How non-finite responses were handled (``drop``, ``worst`` or ``error``).
+    crashed_policy
+        How failed runs (crashed, timed out, out of memory) were handled: ``drop`` or
+        ``worst``.
     directions
         ``response -> "minimize" | "maximize"`` where it is known: declared by the user,
         recorded by the source, or read from the name (see :attr:`direction_origins`).
@@ -98,6 +103,7 @@ class TrialTable:
     space: SearchSpace | None = None
     exclusions: pd.DataFrame = field(default_factory=_empty_exclusions)
     diverged_policy: str = "drop"
+    crashed_policy: str = "drop"
     notes: list[str] = field(default_factory=list)
     directions: dict[str, str] = field(default_factory=dict)
     direction_origins: dict[str, str] = field(default_factory=dict)
@@ -263,8 +269,9 @@ class TrialTable:
             frame=self.frame.loc[mask], hyperparameters=list(self.hyperparameters),
             responses=list(self.responses), group_keys=list(self.group_keys),
             status=self.status, source=self.source, space=self.space, exclusions=excl,
-            diverged_policy=self.diverged_policy, notes=list(self.notes),
-            directions=dict(self.directions), direction_origins=dict(self.direction_origins),
+            diverged_policy=self.diverged_policy, crashed_policy=self.crashed_policy,
+            notes=list(self.notes), directions=dict(self.directions),
+            direction_origins=dict(self.direction_origins),
             diverged_threshold=dict(self.diverged_threshold), roles=dict(self.roles))
         if self._resolved is not None:
             out._resolved = self._resolved
@@ -296,7 +303,8 @@ class TrialTable:
             space=None if self.space is None else self.space.subset(
                 [h for h in self.space.names if h in hps]),
             exclusions=self.exclusions, diverged_policy=self.diverged_policy,
-            notes=list(self.notes), directions=dict(self.directions),
+            crashed_policy=self.crashed_policy, notes=list(self.notes),
+            directions=dict(self.directions),
             direction_origins=dict(self.direction_origins),
             diverged_threshold=dict(self.diverged_threshold), roles=dict(self.roles))
         if self._resolved is not None:
@@ -323,6 +331,8 @@ class TrialTable:
         minimize: Sequence[str] = (),
         directions: Mapping[str, str] | None = None,
         diverged_threshold: Mapping[str, float] | None = None,
+        on_crashed: str = "drop",
+        worst_values: Mapping[str, float] | None = None,
     ) -> TrialTable:
         """Assign column roles, validate, and apply the status and diverged policies.
 
@@ -369,6 +379,14 @@ class TrialTable:
             ``{response: value}``: a run whose response is worse than ``value`` (above it,
             or below it for a maximised response) counts as diverged too, e.g. a loss that
             exploded without becoming NaN. The diverged policy then applies.
+        on_crashed
+            Runs whose status says they failed (crashed, timed out, out of memory,
+            aborted): ``"drop"`` (default; counted) or ``"worst"`` (kept, each missing
+            response at its worst value, as DeepCAVE counts them: the value in
+            ``worst_values``, else the worst of the group's runs that did not fail).
+        worst_values
+            ``response -> value`` a failed run gets under ``on_crashed="worst"``, as the
+            source records it (DeepCAVE's objective bounds).
 
         Raises
         ------
@@ -378,6 +396,9 @@ class TrialTable:
         if on_diverged not in DIVERGED_POLICIES:
             raise InputError(f"unknown diverged policy '{on_diverged}' "
                              f"(use {', '.join(DIVERGED_POLICIES)})")
+        if on_crashed not in CRASHED_POLICIES:
+            raise InputError(f"unknown crashed policy '{on_crashed}' "
+                             f"(use {', '.join(CRASHED_POLICIES)})")
         frame = _numbered(frame, source)
         roles = _assign_roles(frame, source, hyperparameters=hyperparameters,
                               responses=responses, group_by=group_by, status=status,
@@ -385,19 +406,29 @@ class TrialTable:
         _check_flat(frame, [*roles.groups, *roles.hyperparameters, *roles.responses,
                             *([roles.status] if roles.status else [])], source)
         log = _ExclusionLog(exclusions, frame, roles.groups)
-        keep, diverged_status = _apply_status(frame, roles.status, log)
+        keep, diverged_status, failed = _apply_status(frame, roles.status, log, on_crashed)
         values = {col: read_numbers(frame[col], source=source, column=col, check=keep)
                   for col in roles.responses}
         chosen, origins = _directions(roles.responses, maximize, minimize, directions, source)
+        notes: list[str] = []
         thresholds = _check_thresholds(diverged_threshold, frame, roles, source)
         need = _DirectionNeed(chosen, roles.responses, source)
+        if failed.any():
+            n_kept = _fill_failed(values, failed, keep, frame, roles, need, worst_values,
+                                  source)
+            frame = frame.copy()
+            for col in roles.responses:
+                frame[col] = values[col]
+            notes.append(f"{n_kept} failed run(s) kept with the worst value of each response "
+                         "(--on-crashed worst)")
         limited = {col: values[col] if col in values else
                    read_numbers(frame[col], source=source, column=col, check=keep)
                    for col in thresholds}
         bad, reasons, where = _diverged(values, limited, thresholds, need, keep,
                                         diverged_status)
-        frame, keep, notes = _apply_diverged_policy(
+        frame, keep, diverged_notes = _apply_diverged_policy(
             frame, values, bad, (reasons, where), keep, on_diverged, roles, need, log, source)
+        notes += diverged_notes
         kept = frame if keep.all() else frame.loc[keep]  # no copy when every row stays
         if kept.empty:
             raise no_trials_left(log.counts(), source, "after excluding")
@@ -405,7 +436,8 @@ class TrialTable:
         table = cls(
             frame=kept, hyperparameters=roles.hyperparameters, responses=roles.responses,
             group_keys=roles.groups, status=roles.status, source=source, space=space,
-            exclusions=log.frame(), diverged_policy=on_diverged, notes=notes,
+            exclusions=log.frame(), diverged_policy=on_diverged, crashed_policy=on_crashed,
+            notes=notes,
             directions=chosen, direction_origins=origins, diverged_threshold=thresholds)
         if space is not None:
             table.resolve_space()
@@ -561,20 +593,54 @@ class _ExclusionLog:
         return pd.concat(parts, ignore_index=True)
 
 
-def _apply_status(frame: pd.DataFrame, status: str | None,
-                  log: _ExclusionLog) -> tuple[np.ndarray, np.ndarray]:
-    """Rows with a finished (or diverged) status are kept; others are excluded."""
-    keep = np.ones(len(frame), dtype=bool)
-    diverged_status = np.zeros(len(frame), dtype=bool)
+def _apply_status(frame: pd.DataFrame, status: str | None, log: _ExclusionLog,
+                  on_crashed: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows with a finished (or diverged) status are kept, failed ones by the crashed
+    policy; others are excluded. Returns the kept, diverged and kept-failed rows."""
+    n = len(frame)
+    keep = np.ones(n, dtype=bool)
+    diverged_status = np.zeros(n, dtype=bool)
     if status is None:
-        return keep, diverged_status
+        return keep, diverged_status, np.zeros(n, dtype=bool)
     st = frame[status].astype(str).str.strip().str.lower()
     finished = st.isin(FINISHED_STATUSES).to_numpy()
     diverged_status = st.isin(DIVERGED_STATUSES).to_numpy()
-    other = ~(finished | diverged_status)
+    failed = st.isin(FAILED_STATUSES).to_numpy()
+    other = ~(finished | diverged_status | failed)
     if other.any():
         log.add(other, ("status " + frame.loc[other, status].astype(str)).to_numpy())
-    return keep & ~other, diverged_status
+    if on_crashed == "drop" and failed.any():
+        log.add(failed, st[failed].to_numpy())
+        return keep & ~other & ~failed, diverged_status, np.zeros(n, dtype=bool)
+    return keep & ~other, diverged_status, failed
+
+
+def _fill_failed(values: dict[str, np.ndarray], failed: np.ndarray, keep: np.ndarray,
+                 frame: pd.DataFrame, roles: _Roles, need: _DirectionNeed,
+                 worst_values: Mapping[str, float] | None, source: str) -> int:
+    """Give each failed run's missing responses their worst value (the source's, else the
+    worst of the group's runs that did not fail), in place."""
+    fixed = dict(worst_values or {})
+    keys = (frame[roles.groups].astype(str).agg("\x1f".join, axis=1) if roles.groups
+            else pd.Series("", index=frame.index))
+    healthy = keep & ~failed
+    for col in roles.responses:
+        x = values[col] = np.array(values[col], dtype=float)  # a copy: written below
+        replace = failed & ~np.isfinite(x)
+        if not replace.any():
+            continue
+        if col in fixed and np.isfinite(fixed[col]):
+            x[replace] = fixed[col]
+            continue
+        up = need.maximized(col, "the 'worst' crashed policy")
+        for key in pd.unique(keys[replace]):
+            in_group = (keys == key).to_numpy()
+            pool = x[in_group & healthy & np.isfinite(x)]
+            if pool.size == 0:
+                raise InputError(f"every run of group {key!r} failed: no worst value to use",
+                                 file=source, column=col)
+            x[in_group & replace] = pool.min() if up else pool.max()
+    return int(failed.sum())
 
 
 def _directions(responses: Sequence[str], maximize: Sequence[str], minimize: Sequence[str],

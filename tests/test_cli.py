@@ -50,7 +50,7 @@ def test_analyze_writes_the_importance_table_and_fit_details(sweep_csv, tmp_path
     assert set(imp["variant"]) == {"V", "NP"}
     details = json.loads((out / "analysis.json").read_text())
     assert details["table"]["excluded_by_reason"] == {
-        "diverged (non-finite metric)": 1, "status failed": 1}
+        "diverged (non-finite metric)": 1, "failed": 1}
     fit = details["fits"][0]
     assert fit["n_trials"] in (28, 30, 29)
     assert fit["measure"]["learning_rate"].startswith("log-uniform")
@@ -102,7 +102,7 @@ def test_info_reports_roles_measures_and_exclusions(sweep_csv):
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())  # rich wraps lines at the terminal width
     assert "58 trials analysed, 2 excluded" in text
-    assert "status failed" in text
+    assert "excluded 1: failed" in text
     assert "log-uniform" in text
     assert "task, variant" in text
     assert "test_error" in text

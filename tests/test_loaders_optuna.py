@@ -235,3 +235,32 @@ def test_file_names_with_uri_characters_read_that_file_and_create_nothing(db_dir
     table = load_trials(str(target))
     assert (table.frame["value"] == 1.0).all()
     assert sorted(p.name for p in folder.iterdir()) == before
+
+
+def test_failed_trials_at_the_worst_value(db_dir):
+    url = f"sqlite:///{db_dir / 'fail.db'}"
+    study = optuna.create_study(study_name="f", storage=url,
+                                sampler=optuna.samplers.RandomSampler(seed=1))
+
+    def objective(trial):
+        x = trial.suggest_float("x", 0, 1)
+        if x > 0.8:
+            raise RuntimeError("diverged")
+        return x ** 2
+
+    study.optimize(objective, n_trials=30, catch=(RuntimeError,))
+    fails = sum(t.state == optuna.trial.TrialState.FAIL for t in study.trials)
+    assert fails > 0
+    dropped = load_trials(url)
+    assert dropped.excluded_counts() == {"failed": fails}
+    kept = load_trials(url, on_crashed="worst")
+    assert len(kept) == 30
+    failed_rows = kept.frame[kept.frame["state"] == "failed"]
+    assert (failed_rows["value"] == dropped.frame["value"].max()).all()  # minimised
+    from click.testing import CliRunner
+
+    from odyssey_analysis.cli import main
+
+    result = CliRunner().invoke(main, ["info", url, "--on-crashed", "worst"])
+    assert result.exit_code == 0, result.output
+    assert "worst value" in " ".join(result.output.split())

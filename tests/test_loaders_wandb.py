@@ -48,7 +48,7 @@ def _check(table, n_finished=4):
                                      "optimizer.betas"]
     assert table.responses == ["val_loss", "accuracy"]
     assert len(table) == n_finished
-    assert table.excluded_counts() == {"status crashed": 1, "status failed": 1}
+    assert table.excluded_counts() == {"crashed": 1, "failed": 1}
     frame = table.frame.sort_values("learning_rate")
     np.testing.assert_allclose(frame["learning_rate"], [0.0003, 0.001, 0.003, 0.01])
     assert frame["optimizer.name"].tolist() == ["adam", "adam", "sgd", "sgd"]
@@ -94,7 +94,7 @@ def test_api_recipe_csv_with_python_dicts(tmp_path):
     assert detect_format(str(path)) == "wandb"
     table = load_trials(str(path))
     assert table.responses == ["val_loss", "accuracy"]
-    assert table.excluded_counts() == {"status crashed": 1, "status failed": 1,
+    assert table.excluded_counts() == {"crashed": 1, "failed": 1,
                                        "diverged (non-finite metric)": 1}
     assert sorted(table.frame["name"]) == ["run-1", "run-3", "run-5"]
 
@@ -120,7 +120,7 @@ def test_runs_table_csv_export(tmp_path):
     assert "Runtime" not in table.responses + table.hyperparameters
     assert "_wandb.runtime" not in table.frame.columns
     assert len(table) == 4
-    assert table.excluded_counts() == {"status crashed": 1, "status failed": 1}
+    assert table.excluded_counts() == {"crashed": 1, "failed": 1}
     table.resolve_space()
 
 

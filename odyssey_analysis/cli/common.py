@@ -137,7 +137,7 @@ def parse_thresholds(pairs: tuple[str, ...]) -> dict[str, float]:
 
 #: The keyword arguments that :func:`table_options` adds.
 TABLE_KEYS = ("table", "fmt", "space", "columns_spec", "params", "responses", "group_by",
-              "no_groups", "status", "on_diverged", "maximize", "minimize",
+              "no_groups", "status", "on_diverged", "on_crashed", "maximize", "minimize",
               "diverged_threshold", "reader_options")
 
 
@@ -167,6 +167,10 @@ def table_options(fn: Callable | None = None, *, optional: bool = False) -> Call
                          default=None,
                          help="Runs with NaN/inf metrics: drop (default; counted), worst "
                               "value of the group, or error."),
+            click.option("--on-crashed", type=click.Choice(["drop", "worst"]), default=None,
+                         help="Runs the source records as failed (crashed, timed out): drop "
+                              "(default; counted), or worst value of each response (as "
+                              "DeepCAVE counts them)."),
             click.option("--maximize", multiple=True,
                          help="Response where larger is better (repeat; names such as "
                               "accuracy or f1 tell by themselves)."),
@@ -201,7 +205,8 @@ def load_from_options(options: dict[str, Any]):
         o["table"], format=o["fmt"], space=o["space"],
         hyperparameters=list(o["params"]) or None, responses=list(o["responses"]) or None,
         group_by=[] if o["no_groups"] else (list(o["group_by"]) or None), status=o["status"],
-        on_diverged=o["on_diverged"], maximize=list(o["maximize"]),
+        on_diverged=o["on_diverged"], on_crashed=o["on_crashed"],
+        maximize=list(o["maximize"]),
         minimize=list(o["minimize"]),
         diverged_threshold=parse_thresholds(o["diverged_threshold"]) or None,
         columns=o["columns_spec"], **parse_options(o["reader_options"]))

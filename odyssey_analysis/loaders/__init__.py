@@ -127,6 +127,7 @@ def load_trials(
     status: str | None = None,
     space: SearchSpace | str | Path | None = None,
     on_diverged: str | None = None,
+    on_crashed: str | None = None,
     id_column: str | None = None,
     maximize: Sequence[str] = (),
     minimize: Sequence[str] = (),
@@ -156,6 +157,11 @@ def load_trials(
     on_diverged
         ``drop`` (default), ``worst`` or ``error`` for diverged runs (non-finite
         metrics, a diverged status, or beyond ``diverged_threshold``).
+    on_crashed
+        ``drop`` (default) or ``worst`` for runs the source records as failed (crashed,
+        timed out, out of memory; Optuna's FAIL, DeepCAVE's and SMAC's crashes, a status
+        column's ``crashed``/``failed``): ``worst`` keeps them with each response at its
+        worst value, as DeepCAVE does.
     maximize
         Responses where larger is better; by default what the source records.
     diverged_threshold
@@ -191,6 +197,7 @@ def load_trials(
     id_column = id_column if id_column is not None else spec.get("id_column")
     space = space if space is not None else spec.get("space")
     on_diverged = on_diverged or spec.get("on_diverged", "drop")
+    on_crashed = on_crashed or spec.get("on_crashed", "drop")
     maximize = list(maximize) or spec.get("maximize", [])
     minimize = list(minimize) or spec.get("minimize", [])
     diverged_threshold = (diverged_threshold if diverged_threshold is not None
@@ -223,6 +230,8 @@ def load_trials(
         status=status if status is not None else raw.status,
         space=space if space is not None else raw.space,
         on_diverged=on_diverged,
+        on_crashed=on_crashed,
+        worst_values=raw.worst_values,
         id_column=id_column,
         exclusions=raw.exclusions,
         maximize=maximize,

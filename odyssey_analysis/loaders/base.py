@@ -26,6 +26,9 @@ class RawTrials:
         Trials the reader left out already (``row``, ``reason``).
     directions
         ``response -> "minimize" | "maximize"`` as the source records it.
+    worst_values
+        ``response -> value`` a failed run counts as under ``on_crashed="worst"``, where
+        the source records one (DeepCAVE's objective bounds).
     notes
         Things the user should know about how the source was read.
     """
@@ -38,6 +41,7 @@ class RawTrials:
     space: SearchSpace | None = None
     exclusions: pd.DataFrame | None = None
     directions: dict[str, str] = field(default_factory=dict)
+    worst_values: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     @property

@@ -14,6 +14,7 @@ configuration (conditions) arrive as missing values and are marked conditional.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,9 @@ RUN_FILES = ("configspace.json", "configs.json", "history.jsonl", "meta.json")
 #: DeepCAVE's status codes (``deepcave.runs.status.Status``).
 STATUS = {1: "success", 2: "timeout", 3: "memoryout", 4: "crashed", 5: "aborted",
           6: "not evaluated (or running)", 7: "not evaluated"}
+#: Evaluations kept in the table: the successful ones, and the failed ones (a crash, a
+#: timeout, ...), which the crashed policy drops or keeps at their worst values.
+STATUS_KEPT = (1, 2, 3, 4, 5)
 
 
 def _is_run(path: Path) -> bool:
@@ -53,7 +57,7 @@ def _run_dirs(path: Path) -> list[Path]:
 
 
 #: DeepCAVE's own fields, kept apart from hyperparameters and objectives of the same name.
-_FIELDS = ("run", "config_id", "budget", "seed", "start", "end")
+_FIELDS = ("run", "config_id", "budget", "seed", "start", "end", "status")
 
 
 def _detect(source: str) -> bool:
@@ -125,9 +129,10 @@ def read_deepcave(source: str, *, budget: object = None, **unknown: object) -> R
             row += 1
             rec = _evaluation(entry, configs, names, str(history), line, fields)
             status = rec.pop("__status")
-            if status != 1:
+            if status not in STATUS_KEPT:
                 excluded.append((row, STATUS.get(status, f"status {status}")))
                 continue
+            rec[fields["status"]] = STATUS[status]
             if several:
                 rec = {fields["run"]: run.name, **rec}
             records.append(rec)
@@ -140,7 +145,7 @@ def read_deepcave(source: str, *, budget: object = None, **unknown: object) -> R
     fields = field_names(_FIELDS, [*space.names, *names], "deepcave_")
     columns = ([fields["run"]] if several else []) + [fields[f] for f in
                                                       ("config_id", "budget", "seed")]
-    columns += space.names + names + [fields["start"], fields["end"]]
+    columns += space.names + names + [fields["start"], fields["end"], fields["status"]]
     frame = pd.DataFrame.from_records(records, columns=columns)
     frame.index = pd.Index(rows, dtype="int64")
     for field in ("seed", "budget"):
@@ -153,8 +158,28 @@ def read_deepcave(source: str, *, budget: object = None, **unknown: object) -> R
     directions = {str(o["name"]): MAXIMIZE if str(o.get("optimize", "lower")).lower()
                   in ("upper", "max", "maximize") else MINIMIZE for o in objectives}
     return RawTrials(frame=frame, hyperparameters=space.names, responses=names,
-                     group_keys=groups, status=None, space=space,
-                     exclusions=exclusions_frame(excluded), directions=directions)
+                     group_keys=groups, status=fields["status"], space=space,
+                     exclusions=exclusions_frame(excluded), directions=directions,
+                     worst_values=_worst_values(objectives, runs))
+
+
+def _worst_values(objectives: list[dict[str, Any]], runs: list[Path]) -> dict[str, float]:
+    """Each objective's worst value as DeepCAVE takes it: its upper bound when it is
+    minimised, its lower bound when maximised (merged over the runs: the widest)."""
+    out: dict[str, float] = {}
+    for pos, objective in enumerate(objectives):
+        up = str(objective.get("optimize", "lower")).lower() in ("upper", "max", "maximize")
+        bounds = []
+        for run in runs:
+            meta = read_json_file(run / "meta.json", what="meta.json")
+            entry = meta["objectives"][pos]
+            value = entry.get("lower" if up else "upper")
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                bounds.append(float(value))
+        finite = [b for b in bounds if math.isfinite(b)]
+        if finite:
+            out[str(objective["name"])] = min(finite) if up else max(finite)
+    return out
 
 
 def _evaluation(entry: Any, configs: dict[str, Any], objectives: list[str], file: str,

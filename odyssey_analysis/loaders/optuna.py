@@ -361,7 +361,9 @@ def _to_raw(studies: list[Any], trials: dict[str, list[Any]], objective: object,
     number_col = "number" if "number" not in taken else "trial_number"
     study_col = "study" if "study" not in taken else "study_name"
     duration_col = "duration" if "duration" not in taken else "trial_duration"
+    state_col = "state" if "state" not in taken else "trial_state"
     multi = several and len(studies) > 1
+    fail = optuna.trial.TrialState.FAIL
 
     records: list[dict[str, Any]] = []
     rows: list[int] = []
@@ -371,10 +373,11 @@ def _to_raw(studies: list[Any], trials: dict[str, list[Any]], objective: object,
     for s in studies:
         for t in trials[s.study_name]:
             row += 1
-            if t.state != complete:
+            failed = t.state == fail and target is None
+            if t.state != complete and not failed:
                 excluded.append((row, _STATE_REASONS.get(t.state.name, t.state.name.lower())))
                 continue
-            rec: dict[str, Any] = {}
+            rec: dict[str, Any] = {state_col: "failed" if failed else "complete"}
             if multi:
                 rec[study_col] = s.study_name
             rec[number_col] = t.number
@@ -402,16 +405,17 @@ def _to_raw(studies: list[Any], trials: dict[str, list[Any]], objective: object,
         raise no_trials_left(count_reasons(excluded), source)
     notes: list[str] = []
     hps = []
-    n_complete = len(records)
+    completed = [r for r in records if r[state_col] == "complete"]
     for p in sorted(dists, key=lambda p: _first_seen(p, records)):
         dist = _merge(p, dists[p], source, notes)
-        present = sum(1 for r in records if p in r)
-        hps.append(_hyperparameter(p, dist, present < n_complete, notes))
+        present = sum(1 for r in completed if p in r)
+        hps.append(_hyperparameter(p, dist, present < len(completed), notes))
     origin = origin or f"Optuna distributions ({Path(source).name})"
     space = SearchSpace(tuple(hps), origin=origin, notes=tuple(notes)) if hps else None
     columns = ([study_col] if multi else []) + [number_col] + [h.name for h in hps]
     columns += response_names
     columns += [duration_col] if any(duration_col in r for r in records) else []
+    columns += [state_col]
     frame = frame_from_records(records, rows, columns + attr_names)
     recorded = ({} if target is not None else
                 {names[i]: MAXIMIZE if directions[first][i] else MINIMIZE
@@ -421,7 +425,7 @@ def _to_raw(studies: list[Any], trials: dict[str, list[Any]], objective: object,
         hyperparameters=[h.name for h in hps],
         responses=response_names,
         group_keys=[study_col] if multi else [],
-        status=None,
+        status=state_col,
         space=space,
         exclusions=exclusions_frame(excluded),
         directions=recorded,

@@ -36,6 +36,9 @@ from .base import RawTrials, SourceFormat
 
 #: SMAC's status codes (``smac.runhistory.enumerations.StatusType``).
 STATUS = {0: "running", 1: "success", 2: "crashed", 3: "timeout", 4: "memoryout"}
+#: Entries kept in the table: the successful ones and the failed ones (their recorded
+#: cost is SMAC's crash cost), which the crashed policy drops or keeps.
+STATUS_KEPT = (1, 2, 3, 4)
 _FIELDS = ("config_id", "instance", "seed", "budget", "cost", "time", "status", "starttime",
            "endtime", "additional_info")
 
@@ -127,7 +130,7 @@ def read_smac(source: str, *, budget: object = None, **unknown: object) -> RawTr
             row += 1
             rec = _entry(entry, str(history_file), position)
             status = rec.pop("status")
-            if status != 1:
+            if status not in STATUS_KEPT:
                 excluded.append((row, STATUS.get(status, f"status {status}")))
                 continue
             config = configs.get(str(rec["config_id"]))
@@ -146,6 +149,7 @@ def read_smac(source: str, *, budget: object = None, **unknown: object) -> RawTr
             for name, value in zip(names, costs):
                 out[name] = float("nan") if value is None else value
             out[fields["origin"]] = origins.get(str(rec["config_id"]))
+            out[fields["status"]] = STATUS[status]
             records.append(out)
             rows.append(row)
     assert first is not None and objectives is not None
@@ -156,7 +160,7 @@ def read_smac(source: str, *, budget: object = None, **unknown: object) -> RawTr
     columns = ([fields["run"]] if several else []) + [
         fields[f] for f in ("config_id", "instance", "seed", "budget")]
     columns += space.names + objectives + [fields[f] for f in ("time", "starttime", "endtime",
-                                                               "origin")]
+                                                               "origin", "status")]
     frame = pd.DataFrame.from_records(records, columns=columns)
     frame.index = pd.Index(rows, dtype="int64")
     for col in ("instance", "budget", "origin"):
@@ -167,7 +171,7 @@ def read_smac(source: str, *, budget: object = None, **unknown: object) -> RawTr
     groups = ([fields["run"]] if several else []) + ([fields["budget"]] if budget_group
                                                      else [])
     return RawTrials(frame=frame, hyperparameters=space.names, responses=objectives,
-                     group_keys=groups, status=None, space=space,
+                     group_keys=groups, status=fields["status"], space=space,
                      exclusions=exclusions_frame(excluded),
                      directions=dict.fromkeys(objectives, MINIMIZE))  # SMAC minimises costs
 
