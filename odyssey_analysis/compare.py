@@ -36,7 +36,7 @@ from .ordering import (
     order_tasks,
     order_variants,
 )
-from .roles import MAXIMIZE, direction_from_name
+from .roles import MAXIMIZE, MINIMIZE, direction_from_name
 from .trials import TrialTable
 
 #: The first columns of ``comparison.csv`` after the task column(s) (its contract).
@@ -134,6 +134,11 @@ class Comparison:
     holm: bool
     maximize: bool
     select_maximize: bool
+
+    @property
+    def direction(self) -> str:
+        """The metric's direction: ``"maximize"`` or ``"minimize"``."""
+        return MAXIMIZE if self.maximize else MINIMIZE
 
     @property
     def task_key(self) -> str | None:

@@ -157,6 +157,10 @@ def analyze(
         "rows_excluded": table.n_excluded,
         "excluded_by_reason": table.excluded_counts(),
         "diverged_policy": table.diverged_policy,
+        "crashed_policy": table.crashed_policy,
+        "directions": {r: {"better": table.directions.get(r, "unknown"),
+                           "from": table.direction_origins.get(r, "unknown")}
+                       for r in responses},
         "notes": list(table.notes) + list(space.notes),
     }
     return StudyResult(results, keys, responses, space, info, method=chosen.to_dict())

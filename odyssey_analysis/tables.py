@@ -368,17 +368,19 @@ def write_importance_tables(importance: pd.DataFrame, out_dir: str | Path, *,
 
 
 def write_comparison_tables(comparison: pd.DataFrame, out_dir: str | Path, *,
-                            csv: bool = True) -> list[Path]:
+                            csv: bool = True, better: str | None = None) -> list[Path]:
     """Write ``comparison.csv`` (the contract table; not with ``csv=False``),
-    ``comparison.md`` and ``comparison.tex``."""
+    ``comparison.md`` and ``comparison.tex``; ``better`` (``"lower is better"``) goes into
+    the captions."""
     out = Path(out_dir)
     written = ([atomic_write_text(out / "comparison.csv", comparison.to_csv(index=False))]
                if csv else [])
     display = comparison_summary(comparison)
     metric = comparison["metric"].iloc[0] if "metric" in comparison.columns else "metric"
     reference = comparison["reference"].iloc[0] if "reference" in comparison.columns else "V"
-    what = (f"Variants against {reference} on {metric}: Welch's t-test over the top runs "
-            "(p (top)) and over all trials (p (all))")
+    note = f"; {better}" if better else ""
+    what = (f"Variants against {reference} on {metric}{note}: Welch's t-test over the top "
+            "runs (p (top)) and over all trials (p (all))")
     written.append(atomic_write_text(out / "comparison.md",
                                      f"**{markdown_escape(what)}**\n\n"
                                      + to_markdown(display)))

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from ..errors import InputError
+from ..roles import better_word
 from .common import (
     check_outputs,
     err_console,
@@ -63,7 +64,8 @@ def compare(debug: bool, top_fraction: float, alpha: float, holm: bool, no_figur
         reference=choices.reference, task_key=choices.task_keys or None,
         variant_key=choices.variant_key, alpha=alpha, holm=holm,
         params_column=choices.params)
-    written = write_comparison_tables(comparison.table, out_dir)
+    written = write_comparison_tables(comparison.table, out_dir,
+                                      better=better_word(comparison.direction))
     if not no_figure:
         from ..plots import save_figure, variants_figure
 

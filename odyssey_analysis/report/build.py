@@ -31,6 +31,7 @@ from ..compare import Comparison, compare
 from ..errors import InputError
 from ..progress import ProgressBars
 from ..result import StudyResult, importance_csv
+from ..roles import better_word
 from ..space import SearchSpace
 from ..trials import TrialTable
 from .figures import FigureEntry, ReportContext, draw_figures
@@ -313,7 +314,8 @@ def _write_tables(stage: Path, study: StudyResult, comparison: Comparison | None
         atomic_write_text(stage / "comparison.csv", comparison.table.to_csv(index=False))
         written.append("comparison.csv")
         written += [f"tables/{p.name}" for p in
-                    write_comparison_tables(comparison.table, stage / "tables", csv=False)]
+                    write_comparison_tables(comparison.table, stage / "tables", csv=False,
+                                            better=better_word(comparison.direction))]
     analysis = study.to_dict()
     analysis["report_settings"] = settings
     atomic_write_text(stage / "analysis.json", json.dumps(analysis, indent=2) + "\n")
