@@ -216,7 +216,8 @@ def marginals_figure(
                 ax.sharey(axes[i, 0])
             _, twin = plot_marginals_twin(
                 result, name, other, ax=ax,
-                ylabel=f"{title}\n{label(response)}" if j == 0 else "",
+                ylabel=(f"{title}\n{label(response)}" if title else label(response))
+                if j == 0 else "",
                 secondary_ylabel=label(secondary) if j == n_cols - 1 and other else "")
             if j > 0:
                 ax.tick_params(axis="y", labelleft=False)
@@ -258,7 +259,7 @@ def select_rows(
 
     Keys the study does not group by are ignored; ``where`` fixes the values of other
     group keys. With no task key there is one row per remaining group, titled by its
-    values.
+    values (an empty title when nothing is left to tell the rows apart).
 
     Raises
     ------
@@ -282,7 +283,7 @@ def select_rows(
         rows = [(str(t), by_task[str(t)]) for t in tasks if str(t) in by_task]
     else:
         rows = [(", ".join(f"{v}" for k, v in r.group.items()
-                           if k != variant_key and k not in fixed) or response, r)
+                           if k != variant_key and k not in fixed), r)
                 for r in out]
     if not rows:
         raise KeyError(f"no results for response {response!r} and {variant_key}={variant!r}")

@@ -213,18 +213,25 @@ def _g(value: float, _pos: Any = None) -> str:
 def set_value_scale(ax: Axes, scale: str, lo: float, hi: float, axis: str = "x") -> None:
     """Give ``axis`` the scale the hyperparameter was sampled on, ticks in original units.
 
-    ``log`` gives a log axis (labels 20, 50, 100 within a decade or two, powers of ten
-    beyond); ``one_minus_log`` stretches the values near 1 (0, 0.9, 0.99, ...);
-    ``linear`` is left as it is.
+    ``log`` gives a log axis (labels 20, 50, 100 within about a decade, one label per
+    decade beyond: plain numbers between 0.001 and 10⁴, powers of ten outside);
+    ``one_minus_log`` stretches the values near 1 (0, 0.9, 0.99, ...); ``linear`` is left
+    as it is.
     """
     axis_obj = ax.xaxis if axis == "x" else ax.yaxis
     set_scale = ax.set_xscale if axis == "x" else ax.set_yscale
     if scale == "log" and lo > 0:
         set_scale("log")
-        if hi / lo < 1e3:
-            axis_obj.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-            axis_obj.set_major_formatter(ticker.FuncFormatter(_g))
-            axis_obj.set_minor_formatter(ticker.NullFormatter())
+        decades = float(np.log10(hi / lo))
+        if decades < 1.5:
+            locator = ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0), numticks=12)
+        else:  # one labelled tick per decade, however small the axis
+            locator = ticker.LogLocator(base=10, subs=(1.0,), numticks=int(decades) + 3)
+        axis_obj.set_major_locator(locator)
+        plain = lo >= 1e-3 and hi <= 1e4
+        axis_obj.set_major_formatter(ticker.FuncFormatter(_g) if plain
+                                     else ticker.LogFormatterSciNotation())
+        axis_obj.set_minor_formatter(ticker.NullFormatter())
     elif scale == "one_minus_log":
         set_scale("function", functions=(_one_minus_log_forward, _one_minus_log_inverse))
         ticks = [t for t in (0.0, 0.5, 0.9, 0.99, 0.999, 0.9999) if lo - 1e-12 <= t <= hi + 1e-12]
