@@ -8,10 +8,10 @@ decide, and every reader and the table itself use the same ones.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from .numeric import mostly_numeric
+if TYPE_CHECKING:  # the rules below import no numerical library themselves
+    import pandas as pd
 
 #: Status values that mean "the run finished and its metrics count".
 FINISHED_STATUSES = frozenset({
@@ -61,6 +61,8 @@ def has_response_name(name: str) -> bool:
 
 def looks_like_response(name: str, values: pd.Series) -> bool:
     """A metric-like name on a column that mostly holds numbers."""
+    from .numeric import mostly_numeric
+
     return has_response_name(name) and mostly_numeric(values)
 
 
