@@ -1,4 +1,4 @@
-"""Compiled kernels for the decomposition engine (Numba).
+"""Compiled kernels for the decomposition engine (Numba), loaded on first use.
 
 The pair kernel computes the second moment of a tree's joint marginal over two
 dimensions in O(E log K) for E box corners and K split points, instead of the
@@ -13,20 +13,22 @@ steps, ``F(a, b) = sum_e w_e [a >= p_e][b >= q_e]``. Then
 
 and sweeping the corners in decreasing P with two Fenwick trees over the ranks of Q
 gives every pair's contribution once.
+
+Nothing here imports Numba until a kernel is asked for (:func:`compiled`), so a process
+that decomposes nothing never pays for it. Compiled machine code is cached on disk
+(Numba's ``cache=True``: next to this file, or in Numba's user cache folder when this
+folder is read-only); where no cache folder is writable the kernels are compiled in
+memory, once per process.
 """
 
 from __future__ import annotations
 
 import os
+import threading
+from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
-
-try:  # pragma: no cover - depends on the environment
-    if os.environ.get("ODYSSEY_NO_NUMBA"):
-        raise ImportError
-    from numba import njit
-except ImportError:  # pragma: no cover
-    njit = None
 
 
 def _pair_second_moment(edges_j, lo_j, hi_j, order_j, edges_k, lo_k, hi_k, c):
@@ -92,7 +94,47 @@ def _pair_second_moment(edges_j, lo_j, hi_j, order_j, edges_k, lo_k, hi_k, c):
     return second
 
 
-pair_second_moment = (njit(cache=True, nogil=True)(_pair_second_moment)
-                      if njit is not None else None)
-#: Whether the compiled kernels are in use.
-COMPILED = pair_second_moment is not None
+_lock = threading.Lock()
+_state: dict[str, Any] = {}
+
+
+def _jit(fn):
+    from numba import njit
+
+    try:
+        return njit(cache=True, nogil=True)(fn)
+    except RuntimeError:  # pragma: no cover - no writable cache folder anywhere
+        return njit(nogil=True)(fn)
+
+
+def compiled() -> SimpleNamespace | None:
+    """The compiled kernels (``pair_second_moment``), or ``None`` without Numba.
+
+    The first call imports Numba and prepares the kernels; later calls return the same
+    namespace. Thread-safe.
+    """
+    if "kernels" not in _state:
+        with _lock:
+            if "kernels" not in _state:
+                _state["kernels"] = _load()
+    return _state["kernels"]
+
+
+def _load() -> SimpleNamespace | None:
+    if os.environ.get("ODYSSEY_NO_NUMBA"):
+        return None
+    try:
+        import numba  # noqa: F401
+    except ImportError:  # pragma: no cover - depends on the environment
+        return None
+    return SimpleNamespace(pair_second_moment=_jit(_pair_second_moment))
+
+
+def __getattr__(name: str) -> Any:
+    # ``COMPILED`` and ``pair_second_moment`` resolve (and import Numba) on first access.
+    if name == "COMPILED":
+        return compiled() is not None
+    if name == "pair_second_moment":
+        kernels = compiled()
+        return None if kernels is None else kernels.pair_second_moment
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
