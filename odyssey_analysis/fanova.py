@@ -164,23 +164,31 @@ def leaf_boxes(tree, n_features: int, cutoffs: tuple[float, float] | None = None
 
 def forest_leaf_boxes(trees: Iterable[Any], n_features: int,
                       cutoffs: tuple[float, float] | None = None) -> list[LeafBoxes]:
-    """The leaf boxes of every tree of a forest (see :func:`leaf_boxes`), read together.
+    """The leaf boxes of every tree of a forest (see :func:`leaf_boxes`).
 
-    Trees are read in batches of about :data:`BATCH_NODES` nodes: the split points of
-    each tree and dimension are ranked once (one sort per batch), and the boxes are
-    propagated from the roots level by level over all trees of the batch at once, as
-    ranks into those split points. A batch's trees are released as soon as it is read,
-    so ``trees`` may be a generator that hands them over one by one.
+    With Numba, each tree is walked once by a compiled kernel that also ranks every
+    dimension's split points (for trees whose children are numbered after their
+    parents, as scikit-learn's are). Otherwise trees are read in batches of about
+    :data:`BATCH_NODES` nodes: the split points of each tree and dimension are ranked
+    by one sort per batch, and the boxes propagated from the roots level by level over
+    all trees of the batch at once. Either way a tree is released as soon as it is
+    read, so ``trees`` may be a generator that hands them over one by one.
 
     Returns
     -------
     list of LeafBoxes
         One per tree, in order, each with its :class:`EdgeIndex`.
     """
+    kernels = _kernels.compiled()
     out: list[LeafBoxes] = []
     batch: list[Any] = []
     nodes = 0
     for tree in trees:
+        if kernels is not None:
+            boxes = _read_compiled(kernels.tree_boxes, tree, n_features, cutoffs)
+            if boxes is not None:
+                out.append(boxes)
+                continue
         batch.append(tree)
         nodes += int(tree.node_count)
         if nodes >= BATCH_NODES:
@@ -189,6 +197,28 @@ def forest_leaf_boxes(trees: Iterable[Any], n_features: int,
     if batch:
         out += _read_batch(batch, n_features, cutoffs)
     return out
+
+
+def _read_compiled(kernel: Any, tree: Any, d: int, cutoffs: tuple[float, float] | None
+                   ) -> LeafBoxes | None:
+    n = int(tree.node_count)
+    # Contiguous copies: scikit-learn's node arrays are strided views into its records.
+    left = np.ascontiguousarray(np.asarray(tree.children_left)[:n], dtype=np.intp)
+    right = np.ascontiguousarray(np.asarray(tree.children_right)[:n], dtype=np.intp)
+    feature = np.ascontiguousarray(np.asarray(tree.feature)[:n], dtype=np.intp)
+    threshold = np.clip(np.asarray(tree.threshold, dtype=float)[:n], 0.0, 1.0)
+    splits = np.flatnonzero(left != -1)
+    if np.any(left[splits] <= splits) or np.any(right[splits] <= splits):
+        return None  # not numbered parents first: the batch path reads it
+    by_value = splits[np.argsort(threshold[splits])]
+    splits = by_value[_stable_order(feature[by_value], d)]
+    edges, start, lo, hi, lower, upper, leaves = kernel(left, right, feature, threshold,
+                                                        splits, d)
+    value = np.asarray(tree.value)[:n, 0, 0][leaves].astype(float)
+    if cutoffs is not None:
+        value = np.clip(value, cutoffs[0], cutoffs[1])
+    index = EdgeIndex(tuple(edges[start[j]:start[j + 1]] for j in range(d)), lo, hi)
+    return LeafBoxes(lower, upper, value, index)
 
 
 def _read_batch(trees: list[Any], d: int, cutoffs: tuple[float, float] | None
@@ -218,7 +248,8 @@ def _read_batch(trees: list[Any], d: int, cutoffs: tuple[float, float] | None
     group = np.concatenate([np.arange(n_groups), np.arange(n_groups),
                             tree_of[splits] * d + feature[splits]])
     value = np.concatenate([np.zeros(n_groups), np.ones(n_groups), threshold[splits]])
-    order = np.lexsort((value, group))
+    order = np.argsort(value)
+    order = order[_stable_order(group[order], n_groups)]  # by group, then by value
     sorted_group, sorted_value = group[order], value[order]
     new = np.empty(order.size, dtype=bool)
     new[0] = True
@@ -235,17 +266,21 @@ def _read_batch(trees: list[Any], d: int, cutoffs: tuple[float, float] | None
     split_rank[splits] = rank[2 * n_groups:]
     del group, value, order, sorted_group, sorted_value, new, distinct, rank
 
-    # Propagate each node's box (as ranks) from the roots, level by level.
+    # Propagate each node's box (as ranks) from the roots, level by level; a leaf's
+    # row goes to its place among the leaves in node order.
+    nodes = np.flatnonzero(~is_split)
+    position = np.cumsum(~is_split) - 1
+    lo_out = np.empty((nodes.size, d), dtype=np.int32)
+    hi_out = np.empty((nodes.size, d), dtype=np.int32)
     frontier = start[:-1].copy()
     lo = np.zeros((n_trees, d), dtype=np.int32)
     hi = (n_edges.reshape(n_trees, d) - 1).astype(np.int32)
-    leaf_nodes, leaf_lo, leaf_hi = [], [], []
     while frontier.size:
         inner = is_split[frontier]
         if not inner.all():
-            leaf_nodes.append(frontier[~inner])
-            leaf_lo.append(lo[~inner])
-            leaf_hi.append(hi[~inner])
+            done = position[frontier[~inner]]
+            lo_out[done] = lo[~inner]
+            hi_out[done] = hi[~inner]
         parent = frontier[inner]
         if parent.size == 0:
             break
@@ -260,11 +295,7 @@ def _read_batch(trees: list[Any], d: int, cutoffs: tuple[float, float] | None
         frontier = np.concatenate([left[parent], right[parent]])
         lo = np.concatenate([plo, right_lo])
         hi = np.concatenate([left_hi, phi])
-    nodes = np.concatenate(leaf_nodes)
-    order = np.argsort(nodes, kind="stable")
-    nodes = nodes[order]
-    lo = np.concatenate(leaf_lo)[order]
-    hi = np.concatenate(leaf_hi)[order]
+    lo, hi = lo_out, hi_out
     np.maximum(hi, lo, out=hi)
     leaf_tree = tree_of[nodes]
     bounds = np.searchsorted(leaf_tree, np.arange(n_trees + 1))
@@ -515,22 +546,37 @@ class TreeDecomposition:
         at = np.searchsorted(e, np.asarray(grid, dtype=float), side="right") - 1
         return f[np.clip(at, 0, f.size - 1)]
 
-    def _grid_cells(self, j: int, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Each leaf's range of grid points in dimension ``j``, through its edge indices."""
+    def grid_cells(self, j: int, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each leaf's range of the (sorted) grid points of dimension ``j``.
+
+        Returns
+        -------
+        first, stop
+            Leaf ``l`` covers the points ``first[l] .. stop[l] - 1`` (a point on a
+            split belongs to the leaf on its right; 1 to the last).
+        """
         e, lo, hi = self.edges(j)
         first = np.searchsorted(grid, e, side="left")
         stop = np.where(e >= 1.0, grid.size, first)
         return first[lo], stop[hi]
 
-    def pair_on(self, j: int, k: int, grid_j: np.ndarray, grid_k: np.ndarray) -> np.ndarray:
-        """The joint marginal of ``j`` and ``k`` on the (sorted) grid ``grid_j × grid_k``."""
+    def pair_on(self, j: int, k: int, grid_j: np.ndarray, grid_k: np.ndarray,
+                cells: Mapping[int, tuple[np.ndarray, np.ndarray]] | None = None
+                ) -> np.ndarray:
+        """The joint marginal of ``j`` and ``k`` on the (sorted) grid ``grid_j × grid_k``.
+
+        ``cells`` may hold :meth:`grid_cells` of ``j`` and ``k`` on these grids.
+        """
         grid_j = np.asarray(grid_j, dtype=float)
         grid_k = np.asarray(grid_k, dtype=float)
-        jl, jh = self._grid_cells(j, grid_j)
-        kl, kh = self._grid_cells(k, grid_k)
+        jl, jh = cells[j] if cells else self.grid_cells(j, grid_j)
+        kl, kh = cells[k] if cells else self.grid_cells(k, grid_k)
         c = self.boxes.value * self._others((j, k))
+        some = (jl < jh) & (kl < kh)  # leaves that cover no grid point add nothing
+        jl, jh, kl, kh, c = jl[some], jh[some], kl[some], kh[some], c[some]
         nj, nk = grid_j.size + 1, grid_k.size + 1
-        idx = np.concatenate([jl * nk + kl, jh * nk + kl, jl * nk + kh, jh * nk + kh])
+        rows_l, rows_h = jl * nk, jh * nk
+        idx = np.concatenate([rows_l + kl, rows_h + kl, rows_l + kh, rows_h + kh])
         wts = np.concatenate([c, -c, -c, c])
         dense = np.bincount(idx, weights=wts, minlength=nj * nk).reshape(nj, nk)
         return np.cumsum(np.cumsum(dense, axis=0), axis=1)[:-1, :-1]
@@ -656,8 +702,9 @@ def decompose_trees(
                 pair[i, j, k] = pair[i, k, j] = pure
         if grid_pairs:
             on_grid = {j: dec.marginal_on(j, g) for j, g in pair_grids.items()}
+            cells = {j: dec.grid_cells(j, g) for j, g in pair_grids.items()}
             for j, k in grid_pairs:
-                total = dec.pair_on(j, k, pair_grids[j], pair_grids[k])
+                total = dec.pair_on(j, k, pair_grids[j], pair_grids[k], cells)
                 joint[(j, k)][i] = total
                 inter[(j, k)][i] = (total - on_grid[j][:, None] - on_grid[k][None, :]
                                     + dec.mean)

@@ -243,18 +243,51 @@ def out_of_bag_r2(forest: Any, x: np.ndarray, y: np.ndarray) -> float:
     n_boot = getattr(forest, "_n_samples_bootstrap", n) or n
     total = np.zeros(n)
     count = np.zeros(n)
-    leaves = forest.apply(x)  # every trial's leaf in every tree, in one pass
+    # The trees read float32 inputs (scikit-learn converts the same way to predict).
+    x32 = np.asarray(x, dtype=np.float32)
+    redraw = _BootstrapRedraw(n, n_boot)
     for i, tree in enumerate(forest.estimators_):
-        try:
-            left_out = _generate_unsampled_indices(tree.random_state, n, n_boot, None)
-        except TypeError:  # older scikit-learn takes no sample weights here
-            left_out = _generate_unsampled_indices(tree.random_state, n, n_boot)
+        if i == 0 or not redraw.same_as_sklearn:
+            try:
+                left_out = _generate_unsampled_indices(tree.random_state, n, n_boot, None)
+            except TypeError:  # older scikit-learn takes no sample weights here
+                left_out = _generate_unsampled_indices(tree.random_state, n, n_boot)
+            if i == 0:
+                redraw.check(tree.random_state, left_out)
+        else:
+            left_out = redraw.left_out(tree.random_state)
         if left_out.size:
-            # The leaves' values are the tree's predictions, bit for bit.
-            total[left_out] += tree.tree_.value[leaves[left_out, i], 0, 0]
+            # The value of the leaf a trial falls in is the tree's prediction, bit for bit.
+            leaves = tree.tree_.apply(np.ascontiguousarray(x32[left_out]))
+            total[left_out] += tree.tree_.value[leaves, 0, 0]
             count[left_out] += 1
     seen = count > 0
     if seen.sum() < 2 or np.var(y[seen]) == 0:
         return float("nan")
     pred = total[seen] / count[seen]
     return float(1.0 - np.mean((y[seen] - pred) ** 2) / np.var(y[seen]))
+
+
+class _BootstrapRedraw:
+    """The trials a tree's bootstrap left out, drawn again without a new generator.
+
+    scikit-learn draws each tree's bootstrap from ``RandomState(seed)``, and creating a
+    ``RandomState`` gathers fresh entropy first (about as slow as the draw itself);
+    reseeding one generator gives the same stream. :meth:`check` compares the redraw
+    with scikit-learn's own helper on the first tree, and the helper is used for every
+    tree unless they agree.
+    """
+
+    def __init__(self, n: int, n_boot: int) -> None:
+        self.n, self.n_boot = n, n_boot
+        self.state = np.random.RandomState(0)
+        self.same_as_sklearn = False
+
+    def left_out(self, seed: int) -> np.ndarray:
+        self.state.seed(seed)
+        drawn = self.state.randint(0, self.n, self.n_boot, dtype=np.int32)
+        return np.flatnonzero(np.bincount(drawn, minlength=self.n) == 0)
+
+    def check(self, seed: Any, expected: np.ndarray) -> None:
+        self.same_as_sklearn = (isinstance(seed, numbers.Integral)
+                                and np.array_equal(self.left_out(int(seed)), expected))
