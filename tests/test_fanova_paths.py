@@ -184,3 +184,17 @@ def test_kept_trees_drop_their_index_and_clipping_keeps_it():
     bare = boxes.without_index()
     assert bare.index is None and bare.value is boxes.value
     same_boxes(boxes, bare)
+
+
+@pytest.mark.parametrize("batch", [1, 200, 1 << 20])
+def test_batches_of_any_size_give_the_same_bits(batch, monkeypatch):
+    forest = small_forest(12, 3, n=200, trees=5, depth=None)
+    trees = forest_leaf_boxes([e.tree_ for e in forest.estimators_], 3)
+    grids = {j: np.linspace(0, 1, 7) for j in range(3)}
+    reference = decompose_trees(trees, grids=grids, pair_grids=grids)
+    monkeypatch.setattr(engine, "BATCH_LEAVES", batch)
+    parts = decompose_trees(trees, grids=grids, pair_grids=grids)
+    for name in ("mean", "variance", "main", "pair"):
+        assert getattr(parts, name).tobytes() == getattr(reference, name).tobytes()
+    for j in grids:
+        assert parts.curves[j].tobytes() == reference.curves[j].tobytes()
