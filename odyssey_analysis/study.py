@@ -28,16 +28,20 @@ from .trials import TrialTable
 
 #: Fewest trials a group needs before a forest is fitted to it.
 MIN_TRIALS = 10
-#: Below this much work (trials × trees, summed over fits) the fits run in this process,
-#: each on every core: a worker process costs seconds to start (it imports
-#: scikit-learn and loads the compiled kernels), about what this much work takes on one
-#: core, several times over. Measured on a 2-core machine; see benchmarks/results.md.
-PROCESS_MIN_WORK = 4_000_000
+#: A fit's work, in trials × trees, counts each tree as this many trials more: fitting
+#: and reading a tree costs a fixed ~2 ms on top of ~3.5 µs per trial (scikit-learn's
+#: per-tree set-up dominates small groups). Measured on a 2-core x86-64 machine.
+TREE_OVERHEAD_TRIALS = 600
+#: Below this much work (summed over fits; about 5 s on one core) the fits run in this
+#: process, each on every core; above it they are spread over worker processes. A
+#: worker costs ~2.5 s of CPU to start (Python, scikit-learn, the compiled kernels), so
+#: below this the start-up would eat the gain.
+PROCESS_MIN_WORK = 1_500_000
 #: Trees assumed per fit when the method does not say (a method object of its own).
 DEFAULT_TREES = 64
 
-__all__ = ["MIN_TRIALS", "PROCESS_MIN_WORK", "FitPlan", "analyze", "decompose_forest",
-           "fit_and_decompose", "plan_fits"]
+__all__ = ["MIN_TRIALS", "PROCESS_MIN_WORK", "TREE_OVERHEAD_TRIALS", "FitPlan", "analyze",
+           "decompose_forest", "fit_and_decompose", "plan_fits"]
 
 
 def analyze(
@@ -101,13 +105,14 @@ def analyze(
         nothing).
     n_jobs
         Cores to use (``None``: all; negative: all but ``-n_jobs - 1``, as in joblib;
-        ``1``: one thread of this process). The work of the study — trials × trees,
-        summed over fits — decides how (:func:`plan_fits`): below
-        :data:`PROCESS_MIN_WORK` the fits run one after another in this process, each
-        building and reading its trees on all the cores; above it, and with more than
-        one fit, they are spread over that many worker processes, one fit per worker
-        at a time, each on one core (a fit gets more threads when there are fewer fits
-        than cores). A joblib backend set by the caller (``with
+        ``1``: one thread of this process). The work of the study decides how
+        (:func:`plan_fits`): work is trials × trees summed over fits, each tree
+        counted as :data:`TREE_OVERHEAD_TRIALS` trials more. Below
+        :data:`PROCESS_MIN_WORK` (about 5 s on one core), or with a single fit, the
+        fits run one after another in this process, each building and reading its
+        trees on all the cores; above it they are spread over that many worker
+        processes, one fit per worker at a time, each on one core (a fit gets more
+        threads when there are fewer fits than cores). A joblib backend set by the caller (``with
         joblib.parallel_config(backend="dask"): ...``) takes precedence: every fit is
         one task there, and builds its trees inside that task. Results do not depend
         on any of this, bit for bit.
@@ -242,7 +247,7 @@ def plan_fits(n_trials: Sequence[int], n_trees: int, n_jobs: int | None = None) 
     cores = cpu_count()
     if n_jobs is not None:
         cores = n_jobs if n_jobs > 0 else max(1, cores + 1 + n_jobs)
-    work = sum(n_trials) * n_trees
+    work = (sum(n_trials) + n_fits * TREE_OVERHEAD_TRIALS) * n_trees
     if n_fits <= 1 or cores == 1 or work < PROCESS_MIN_WORK:
         return FitPlan("here", 1, cores)
     workers = min(cores, n_fits)
