@@ -43,6 +43,8 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=200)
     parser.add_argument("--trees", type=int, default=64)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--dask-first", action="store_true",
+                        help="run on the cluster before the local run (load drifts)")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     from distributed import Client, LocalCluster, get_task_stream
@@ -52,11 +54,15 @@ def main() -> None:
              f"{os.cpu_count()} cores, Python {platform.python_version()})", "",
              f"Before: {load()}.", ""]
     print(lines[2], flush=True)
-    t0 = time.perf_counter()
-    local = analyze(table, n_trees=args.trees)
-    local_s = time.perf_counter() - t0
-    print(f"local: {local_s:.1f} s", flush=True)
 
+    def run_local() -> tuple:
+        t0 = time.perf_counter()
+        study = analyze(table, n_trees=args.trees)
+        print(f"local: {time.perf_counter() - t0:.1f} s ({load()})", flush=True)
+        return study, time.perf_counter() - t0
+
+    if not args.dask_first:
+        local, local_s = run_local()
     t0 = time.perf_counter()
     cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
                            dashboard_address=None)
@@ -70,7 +76,10 @@ def main() -> None:
             with joblib.parallel_config(backend="dask"):
                 remote = analyze(table, n_trees=args.trees)
             dask_s = time.perf_counter() - t0
+        print(f"dask: {dask_s:.1f} s ({load()})", flush=True)
         tasks = len(stream.data)
+    if args.dask_first:
+        local, local_s = run_local()
     same = remote.importance_table().equals(local.importance_table())
     lines += [f"{args.groups} groups × {args.trials} trials ({len(local)} fits, {args.trees} "
               f"trees each), wall seconds:", "",
