@@ -72,12 +72,14 @@ def main() -> None:
             analyze(meta_study(args.workers, 50), n_trees=4)  # warm the workers up
         warm_s = time.perf_counter() - t0 - start_s
         with get_task_stream(client=client) as stream:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             with joblib.parallel_config(backend="dask"):
                 remote = analyze(table, n_trees=args.trees)
-            dask_s = time.perf_counter() - t0
+            dask_s, client_cpu = time.perf_counter() - t0, time.process_time() - c0
         print(f"dask: {dask_s:.1f} s ({load()})", flush=True)
         tasks = len(stream.data)
+        busy = sum(s["stop"] - s["start"] for task in stream.data
+                   for s in task["startstops"] if s["action"] == "compute")
     if args.dask_first:
         local, local_s = run_local()
     same = remote.importance_table().equals(local.importance_table())
@@ -87,9 +89,13 @@ def main() -> None:
               f"| local joblib (default plan) | {local_s:.1f} | – |",
               f"| LocalCluster, {args.workers} workers × 1 thread | {dask_s:.1f} | {tasks} |",
               "",
-              f"Cluster start {start_s:.1f} s and warm-up {warm_s:.1f} s, not counted above. "
+              f"Cluster start {start_s:.1f} s and warm-up {warm_s:.1f} s, not counted above "
+              "(the local run includes starting its worker processes). "
               f"Dask / local: {dask_s / local_s:.2f}×; tasks per fit: "
-              f"{tasks / len(local):.2f}; importance tables bit-identical: {same}.", "",
+              f"{tasks / len(local):.2f}; importance tables bit-identical: {same}. The "
+              f"workers computed {busy / (args.workers * dask_s):.0%} of the time; the "
+              f"scheduler and client, in this process, used {client_cpu:.1f} s of CPU "
+              f"({1e3 * client_cpu / max(tasks, 1):.0f} ms per task) on the same cores.", "",
               f"After: {load()}."]
     print("\n".join(lines[4:]))
     if args.out:
