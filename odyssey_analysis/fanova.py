@@ -35,7 +35,7 @@ level-by-level pass that yields the boxes together with that index;
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -903,7 +903,7 @@ _blas_limit: Any = None
 
 
 @contextmanager
-def single_threaded_blas():
+def single_threaded_blas() -> Iterator[None]:
     """Run the block with BLAS on one thread (re-entrant, shared by concurrent callers).
 
     The decomposition's dot products go through BLAS, whose threaded kernels split long

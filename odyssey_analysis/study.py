@@ -11,7 +11,7 @@ set (Dask, for instance).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -260,7 +260,8 @@ def _trees_per_fit(method: ImportanceMethod) -> int:
     return int(getattr(settings, "n_trees", DEFAULT_TREES))
 
 
-def _run(plan: FitPlan, method: ImportanceMethod, space: SearchSpace, jobs: list):
+def _run(plan: FitPlan, method: ImportanceMethod, space: SearchSpace, jobs: list
+         ) -> Iterator[Any]:
     """The fits' results, in the order of ``jobs``, as they finish."""
     calls = [(x, y, group, r, excl) for _, (x, y, group, r, excl) in jobs]
     if plan.where == "here":
