@@ -1,29 +1,52 @@
-"""Side-by-side timing of the decomposition against Optuna and the reference fanova.
+"""Side-by-side timing of the decomposition, the whole pipeline and its peers.
 
-Run ``python benchmarks/bench_fanova.py`` (or ``make benchmark``). One run measures,
-on the same synthetic sweep (PEERS.md: log-uniform learning rate, log-uniform integer
-width, two uniform floats, random sampling):
+Run ``python benchmarks/bench_fanova.py`` (or ``make benchmark``). One run measures, on
+the same synthetic sweep (PEERS.md: log-uniform learning rate, log-uniform integer
+width, two uniform floats, random sampling), section by section (``--sections``):
 
-* our forest fit, our 4 main effects and our 6 pairs, for several trial counts;
-* Optuna's ``FanovaImportanceEvaluator`` (main effects only) on the same data and tree
-  count, where Optuna is installed;
-* the reference ``fanova`` package where it is installed (optional: it needs SWIG and a
-  compiler, and its licence is non-commercial), with its main effects compared to ours;
-* peak memory of fit + full decomposition at a large trial count, in a child process.
+``sizes``
+    our forest fit, our 4 main effects and our 6 pairs for several trial counts, next
+    to Optuna's ``FanovaImportanceEvaluator`` (main effects only) and, where it is
+    installed, the reference ``fanova`` (optional: it needs SWIG and a compiler, and its
+    licence is non-commercial), whose main effects are compared to ours;
+``optuna``
+    Optuna's evaluator at 1,000 trials (its fit + mains) against ours end to end (fit,
+    out-of-bag R², all mains and all pairs);
+``d20``
+    20 hyperparameters at 5,400 trials: all 20 mains and all 190 pairs against the fit;
+``memory``
+    wall time and peak memory of fit + all mains and pairs at 100,000 trials, in a child
+    process;
+``meta``
+    a meta-study of 500 groups × 200 trials through ``analyze`` end to end, in a child
+    process;
+``cli``
+    ``odyssey --help``, ``odyssey info data/odyssey_mini.csv`` and ``odyssey analyze`` on
+    one 5,400-trial group, against a bare scikit-learn fit of the same forest on the same
+    cores;
+``report``
+    the whole ``odyssey report`` on the bundled study.
 
-Times are process CPU seconds of one thread (``time.process_time``), so other work on
-the machine disturbs them less than wall time; the forest is fitted single-threaded.
-Results go to stdout and, with ``--out``, to a Markdown file.
+Single-thread work is timed in process CPU seconds (``time.process_time``: other work on
+the machine disturbs it less than wall time); whole commands and multi-core runs in wall
+seconds, as the median of ``--repeat`` runs. The load average before and after is
+printed, since wall times on a shared machine depend on it. The script runs against
+older versions of the package too (``PYTHONPATH=... python benchmarks/bench_fanova.py``),
+for before/after tables. Results go to stdout and, with ``--out``, to a Markdown file.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
+import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from itertools import combinations
 from pathlib import Path
@@ -31,11 +54,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from odyssey_analysis import SearchSpace, _kernels
-from odyssey_analysis.fanova import TreeDecomposition, leaf_boxes
+from odyssey_analysis import SearchSpace, fanova
 from odyssey_analysis.space import Hyperparameter
 from odyssey_analysis.surrogate import ForestSettings, fit_forest
 
+ROOT = Path(__file__).resolve().parents[1]
+SECTIONS = ("sizes", "optuna", "d20", "memory", "meta", "cli", "report")
+#: Named results of the sections run (``--json`` prints them; ``--baseline`` compares).
+METRICS: dict[str, float] = {}
 SPACE = SearchSpace((
     Hyperparameter("learning_rate", "float", 1e-5, 1e-1, "log"),
     Hyperparameter("width", "int", 16, 1024, "log"),
@@ -58,37 +84,74 @@ def make_sweep(n: int, seed: int = 0) -> pd.DataFrame:
                          "weight_decay": decay, "y": y})
 
 
+def wide_sweep(n: int, d: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``d`` uniform hyperparameters, a few of which matter (encoded inputs, response)."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(size=(n, d))
+    y = (np.sin(4 * x[:, 0]) + x[:, 1] * x[:, 2] + 0.3 * x[:, 3:].sum(axis=1)
+         + rng.normal(0, 0.1, n))
+    return x, y
+
+
+# -- version-independent access to the engine ------------------------------------------
+def read_trees(forest, d: int) -> list:
+    """The forest's leaf boxes (one pass where this version has it)."""
+    reader = getattr(fanova, "forest_leaf_boxes", None)
+    if reader is not None:
+        return reader([e.tree_ for e in forest.estimators_], d)
+    return [fanova.leaf_boxes(e.tree_, d) for e in forest.estimators_]
+
+
+def decompose(trees: list, pairs: bool) -> None:
+    """All mains (and pairs) of every tree on one thread."""
+    fanova.decompose_trees(trees, pairs=pairs)
+
+
+def cpu(fn) -> float:
+    t0 = time.process_time()
+    fn()
+    return time.process_time() - t0
+
+
+def median_wall(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} / {five:.2f} / {fifteen:.2f} on {os.cpu_count()} cores"
+
+
+def main_fractions(trees: list) -> tuple[np.ndarray, np.ndarray]:
+    parts = fanova.decompose_trees(trees, pairs=False)
+    frac = parts.main / parts.variance[:, None]
+    return frac.mean(axis=0), frac.std(axis=0)
+
+
+# -- sizes --------------------------------------------------------------------------
 def time_ours(frame: pd.DataFrame, n_trees: int) -> dict:
+    """Fit, all mains, all pairs on one thread (CPU seconds)."""
     x = SPACE.encode(frame)
     y = frame["y"].to_numpy()
-    t0 = time.process_time()
-    fitted = fit_forest(x, y, ForestSettings(n_trees=n_trees, seed=0), n_jobs=1)
-    fit_s = time.process_time() - t0
-    main_s = pair_s = 0.0
-    main, pairs, var = [], [], []
-    for est in fitted.forest.estimators_:  # one tree at a time: bounded memory
-        t1 = time.process_time()
-        dec = TreeDecomposition(leaf_boxes(est.tree_, x.shape[1]))
-        main.append([dec.main_variance(j) for j in range(4)])
-        t2 = time.process_time()
-        pairs.append([dec.pair_variance(j, k)[0] for j, k in combinations(range(4), 2)])
-        t3 = time.process_time()
-        var.append(dec.variance)
-        main_s += t2 - t1
-        pair_s += t3 - t2
-    main, pairs, var = np.array(main), np.array(pairs), np.array(var)
-    frac = main / var[:, None]
-    return {"fit": fit_s, "mains": main_s, "pairs": pair_s,
-            "main_fraction": frac.mean(axis=0), "main_std": frac.std(axis=0),
-            "pair_fraction": (pairs / var[:, None]).mean(axis=0)}
+    box = {}
+    fit_s = cpu(lambda: box.update(f=fit_forest(x, y, ForestSettings(n_trees=n_trees, seed=0),
+                                                n_jobs=1)))
+    read_s = cpu(lambda: box.update(trees=read_trees(box["f"].forest, x.shape[1])))
+    mains_s = cpu(lambda: decompose(box["trees"], pairs=False))
+    both_s = cpu(lambda: decompose(box["trees"], pairs=True))
+    mean, std = main_fractions(box["trees"])
+    return {"fit": fit_s, "read": read_s, "mains": read_s + mains_s,
+            "pairs": max(both_s - mains_s, 0.0), "main_fraction": mean, "main_std": std}
 
 
-def time_optuna(frame: pd.DataFrame, n_trees: int) -> dict | None:
-    try:
-        import optuna
-        from optuna.importance import FanovaImportanceEvaluator
-    except ImportError:
-        return None
+def optuna_study(frame: pd.DataFrame):
+    import optuna
+
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     dists = {
         "learning_rate": optuna.distributions.FloatDistribution(1e-5, 1e-1, log=True),
@@ -97,16 +160,25 @@ def time_optuna(frame: pd.DataFrame, n_trees: int) -> dict | None:
         "weight_decay": optuna.distributions.FloatDistribution(0.0, 0.1),
     }
     study = optuna.create_study()
-    trials = [optuna.trial.create_trial(
+    study.add_trials([optuna.trial.create_trial(
         params={"learning_rate": float(r.learning_rate), "width": int(r.width),
                 "dropout": float(r.dropout), "weight_decay": float(r.weight_decay)},
-        distributions=dists, value=float(r.y)) for r in frame.itertuples()]
-    study.add_trials(trials)
+        distributions=dists, value=float(r.y)) for r in frame.itertuples()])
+    return study
+
+
+def time_optuna(frame: pd.DataFrame, n_trees: int) -> dict | None:
+    """Optuna's own evaluator: its forest fit and its main effects (CPU seconds)."""
+    try:
+        import optuna
+        from optuna.importance import FanovaImportanceEvaluator
+    except ImportError:
+        return None
+    study = optuna_study(frame)
     evaluator = FanovaImportanceEvaluator(n_trees=n_trees, seed=0)
     t0 = time.process_time()
     imp = optuna.importance.get_param_importances(study, evaluator=evaluator, normalize=False)
-    t1 = time.process_time()
-    return {"mains": t1 - t0, "importance": imp}
+    return {"mains": time.process_time() - t0, "importance": imp}
 
 
 def time_reference_fanova(frame: pd.DataFrame, n_trees: int, pairs: bool) -> dict | None:
@@ -138,46 +210,16 @@ def time_reference_fanova(frame: pd.DataFrame, n_trees: int, pairs: bool) -> dic
     return out
 
 
-def memory_child(n: int, n_trees: int) -> None:
-    """Fit and decompose fully at ``n`` trials; print peak RSS in MiB as JSON."""
-    frame = make_sweep(n, seed=1)
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    t0 = time.process_time()
-    result = time_ours(frame, n_trees)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"n": n, "trees": n_trees, "peak_mib": peak / 1024,
-                      "before_mib": base / 1024, "cpu_s": time.process_time() - t0,
-                      "pairs_s": result["pairs"]}))
-
-
 def fmt(x: float | None) -> str:
     return "–" if x is None else f"{x:.2f}"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[200, 1000, 5400])
-    parser.add_argument("--trees", type=int, default=64)
-    parser.add_argument("--optuna-max", type=int, default=1000,
-                        help="largest trial count to run Optuna on (it is slow)")
-    parser.add_argument("--reference-pairs-max", type=int, default=1000,
-                        help="largest trial count for the reference fanova's pairs")
-    parser.add_argument("--memory-n", type=int, default=100_000)
-    parser.add_argument("--skip-peers", action="store_true",
-                        help="time only this package (e.g. with ODYSSEY_NO_NUMBA=1)")
-    parser.add_argument("--out", type=Path, default=None)
-    parser.add_argument("--memory-child", nargs=2, type=int, metavar=("N", "TREES"))
-    args = parser.parse_args()
-    if args.memory_child:
-        memory_child(*args.memory_child)
-        return
-
-    time_ours(make_sweep(50), 2)  # load the compiled kernels before timing
-    lines = [f"# Decomposition benchmark ({platform.processor() or platform.machine()}, "
-             f"Python {platform.python_version()}, compiled kernels: {_kernels.COMPILED})", "",
-             "CPU seconds, one thread. Ratios: peer time / our time for the same work.", "",
-             "| trials | trees | our fit | our 4 mains | our 6 pairs | Optuna 4 mains | "
-             "Optuna/ours (mains) | reference 4 mains | reference 6 pairs |",
+def section_sizes(args) -> list[str]:
+    lines = ["## Engine by trial count", "",
+             "CPU seconds, one thread, 64 trees. Ratios: peer time / our time for the same "
+             "work (mains include reading the trees).", "",
+             "| trials | our fit | our 4 mains | our 6 pairs | mains + pairs / fit | "
+             "Optuna 4 mains | Optuna/ours (mains) | reference 4 mains | reference 6 pairs |",
              "|---|---|---|---|---|---|---|---|---|"]
     agreement = []
     for n in args.sizes:
@@ -188,9 +230,14 @@ def main() -> None:
         ref = (time_reference_fanova(frame, args.trees, pairs=n <= args.reference_pairs_max)
                if peers else None)
         ratio = None if opt is None else opt["mains"] / max(ours["mains"], 1e-9)
+        both = (ours["mains"] + ours["pairs"]) / ours["fit"]
+        METRICS.update({f"fit {n} (CPU s)": ours["fit"], f"4 mains {n} (CPU s)": ours["mains"],
+                        f"6 pairs {n} (CPU s)": ours["pairs"]})
+        if opt is not None:
+            METRICS[f"Optuna / our 4 mains {n} (×)"] = ratio
         lines.append(
-            f"| {n} | {args.trees} | {ours['fit']:.2f} | {ours['mains']:.3f} | "
-            f"{ours['pairs']:.3f} | {fmt(opt and opt['mains'])} | "
+            f"| {n} | {ours['fit']:.2f} | {ours['mains']:.3f} | {ours['pairs']:.3f} | "
+            f"{both:.2f}× | {fmt(opt and opt['mains'])} | "
             f"{'–' if ratio is None else f'{ratio:.0f}×'} | {fmt(ref and ref['mains'])} | "
             f"{fmt(ref and ref.get('pairs'))} |")
         print(lines[-1], flush=True)
@@ -198,27 +245,328 @@ def main() -> None:
             for j, name in enumerate(SPACE.names):
                 agreement.append((n, name, ours["main_fraction"][j], ours["main_std"][j],
                                   ref["importance"][name]))
-    lines += ["", "Pairs plus mains against the fit (same thread):", ""]
-    for n in args.sizes:
-        frame = make_sweep(n)
-        ours = time_ours(frame, args.trees)
-        total = ours["mains"] + ours["pairs"]
-        lines.append(f"- {n} trials: fit {ours['fit']:.2f} s, all 4 mains + 6 pairs "
-                     f"{total:.2f} s ({total / ours['fit']:.2f}× the fit)")
-        print(lines[-1], flush=True)
     if agreement:
         lines += ["", "Main effects, ours vs the reference fanova (same encoded data):", "",
                   "| trials | hyperparameter | ours (mean ± std over trees) | reference |",
                   "|---|---|---|---|"]
         lines += [f"| {n} | {name} | {m:.3f} ± {s:.3f} | {r:.3f} |"
                   for n, name, m, s, r in agreement]
+    return lines
+
+
+# -- Optuna at 1,000 trials, end to end ----------------------------------------------
+def ours_end_to_end(x: np.ndarray, y: np.ndarray, space: SearchSpace, n_trees: int) -> None:
+    """Fit, out-of-bag R², all mains and all pairs, one thread, no curves."""
+    from odyssey_analysis import FanovaMethod, RandomForestSurrogate
+
+    method = FanovaMethod(RandomForestSurrogate(ForestSettings(n_trees=n_trees), n_jobs=1),
+                          pairs=True, curves=False)
+    method.fit(x, y, space)
+
+
+def section_optuna(args) -> list[str]:
+    frame = make_sweep(args.optuna_n)
+    x, y = SPACE.encode(frame), frame["y"].to_numpy()
+    ours_end_to_end(x[:50], y[:50], SPACE, 4)  # loads the compiled kernels
+    ours = statistics.median(cpu(lambda: ours_end_to_end(x, y, SPACE, args.trees))
+                             for _ in range(args.repeat))
+    opt = time_optuna(frame, args.trees)
+    lines = ["## Optuna's evaluator against ours, end to end", ""]
+    if opt is None:
+        return lines + ["Optuna is not installed."]
+    METRICS.update({f"Optuna fit + mains {args.optuna_n} (CPU s)": opt["mains"],
+                    f"ours end to end {args.optuna_n} (CPU s)": ours,
+                    f"Optuna / ours end to end {args.optuna_n} (×)": opt["mains"] / ours})
+    lines += [f"{args.optuna_n} trials, {args.trees} trees, one thread, CPU seconds: Optuna's "
+              f"FanovaImportanceEvaluator (fit + 4 mains) {opt['mains']:.2f} s; ours (fit + "
+              f"out-of-bag R² + 4 mains + 6 pairs) {ours:.3f} s: "
+              f"**{opt['mains'] / ours:.0f}×** faster."]
+    print(lines[-1], flush=True)
+    return lines
+
+
+# -- 20 hyperparameters --------------------------------------------------------------
+def section_d20(args) -> list[str]:
+    x, y = wide_sweep(args.d20_n, 20)
+    box = {}
+    fit_s = cpu(lambda: box.update(f=fit_forest(x, y, ForestSettings(n_trees=args.trees),
+                                                n_jobs=1)))
+    read_s = cpu(lambda: box.update(trees=read_trees(box["f"].forest, 20)))
+    decompose(box["trees"][:1], pairs=True)  # loads the compiled kernels
+    mains_s = cpu(lambda: decompose(box["trees"], pairs=False))
+    both_s = cpu(lambda: decompose(box["trees"], pairs=True))
+    total = read_s + both_s
+    METRICS.update({"d=20 fit (CPU s)": fit_s, "d=20 all mains + 190 pairs (CPU s)": total,
+                    "d=20 mains + pairs / fit (×)": total / fit_s})
+    lines = ["## 20 hyperparameters", "",
+             f"{args.d20_n} trials, 20 uniform hyperparameters, {args.trees} trees, one "
+             f"thread, CPU seconds: fit {fit_s:.2f} s; reading the trees {read_s:.2f} s, all "
+             f"20 mains {mains_s:.2f} s, all 190 pairs {both_s - mains_s:.2f} s; mains + "
+             f"pairs together **{total / fit_s:.2f}× the fit**."]
+    print(lines[-1], flush=True)
+    return lines
+
+
+# -- 100,000 trials: time and memory -------------------------------------------------
+def peak_mib() -> float:
+    """This process's peak resident memory (MiB), from VmHWM where Linux gives it
+    (``ru_maxrss`` would count the parent's memory at the fork)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def memory_child(n: int, n_trees: int) -> None:
+    """Fit and decompose fully at ``n`` trials on all cores; print time and peak RSS."""
+    from odyssey_analysis import FanovaMethod, RandomForestSurrogate
+
+    frame = make_sweep(n, seed=1)
+    x, y = SPACE.encode(frame), frame["y"].to_numpy()
+    base = peak_mib()
+    method = FanovaMethod(RandomForestSurrogate(ForestSettings(n_trees=n_trees),
+                                                n_jobs=os.cpu_count()),
+                          pairs=True, curves=False)
+    try:  # this version's way of giving the decomposition the cores, where it has one
+        from odyssey_analysis._threads import fit_threads
+    except ImportError:
+        from contextlib import nullcontext as fit_threads
+    w0, c0 = time.perf_counter(), time.process_time()
+    with fit_threads(os.cpu_count()):
+        method.fit(x, y, SPACE)
+    wall, cpu_s = time.perf_counter() - w0, time.process_time() - c0
+    print(json.dumps({"n": n, "trees": n_trees, "peak_mib": peak_mib(), "before_mib": base,
+                      "wall_s": wall, "cpu_s": cpu_s}))
+
+
+def section_memory(args) -> list[str]:
     child = subprocess.run([sys.executable, __file__, "--memory-child", str(args.memory_n),
                             str(args.trees)], capture_output=True, text=True, check=True)
     mem = json.loads(child.stdout.strip().splitlines()[-1])
-    lines += ["", f"Peak memory, fit + all mains and pairs at {mem['n']} trials, "
-                  f"{mem['trees']} trees: {mem['peak_mib']:.0f} MiB "
-                  f"({mem['cpu_s']:.0f} CPU s, pairs {mem['pairs_s']:.1f} s)"]
+    METRICS.update({f"{mem['n']} trials: peak memory (MiB)": mem["peak_mib"],
+                    f"{mem['n']} trials: wall (s)": mem["wall_s"]})
+    lines = ["## 100,000 trials", "",
+             f"Fit + out-of-bag R² + all mains and pairs at {mem['n']} trials, {mem['trees']} "
+             f"trees, all cores, in a child process: {mem['wall_s']:.1f} s wall "
+             f"({mem['cpu_s']:.1f} CPU s), peak memory **{mem['peak_mib']:.0f} MiB** "
+             f"({mem['before_mib']:.0f} MiB before the fit)."]
+    print(lines[-1], flush=True)
+    return lines
+
+
+# -- a meta-study ---------------------------------------------------------------------
+def meta_child(groups: int, trials: int, n_trees: int) -> None:
+    """``analyze`` end to end over ``groups`` groups of ``trials`` trials; print wall time."""
+    from odyssey_analysis import TrialTable, analyze
+
+    frame = make_sweep(groups * trials, seed=2)
+    frame["task"] = [f"g{i % groups:04d}" for i in range(len(frame))]
+    table = TrialTable.from_frame(frame, hyperparameters=SPACE.names, responses=["y"],
+                                  group_by=["task"], space=SPACE)
+    t0 = time.perf_counter()
+    study = analyze(table, n_trees=n_trees)
+    print(json.dumps({"fits": len(study), "wall_s": time.perf_counter() - t0}))
+
+
+def section_meta(args) -> list[str]:
+    groups, trials = args.meta
+    child = subprocess.run([sys.executable, __file__, "--meta-child", str(groups), str(trials),
+                            str(args.trees)], capture_output=True, text=True, check=True)
+    res = json.loads(child.stdout.strip().splitlines()[-1])
+    METRICS[f"meta-study {groups} × {trials}: analyze wall (s)"] = res["wall_s"]
+    lines = ["## A meta-study", "",
+             f"`analyze` end to end (default options and plan, curves included) over "
+             f"{groups} groups × {trials} trials ({res['fits']} fits, {args.trees} trees "
+             f"each), in a child process: **{res['wall_s']:.1f} s** wall."]
+    print(lines[-1], flush=True)
+    return lines
+
+
+# -- the command line -----------------------------------------------------------------
+BARE_FIT = """
+import sys, time
+import pandas as pd
+from sklearn.ensemble import RandomForestRegressor
+f = pd.read_csv(sys.argv[1]); y = f.pop("loss").to_numpy(); x = f.to_numpy(float)
+x = (x - x.min(0)) / (x.max(0) - x.min(0))
+t0 = time.perf_counter()
+RandomForestRegressor(int(sys.argv[2]), max_features=1.0, random_state=0, n_jobs=-1).fit(x, y)
+print(time.perf_counter() - t0)
+"""
+BARE_START = """
+import sys
+import pandas as pd
+f = pd.read_csv(sys.argv[1])
+"""
+
+
+def odyssey(*argv: str) -> None:
+    # Run outside the checkout: ``python -m`` puts the working folder first on the path,
+    # which would shadow the package being measured (PYTHONPATH).
+    subprocess.run([sys.executable, "-m", "odyssey_analysis", *argv], check=True,
+                   capture_output=True, cwd=tempfile.gettempdir())
+
+
+def section_cli(args) -> list[str]:
+    r = args.repeat
+    with tempfile.TemporaryDirectory() as tmp:
+        csv = Path(tmp) / "one_group.csv"
+        make_sweep(5400).rename(columns={"y": "loss"}).to_csv(csv, index=False)
+        help_s = median_wall(lambda: odyssey("--help"), r)
+        info_mini = median_wall(lambda: odyssey("info", str(ROOT / "data" / "odyssey_mini.csv")),
+                                r)
+        info_s = median_wall(lambda: odyssey("info", str(csv)), r)
+        analyze_s = median_wall(lambda: odyssey("analyze", str(csv), "--out",
+                                                str(Path(tmp) / "out")), r)
+        fits = [float(subprocess.run([sys.executable, "-c", BARE_FIT, str(csv),
+                                      str(args.trees)], capture_output=True, text=True,
+                                     check=True).stdout) for _ in range(r)]
+        bare_fit = statistics.median(fits)
+        bare_process = median_wall(lambda: subprocess.run(
+            [sys.executable, "-c", BARE_FIT, str(csv), str(args.trees)], check=True,
+            capture_output=True), r)
+        bare_start = median_wall(lambda: subprocess.run(
+            [sys.executable, "-c", BARE_START, str(csv)], check=True, capture_output=True), r)
+    extra = analyze_s - info_s
+    METRICS.update({
+        "odyssey --help (s)": help_s, "odyssey info data/odyssey_mini.csv (s)": info_mini,
+        "odyssey info, one 5,400-trial group (s)": info_s,
+        "odyssey analyze, the same group (s)": analyze_s,
+        "bare scikit-learn fit, same cores (s)": bare_fit,
+        "analyze − info (s)": extra, "(analyze − info) / bare fit (×)": extra / bare_fit,
+        "(analyze − info) / (bare script − its start-up) (×)":
+            extra / max(bare_process - bare_start, 1e-9)})
+    lines = ["## The command line", "",
+             f"Wall seconds, median of {r}, all cores ({os.cpu_count()}).", "",
+             "| command | wall s |", "|---|---|",
+             f"| `odyssey --help` | {help_s:.2f} |",
+             f"| `odyssey info data/odyssey_mini.csv` | {info_mini:.2f} |",
+             f"| `odyssey info` one 5,400-trial group | {info_s:.2f} |",
+             f"| `odyssey analyze` the same group ({args.trees} trees) | {analyze_s:.2f} |",
+             f"| bare scikit-learn fit of the same forest (`n_jobs=-1`, in process) | "
+             f"{bare_fit:.2f} |",
+             f"| bare scikit-learn script (import pandas and scikit-learn, read, fit) | "
+             f"{bare_process:.2f} |",
+             f"| the same without scikit-learn and the fit (import pandas, read) | "
+             f"{bare_start:.2f} |", "",
+             f"`odyssey analyze` minus `odyssey info`: {extra:.2f} s = "
+             f"**{extra / bare_fit:.2f}× the bare fit**; against the bare script minus its "
+             f"start-up (scikit-learn's import and the fit, {bare_process - bare_start:.2f} s):"
+             f" {extra / max(bare_process - bare_start, 1e-9):.2f}×."]
+    for line in lines[5:]:
+        print(line, flush=True)
+    return lines
+
+
+def section_report(args) -> list[str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        wall = median_wall(lambda: odyssey("report", "--out", str(Path(tmp) / "report")),
+                           args.report_repeat)
+    METRICS["odyssey report, bundled study (s)"] = wall
+    lines = ["## The whole report", "",
+             f"`odyssey report` on the bundled study (analysis and figures), median of "
+             f"{args.report_repeat}: **{wall:.1f} s** wall."]
+    print(lines[-1], flush=True)
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS))
+    parser.add_argument("--sizes", type=int, nargs="+", default=[200, 1000, 5400])
+    parser.add_argument("--trees", type=int, default=64)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per timing (median)")
+    parser.add_argument("--report-repeat", type=int, default=1)
+    parser.add_argument("--optuna-max", type=int, default=1000,
+                        help="largest trial count to run Optuna on (it is slow)")
+    parser.add_argument("--optuna-n", type=int, default=1000)
+    parser.add_argument("--reference-pairs-max", type=int, default=1000,
+                        help="largest trial count for the reference fanova's pairs")
+    parser.add_argument("--d20-n", type=int, default=5400)
+    parser.add_argument("--memory-n", type=int, default=100_000)
+    parser.add_argument("--meta", type=int, nargs=2, default=[500, 200],
+                        metavar=("GROUPS", "TRIALS"))
+    parser.add_argument("--skip-peers", action="store_true",
+                        help="time only this package (e.g. with ODYSSEY_NO_NUMBA=1)")
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--json", action="store_true",
+                        help="print the sections' named results as JSON (last line)")
+    parser.add_argument("--baseline", type=Path, default=None, metavar="ROOT",
+                        help="compare with the package under ROOT (a checkout of an older "
+                             "version): every section runs for both, alternately, in "
+                             "child processes")
+    parser.add_argument("--memory-child", nargs=2, type=int, metavar=("N", "TREES"))
+    parser.add_argument("--meta-child", nargs=3, type=int, metavar=("GROUPS", "TRIALS", "TREES"))
+    args = parser.parse_args()
+    if args.memory_child:
+        memory_child(*args.memory_child)
+        return
+    if args.meta_child:
+        meta_child(*args.meta_child)
+        return
+    if args.baseline:
+        compare(args)
+        return
+
+    time_ours(make_sweep(50), 2)  # load the compiled kernels before timing
+    from odyssey_analysis import _kernels
+
+    version = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
+                             capture_output=True, text=True).stdout.strip()
+    lines = [f"# Benchmark ({platform.processor() or platform.machine()}, "
+             f"{os.cpu_count()} cores, Python {platform.python_version()}, compiled kernels: "
+             f"{_kernels.COMPILED}, package from "
+             f"{Path(inspect.getfile(fanova)).parents[1]} at {version or '?'})", "",
+             f"Before: {load()}.", ""]
+    print(lines[-2], flush=True)
+    for name in args.sections:
+        lines += globals()[f"section_{name}"](args) + [""]
+    lines.append(f"After: {load()}.")
     print(lines[-1])
+    if args.json:
+        print(json.dumps(METRICS))
+    if args.out:
+        args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def compare(args) -> None:
+    """Each section for the baseline and this checkout, alternately; a before/after table."""
+    passed = [a for a in sys.argv[1:] if a not in ("--json",)]
+    skip = {"--baseline", "--out", "--sections"}
+    child_args, i = [], 0
+    while i < len(passed):  # drop the options that only this comparison reads
+        if passed[i] in skip:
+            i += 1
+            while i < len(passed) and not passed[i].startswith("--"):
+                i += 1
+            continue
+        child_args.append(passed[i])
+        i += 1
+    roots = {"before": args.baseline.resolve(), "after": ROOT}
+    results: dict[str, dict[str, float]] = {"before": {}, "after": {}}
+    lines = [f"# Before/after ({platform.processor() or platform.machine()}, "
+             f"{os.cpu_count()} cores, Python {platform.python_version()})", "",
+             f"Before = {roots['before']}, after = {roots['after']}; each section ran for "
+             "both, one after the other, in child processes.", "", f"Start: {load()}.", ""]
+    print("\n".join(lines), flush=True)
+    for section in args.sections:
+        for name, root in roots.items():
+            env = dict(os.environ, PYTHONPATH=str(root))
+            out = subprocess.run([sys.executable, __file__, "--sections", section, "--json",
+                                  *child_args], capture_output=True, text=True, env=env,
+                                 check=True, cwd=tempfile.gettempdir())
+            results[name].update(json.loads(out.stdout.strip().splitlines()[-1]))
+            print(f"{section} {name}: done ({load()})", flush=True)
+    lines += ["| measure | before | after | after / before |", "|---|---|---|---|"]
+    for key in results["after"]:
+        b, a = results["before"].get(key), results["after"][key]
+        ratio = f"{a / b:.2f}" if b else "–"
+        lines.append(f"| {key} | {'–' if b is None else f'{b:.3g}'} | {a:.3g} | {ratio} |")
+    lines += ["", f"End: {load()}."]
+    print("\n".join(lines[6:]))
     if args.out:
         args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
 

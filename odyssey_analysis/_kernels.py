@@ -1,4 +1,4 @@
-"""Compiled kernels for the decomposition engine (Numba).
+"""Compiled kernels for the decomposition engine (Numba), loaded on first use.
 
 The pair kernel computes the second moment of a tree's joint marginal over two
 dimensions in O(E log K) for E box corners and K split points, instead of the
@@ -13,20 +13,22 @@ steps, ``F(a, b) = sum_e w_e [a >= p_e][b >= q_e]``. Then
 
 and sweeping the corners in decreasing P with two Fenwick trees over the ranks of Q
 gives every pair's contribution once.
+
+Nothing here imports Numba until a kernel is asked for (:func:`compiled`), so a process
+that decomposes nothing never pays for it. Compiled machine code is cached on disk
+(Numba's ``cache=True``: next to this file, or in Numba's user cache folder when this
+folder is read-only); where no cache folder is writable the kernels are compiled in
+memory, once per process.
 """
 
 from __future__ import annotations
 
 import os
+import threading
+from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
-
-try:  # pragma: no cover - depends on the environment
-    if os.environ.get("ODYSSEY_NO_NUMBA"):
-        raise ImportError
-    from numba import njit
-except ImportError:  # pragma: no cover
-    njit = None
 
 
 def _pair_second_moment(edges_j, lo_j, hi_j, order_j, edges_k, lo_k, hi_k, c):
@@ -92,7 +94,134 @@ def _pair_second_moment(edges_j, lo_j, hi_j, order_j, edges_k, lo_k, hi_k, c):
     return second
 
 
-pair_second_moment = (njit(cache=True, nogil=True)(_pair_second_moment)
-                      if njit is not None else None)
-#: Whether the compiled kernels are in use.
-COMPILED = pair_second_moment is not None
+def _tree_boxes(left, right, feature, threshold, splits, d):
+    """One tree's leaves as boxes, with every dimension's split points ranked.
+
+    Parameters
+    ----------
+    left, right, feature, threshold
+        The tree's node arrays, contiguous (scikit-learn's layout: -1 children at
+        leaves, every child numbered after its parent; go left when
+        ``x[feature] <= threshold``); ``threshold`` already clipped into [0, 1].
+    splits
+        The split nodes sorted by feature, then by threshold.
+    d
+        Number of dimensions.
+
+    Returns
+    -------
+    edges, edge_start, lo, hi, lower, upper, leaves
+        ``edges[edge_start[j]:edge_start[j + 1]]`` are dimension ``j``'s sorted distinct
+        split points with 0 and 1; ``lo``/``hi`` ``(d, n_leaves)`` each leaf's interval
+        as indices into them and ``lower``/``upper`` ``(n_leaves, d)`` its bounds;
+        ``leaves`` the leaves' node numbers, in node order.
+    """
+    n = left.shape[0]
+    n_splits = splits.shape[0]
+    # Each dimension's distinct split points (0 and 1 included) and every split's rank.
+    edges = np.empty(2 * d + n_splits, dtype=np.float64)
+    edge_start = np.zeros(d + 1, dtype=np.int64)
+    rank = np.zeros(n, dtype=np.int32)
+    used = 0
+    s = 0
+    for j in range(d):
+        edge_start[j] = used
+        edges[used] = 0.0
+        used += 1
+        while s < n_splits and feature[splits[s]] == j:
+            node = splits[s]
+            v = threshold[node]
+            if v != edges[used - 1]:
+                edges[used] = v
+                used += 1
+            rank[node] = used - 1 - edge_start[j]
+            s += 1
+        if edges[used - 1] != 1.0:
+            edges[used] = 1.0
+            used += 1
+    edge_start[d] = used
+    # Carry each node's box as ranks from the root down (children follow parents).
+    n_leaves = n - n_splits
+    lo_node = np.zeros((n, d), dtype=np.int32)
+    hi_node = np.empty((n, d), dtype=np.int32)
+    for j in range(d):
+        hi_node[0, j] = edge_start[j + 1] - edge_start[j] - 1
+    lo = np.empty((d, n_leaves), dtype=np.int32)
+    hi = np.empty((d, n_leaves), dtype=np.int32)
+    lower = np.empty((n_leaves, d), dtype=np.float64)
+    upper = np.empty((n_leaves, d), dtype=np.float64)
+    leaves = np.empty(n_leaves, dtype=np.int64)
+    p = 0
+    for i in range(n):
+        a = left[i]
+        if a == -1:
+            leaves[p] = i
+            for j in range(d):
+                u = lo_node[i, j]
+                w = max(hi_node[i, j], u)
+                lo[j, p] = u
+                hi[j, p] = w
+                lower[p, j] = edges[edge_start[j] + u]
+                upper[p, j] = edges[edge_start[j] + w]
+            p += 1
+            continue
+        b = right[i]
+        for j in range(d):
+            lo_node[a, j] = lo_node[i, j]
+            hi_node[a, j] = hi_node[i, j]
+            lo_node[b, j] = lo_node[i, j]
+            hi_node[b, j] = hi_node[i, j]
+        f = feature[i]
+        r = rank[i]
+        hi_node[a, f] = min(hi_node[a, f], r)
+        lo_node[b, f] = max(lo_node[b, f], r)
+    return edges[:used], edge_start, lo, hi, lower, upper, leaves
+
+
+_lock = threading.Lock()
+_state: dict[str, Any] = {}
+
+
+def _jit(fn):
+    from numba import njit
+
+    try:
+        return njit(cache=True, nogil=True)(fn)
+    except RuntimeError:  # pragma: no cover - no writable cache folder anywhere
+        return njit(nogil=True)(fn)
+
+
+def compiled() -> SimpleNamespace | None:
+    """The compiled kernels (``pair_second_moment``, ``tree_boxes``), or ``None``.
+
+    ``None`` without Numba or with ``ODYSSEY_NO_NUMBA`` set.
+
+    The first call imports Numba and prepares the kernels; later calls return the same
+    namespace. Thread-safe.
+    """
+    if "kernels" not in _state:
+        with _lock:
+            if "kernels" not in _state:
+                _state["kernels"] = _load()
+    return _state["kernels"]
+
+
+def _load() -> SimpleNamespace | None:
+    if os.environ.get("ODYSSEY_NO_NUMBA"):
+        return None
+    try:
+        import numba  # noqa: F401
+    except ImportError:  # pragma: no cover - depends on the environment
+        return None
+    return SimpleNamespace(pair_second_moment=_jit(_pair_second_moment),
+                           tree_boxes=_jit(_tree_boxes))
+
+
+def __getattr__(name: str) -> Any:
+    # ``COMPILED`` and ``pair_second_moment`` resolve (and import Numba) on first access.
+    if name == "COMPILED":
+        return compiled() is not None
+    if name == "pair_second_moment":
+        kernels = compiled()
+        return None if kernels is None else kernels.pair_second_moment
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

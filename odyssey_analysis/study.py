@@ -2,17 +2,22 @@
 
 :func:`analyze` splits a trial table into its groups, encodes each group's trials with
 the search space and hands them to an importance method (by default
-:class:`~odyssey_analysis.methods.FanovaMethod`), one fit per group and response,
-through joblib. It knows nothing of what a method does inside.
+:class:`~odyssey_analysis.methods.FanovaMethod`), one fit per group and response.
+It knows nothing of what a method does inside; it only decides where the fits run
+(:func:`plan_fits`): one after another in this process, each on every core, or one per
+worker process through joblib, or as one task each on the joblib backend the caller
+set (Dask, for instance).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from ._threads import fit_threads
 from .errors import InputError
 from .methods import METHODS, FanovaMethod, ImportanceMethod
 from .methods.fanova import decompose_forest, fit_and_decompose
@@ -23,10 +28,20 @@ from .trials import TrialTable
 
 #: Fewest trials a group needs before a forest is fitted to it.
 MIN_TRIALS = 10
-#: With ``n_jobs=None``, fewer fits than this run in the calling process.
-PARALLEL_MIN_FITS = 8
+#: A fit's work, in trials × trees, counts each tree as this many trials more: fitting
+#: and reading a tree costs a fixed ~2 ms on top of ~3.5 µs per trial (scikit-learn's
+#: per-tree set-up dominates small groups). Measured on a 2-core x86-64 machine.
+TREE_OVERHEAD_TRIALS = 600
+#: Below this much work (summed over fits; about 5 s on one core) the fits run in this
+#: process, each on every core; above it they are spread over worker processes. A
+#: worker costs ~2.5 s of CPU to start (Python, scikit-learn, the compiled kernels), so
+#: below this the start-up would eat the gain.
+PROCESS_MIN_WORK = 1_500_000
+#: Trees assumed per fit when the method does not say (a method object of its own).
+DEFAULT_TREES = 64
 
-__all__ = ["MIN_TRIALS", "analyze", "decompose_forest", "fit_and_decompose"]
+__all__ = ["MIN_TRIALS", "PROCESS_MIN_WORK", "TREE_OVERHEAD_TRIALS", "FitPlan", "analyze",
+           "decompose_forest", "fit_and_decompose", "plan_fits"]
 
 
 def analyze(
@@ -89,9 +104,18 @@ def analyze(
         Groups with fewer trials are an error (a forest on a handful of points says
         nothing).
     n_jobs
-        Parallel fits through joblib (``None``: all cores when there are at least
-        ``PARALLEL_MIN_FITS`` fits, else one; a Dask backend can be set with
-        ``joblib.parallel_config``). Results do not depend on it.
+        Cores to use (``None``: all; negative: all but ``-n_jobs - 1``, as in joblib;
+        ``1``: one thread of this process). The work of the study decides how
+        (:func:`plan_fits`): work is trials × trees summed over fits, each tree
+        counted as :data:`TREE_OVERHEAD_TRIALS` trials more. Below
+        :data:`PROCESS_MIN_WORK` (about 5 s on one core), or with a single fit, the
+        fits run one after another in this process, each building and reading its
+        trees on all the cores; above it they are spread over that many worker
+        processes, one fit per worker at a time, each on one core (a fit gets more
+        threads when there are fewer fits than cores). A joblib backend set by the caller (``with
+        joblib.parallel_config(backend="dask"): ...``) takes precedence: every fit is
+        one task there, and builds its trees inside that task. Results do not depend
+        on any of this, bit for bit.
     keep_trees
         Keep each fit's trees (leaf boxes) on its result, for closed fractions of three
         or more hyperparameters. ``keep_forest`` is the older name.
@@ -139,15 +163,9 @@ def analyze(
                 raise InputError("non-finite response reached the analysis",
                                  file=table.source, row=int(rows.index[pos]), column=r)
             jobs.append(((key, r), (x, y, group, r, excluded_here)))
-    from joblib import Parallel, delayed
-
-    # Worker processes take seconds to start; a handful of fits is quicker in this one.
-    workers = (1 if len(jobs) < PARALLEL_MIN_FITS else -1) if n_jobs is None else n_jobs
+    plan = plan_fits([len(job[1][1]) for job in jobs], _trees_per_fit(chosen), n_jobs)
     results: dict[tuple[tuple, str], Any] = {}
-    runner = Parallel(n_jobs=workers, return_as="generator")
-    calls = (delayed(chosen.fit)(x, y, space, group=group, response=r, rows_excluded=excl)
-             for _, (x, y, group, r, excl) in jobs)
-    for (job_key, _), result in zip(jobs, runner(calls)):
+    for (job_key, _), result in zip(jobs, _run(plan, chosen, space, jobs)):
         results[job_key] = result
         if progress is not None:
             progress(result)
@@ -191,3 +209,79 @@ def _method(method: ImportanceMethod | str | None, *, n_trees: int, seed: int,
                         "(e.g. FanovaMethod(RandomForestSurrogate(ForestSettings(...)), "
                         "pairs=False)), not into analyze()")
     return method
+
+
+@dataclass(frozen=True)
+class FitPlan:
+    """Where a study's fits run.
+
+    Attributes
+    ----------
+    where
+        ``"here"`` (one after another in this process), ``"processes"`` (joblib's
+        worker processes) or ``"backend"`` (the joblib backend the caller set).
+    workers
+        Fits running at once (``-1``: as many as the backend runs).
+    threads
+        Threads each fit may use.
+    """
+
+    where: str
+    workers: int
+    threads: int
+
+
+def plan_fits(n_trials: Sequence[int], n_trees: int, n_jobs: int | None = None) -> FitPlan:
+    """Decide where fits of ``n_trials`` trials each, ``n_trees`` trees each, run.
+
+    See ``n_jobs`` of :func:`analyze` for the rule.
+    """
+    from joblib import cpu_count
+    from joblib.parallel import BACKENDS, DEFAULT_BACKEND, get_active_backend
+
+    n_fits = len(n_trials)
+    backend, _ = get_active_backend()
+    if not isinstance(backend, BACKENDS[DEFAULT_BACKEND]):
+        # The caller chose a backend (Dask, threads, ...): one task per fit there.
+        return FitPlan("backend", -1 if n_jobs is None else n_jobs, 1)
+    cores = cpu_count()
+    if n_jobs is not None:
+        cores = n_jobs if n_jobs > 0 else max(1, cores + 1 + n_jobs)
+    work = (sum(n_trials) + n_fits * TREE_OVERHEAD_TRIALS) * n_trees
+    if n_fits <= 1 or cores == 1 or work < PROCESS_MIN_WORK:
+        return FitPlan("here", 1, cores)
+    workers = min(cores, n_fits)
+    return FitPlan("processes", workers, max(1, cores // workers))
+
+
+def _trees_per_fit(method: ImportanceMethod) -> int:
+    surrogate = getattr(method, "surrogate", None)
+    settings = getattr(surrogate, "settings", None)
+    return int(getattr(settings, "n_trees", DEFAULT_TREES))
+
+
+def _run(plan: FitPlan, method: ImportanceMethod, space: SearchSpace, jobs: list
+         ) -> Iterator[Any]:
+    """The fits' results, in the order of ``jobs``, as they finish."""
+    calls = [(x, y, group, r, excl) for _, (x, y, group, r, excl) in jobs]
+    if plan.where == "here":
+        with fit_threads(plan.threads):
+            for x, y, group, r, excl in calls:
+                yield method.fit(x, y, space, group=group, response=r, rows_excluded=excl)
+        return
+    from joblib import Parallel, delayed
+
+    # One fit per task: a fit is long enough, and on a cluster every fit is one task.
+    runner = Parallel(n_jobs=plan.workers, return_as="generator",
+                      batch_size=1 if plan.where == "backend" else "auto")
+    fit = delayed(_fit_with_threads)
+    yield from runner(fit(method, plan.threads, x, y, space, group, r, excl)
+                      for x, y, group, r, excl in calls)
+
+
+def _fit_with_threads(method: ImportanceMethod, threads: int, x: np.ndarray, y: np.ndarray,
+                      space: SearchSpace, group: dict, response: str,
+                      rows_excluded: dict) -> Any:
+    with fit_threads(threads):
+        return method.fit(x, y, space, group=group, response=response,
+                          rows_excluded=rows_excluded)

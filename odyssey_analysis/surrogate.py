@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from ._threads import current_fit_threads
 from .errors import InputError
 
 if TYPE_CHECKING:
@@ -132,10 +134,13 @@ class RandomForestSurrogate:
     settings
         Forest settings (default: 64 fully grown trees, seed 0).
     n_jobs
-        Threads for building the trees; the result does not depend on it.
+        Threads for building the trees and reading them; ``None`` (default): as many as
+        the running study gives each fit (:func:`~odyssey_analysis.study.analyze`
+        decides), else one. The result does not depend on it.
     """
 
-    def __init__(self, settings: ForestSettings | None = None, n_jobs: int = 1) -> None:
+    def __init__(self, settings: ForestSettings | None = None, n_jobs: int | None = None
+                 ) -> None:
         self.settings = settings or ForestSettings()
         self.n_jobs = n_jobs
 
@@ -144,12 +149,22 @@ class RandomForestSurrogate:
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> FittedSurrogate:
         """Fit the forest and read its trees as leaf boxes."""
-        from .fanova import leaf_boxes
+        from .fanova import forest_leaf_boxes
 
-        fitted = fit_forest(x, y, self.settings, n_jobs=self.n_jobs)
-        d = x.shape[1]
-        trees = [leaf_boxes(e.tree_, d) for e in fitted.forest.estimators_]
+        n_jobs = current_fit_threads() if self.n_jobs is None else self.n_jobs
+        fitted = fit_forest(x, y, self.settings, n_jobs=n_jobs)
+        trees = forest_leaf_boxes(_hand_over(fitted.forest), x.shape[1])
         return FittedSurrogate(trees, fitted.oob_r2, self.settings.to_dict())
+
+
+def _hand_over(forest: Any) -> Iterator[Any]:
+    """The forest's trees one by one, each dropped from the forest as it is handed over
+    (the boxes replace them, so both never sit in memory whole)."""
+    estimators = forest.estimators_
+    for i in range(len(estimators)):
+        tree = estimators[i].tree_
+        estimators[i] = None
+        yield tree
 
 
 @dataclass(frozen=True)
@@ -184,12 +199,14 @@ def fit_forest(x: np.ndarray, y: np.ndarray, settings: ForestSettings | None = N
     settings
         Forest settings (defaults: 64 fully grown trees, seed 0).
     n_jobs
-        Threads for fitting; the result does not depend on it.
+        Threads for fitting (always threads of this process, whatever joblib backend is
+        active); the result does not depend on it.
 
     Returns
     -------
     FittedForest
     """
+    from joblib import parallel_config
     from sklearn.ensemble import RandomForestRegressor
 
     settings = settings or ForestSettings()
@@ -203,8 +220,11 @@ def fit_forest(x: np.ndarray, y: np.ndarray, settings: ForestSettings | None = N
         random_state=settings.seed,
         n_jobs=n_jobs,
     )
-    forest.fit(x, y)
-    r2 = out_of_bag_r2(forest, x, y) if settings.bootstrap else float("nan")
+    # Threads in this process, whatever joblib backend the caller set: under Dask's, the
+    # forest's own parallel loop would otherwise send every tree to the cluster.
+    with parallel_config(backend="threading"):
+        forest.fit(x, y)
+        r2 = out_of_bag_r2(forest, x, y) if settings.bootstrap else float("nan")
     return FittedForest(forest, r2, settings)
 
 
@@ -223,16 +243,51 @@ def out_of_bag_r2(forest: Any, x: np.ndarray, y: np.ndarray) -> float:
     n_boot = getattr(forest, "_n_samples_bootstrap", n) or n
     total = np.zeros(n)
     count = np.zeros(n)
-    for tree in forest.estimators_:
-        try:
-            left_out = _generate_unsampled_indices(tree.random_state, n, n_boot, None)
-        except TypeError:  # older scikit-learn takes no sample weights here
-            left_out = _generate_unsampled_indices(tree.random_state, n, n_boot)
+    # The trees read float32 inputs (scikit-learn converts the same way to predict).
+    x32 = np.asarray(x, dtype=np.float32)
+    redraw = _BootstrapRedraw(n, n_boot)
+    for i, tree in enumerate(forest.estimators_):
+        if i == 0 or not redraw.same_as_sklearn:
+            try:
+                left_out = _generate_unsampled_indices(tree.random_state, n, n_boot, None)
+            except TypeError:  # older scikit-learn takes no sample weights here
+                left_out = _generate_unsampled_indices(tree.random_state, n, n_boot)
+            if i == 0:
+                redraw.check(tree.random_state, left_out)
+        else:
+            left_out = redraw.left_out(tree.random_state)
         if left_out.size:
-            total[left_out] += tree.predict(x[left_out])
+            # The value of the leaf a trial falls in is the tree's prediction, bit for bit.
+            leaves = tree.tree_.apply(np.ascontiguousarray(x32[left_out]))
+            total[left_out] += tree.tree_.value[leaves, 0, 0]
             count[left_out] += 1
     seen = count > 0
     if seen.sum() < 2 or np.var(y[seen]) == 0:
         return float("nan")
     pred = total[seen] / count[seen]
     return float(1.0 - np.mean((y[seen] - pred) ** 2) / np.var(y[seen]))
+
+
+class _BootstrapRedraw:
+    """The trials a tree's bootstrap left out, drawn again without a new generator.
+
+    scikit-learn draws each tree's bootstrap from ``RandomState(seed)``, and creating a
+    ``RandomState`` gathers fresh entropy first (about as slow as the draw itself);
+    reseeding one generator gives the same stream. :meth:`check` compares the redraw
+    with scikit-learn's own helper on the first tree, and the helper is used for every
+    tree unless they agree.
+    """
+
+    def __init__(self, n: int, n_boot: int) -> None:
+        self.n, self.n_boot = n, n_boot
+        self.state = np.random.RandomState(0)
+        self.same_as_sklearn = False
+
+    def left_out(self, seed: int) -> np.ndarray:
+        self.state.seed(seed)
+        drawn = self.state.randint(0, self.n, self.n_boot, dtype=np.int32)
+        return np.flatnonzero(np.bincount(drawn, minlength=self.n) == 0)
+
+    def check(self, seed: Any, expected: np.ndarray) -> None:
+        self.same_as_sklearn = (isinstance(seed, numbers.Integral)
+                                and np.array_equal(self.left_out(int(seed)), expected))

@@ -32,3 +32,50 @@ def test_oob_r2_ignores_trials_that_every_tree_saw():
 def test_no_bootstrap_has_no_oob_r2():
     x, y = data()
     assert np.isnan(fit_forest(x, y, ForestSettings(n_trees=4, bootstrap=False)).oob_r2)
+
+
+def reference_oob_r2(forest, x, y):
+    """Out-of-bag R² the slow way: scikit-learn's bootstrap helper and tree.predict."""
+    from sklearn.ensemble._forest import _generate_unsampled_indices
+
+    n = len(y)
+    total, count = np.zeros(n), np.zeros(n)
+    for tree in forest.estimators_:
+        left_out = _generate_unsampled_indices(tree.random_state, n, n, None)
+        total[left_out] += tree.predict(x[left_out])
+        count[left_out] += 1
+    seen = count > 0
+    pred = total[seen] / count[seen]
+    return float(1.0 - np.mean((y[seen] - pred) ** 2) / np.var(y[seen]))
+
+
+@pytest.mark.parametrize("n_trees,n", [(5, 40), (32, 300)])
+def test_oob_r2_equals_tree_by_tree_predictions_bit_for_bit(n_trees, n):
+    x, y = data(n, seed=n_trees)
+    fitted = fit_forest(x, y, ForestSettings(n_trees=n_trees, seed=7))
+    assert fitted.oob_r2 == reference_oob_r2(fitted.forest, x, y)
+
+
+def test_oob_r2_falls_back_to_scikit_learns_draw_when_the_redraw_differs(monkeypatch):
+    import odyssey_analysis.surrogate as surrogate
+
+    x, y = data(120)
+    fitted = fit_forest(x, y, ForestSettings(n_trees=6, seed=1))
+    monkeypatch.setattr(surrogate._BootstrapRedraw, "left_out",
+                        lambda self, seed: np.arange(3))  # a wrong redraw
+    assert surrogate.out_of_bag_r2(fitted.forest, x, y) == reference_oob_r2(
+        fitted.forest, x, y)
+
+
+def test_forest_threads_and_the_study_context_do_not_change_the_trees():
+    from odyssey_analysis._threads import fit_threads
+    from odyssey_analysis.surrogate import RandomForestSurrogate
+
+    x, y = data(200)
+    one = RandomForestSurrogate(ForestSettings(n_trees=8, seed=2), n_jobs=1).fit(x, y)
+    with fit_threads(2):
+        two = RandomForestSurrogate(ForestSettings(n_trees=8, seed=2)).fit(x, y)
+    assert one.oob_r2 == two.oob_r2
+    for a, b in zip(one.trees, two.trees):
+        assert a.lower.tobytes() == b.lower.tobytes()
+        assert a.value.tobytes() == b.value.tobytes()

@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from .._threads import current_fit_threads
 from ..errors import InputError
-from ..fanova import ForestDecomposition, decompose_trees, leaf_boxes, zero_variance
+from ..fanova import ForestDecomposition, decompose_trees, forest_leaf_boxes, zero_variance
 from ..quality import low_oob_r2
 from ..result import FanovaResult, Marginal, PairGrid
 from ..space import Hyperparameter, SearchSpace
@@ -133,7 +134,8 @@ class FanovaMethod:
         fitted = self.forest_surrogate.fit(x, y)
         trees = [t.clipped(cutoffs) for t in fitted.trees]
         parts = self._decompose(trees, space)
-        return _result(parts, space, trees if self.keep_trees else None, fitted.oob_r2,
+        kept = [t.without_index() for t in trees] if self.keep_trees else None
+        return _result(parts, space, kept, fitted.oob_r2,
                        fitted.settings, n_trials=len(y), group=group, response=response,
                        cutoffs=cutoffs, pairs=self.pairs, rows_excluded=rows_excluded)
 
@@ -143,7 +145,8 @@ class FanovaMethod:
                  if self.curves else {})
         pair_grids = ({j: grid_for(hp, self.pair_grid_points) for j, hp in enumerate(hps)}
                       if self.curves and self.pairs else {})
-        return decompose_trees(trees, pairs=self.pairs, grids=grids, pair_grids=pair_grids)
+        return decompose_trees(trees, pairs=self.pairs, grids=grids, pair_grids=pair_grids,
+                               n_threads=current_fit_threads())
 
 
 def _result(parts: ForestDecomposition, space: SearchSpace, trees: list | None, oob_r2: float,
@@ -224,7 +227,7 @@ def decompose_forest(
     ForestDecomposition
     """
     d = len(space)
-    trees = [leaf_boxes(e.tree_, d, cutoffs) for e in forest.estimators_]
+    trees = forest_leaf_boxes([e.tree_ for e in forest.estimators_], d, cutoffs)
     method = FanovaMethod(pairs=pairs, grid_points=grid_points,
                           pair_grid_points=pair_grid_points)
     return method._decompose(trees, space)

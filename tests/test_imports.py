@@ -1,0 +1,56 @@
+"""Start-up: importing the package or loading trials pulls in no heavy library."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import odyssey_analysis
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("sklearn", "numba", "matplotlib", "scipy", "joblib")
+
+
+def loaded_after(code: str) -> list[str]:
+    probe = (f"import sys\n{code}\nimport json\n"
+             f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         env=env, check=True, cwd=ROOT)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_import_and_loading_trials_stay_light():
+    csv = ROOT / "data" / "odyssey_mini.csv"
+    assert loaded_after("import odyssey_analysis") == []
+    assert loaded_after("from odyssey_analysis import load_trials, TrialTable\n"
+                        f"load_trials({str(csv)!r})") == []
+    assert loaded_after("from odyssey_analysis import analyze, FanovaMethod, presets") == []
+
+
+def test_kernels_import_numba_only_when_asked():
+    assert "numba" not in loaded_after("import odyssey_analysis._kernels")
+    assert "numba" not in loaded_after("import odyssey_analysis.fanova")
+
+
+def test_every_public_name_resolves():
+    for name in odyssey_analysis.__all__:
+        assert getattr(odyssey_analysis, name) is not None
+    assert set(odyssey_analysis.__all__) <= set(dir(odyssey_analysis))
+    with pytest.raises(AttributeError):
+        odyssey_analysis.not_a_name  # noqa: B018
+
+
+def test_no_numba_switch_turns_the_kernels_off():
+    probe = ("from odyssey_analysis import _kernels\n"
+             "print(_kernels.COMPILED, _kernels.pair_second_moment)")
+    env = dict(os.environ, ODYSSEY_NO_NUMBA="1", PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         env=env, check=True, cwd=ROOT)
+    assert out.stdout.split() == ["False", "None"]
