@@ -891,6 +891,48 @@ class _Batch:
                                        - on_grid[k][:, None, :] + mean[:, None, None])
 
 
+def forest_mean_effects(trees: Sequence[LeafBoxes], *, pairs: bool = True,
+                        means: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Exact main and pure pair variances of the forest-mean function ``F = mean_t f_t``.
+
+    The leaves of all trees, each value centred by its tree's mean and divided by the
+    number of trees, form one sum of boxes whose marginals are exactly ``F``'s centred
+    marginals (marginals are linear in the boxes; overlapping boxes are allowed), so the
+    one-tree formulas and the compiled pair kernel apply unchanged. ``F``'s total
+    variance is not such a sum (it is quadratic across trees); callers estimate it
+    separately.
+
+    Parameters
+    ----------
+    trees
+        The trees as leaf boxes (cutoffs already applied).
+    pairs
+        Compute the pure pairs too.
+    means
+        ``(trees,)`` each tree's mean, when already known.
+
+    Returns
+    -------
+    main, pair
+        ``(d,)`` and symmetric ``(d, d)`` variances (pure pairs clamped at zero).
+    """
+    t = len(trees)
+    d = trees[0].dim
+    if means is None:
+        means = np.array([TreeDecomposition(b).mean for b in trees])
+    merged = LeafBoxes(np.concatenate([b.lower for b in trees]),
+                       np.concatenate([b.upper for b in trees]),
+                       np.concatenate([(b.value - m) / t for b, m in zip(trees, means)]))
+    with single_threaded_blas():
+        dec = TreeDecomposition(merged)
+        main = np.array([dec.main_variance(j) for j in range(d)])
+        pair = np.zeros((d, d))
+        if pairs:
+            for j, k in combinations(range(d), 2):
+                pair[j, k] = pair[k, j] = dec.pair_variance(j, k)[0]
+    return main, pair
+
+
 def closed_variances(trees: Sequence[LeafBoxes], subset: Sequence[int]) -> np.ndarray:
     """``(trees,)`` the closed variance of ``subset`` (its joint marginal) in each tree."""
     with single_threaded_blas():

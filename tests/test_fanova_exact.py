@@ -178,3 +178,47 @@ def test_two_dimensions_leave_nothing_to_higher_order(compiled):
         assert closed == pytest.approx(dec.variance, rel=1e-9)
         total = dec.main_variance(0) + dec.main_variance(1) + pure
         assert total == pytest.approx(dec.variance, rel=1e-9)
+
+
+class ForestBruteForce(BruteForce):
+    """The forest-mean function on the grid of every tree's split points."""
+
+    def __init__(self, forest, d: int) -> None:  # noqa: D107 - as the parent, for a forest
+        self.edges = []
+        for j in range(d):
+            cuts = [e.tree_.threshold[(e.tree_.feature == j) & (e.tree_.children_left != -1)]
+                    for e in forest.estimators_]
+            self.edges.append(np.unique(np.concatenate([[0.0, 1.0], *[np.clip(c, 0, 1)
+                                                                      for c in cuts]])))
+        self.widths = [np.diff(e) for e in self.edges]
+        mids = [0.5 * (e[:-1] + e[1:]) for e in self.edges]
+        mesh = np.meshgrid(*mids, indexing="ij")
+        self.f = forest.predict(np.column_stack([m.ravel() for m in mesh])).reshape(
+            [m.size for m in mids])
+        self.d = d
+        w = self.widths[0]
+        for j in range(1, d):
+            w = np.multiply.outer(w, self.widths[j])
+        self.w = w
+        self.mean = float((self.w * self.f).sum())
+        self.variance = float((self.w * (self.f - self.mean) ** 2).sum())
+
+
+@pytest.mark.parametrize("seed, d", [(0, 2), (1, 3), (2, 3)])
+def test_forest_mean_effects_match_brute_force(seed, d):
+    """Mains and pure pairs of the forest's mean function, from all trees' leaves at once,
+    against the mean function enumerated on the union of the trees' split grids."""
+    from odyssey_analysis.fanova import forest_mean_effects
+
+    forest = small_forest(seed, d, trees=5, depth=4)
+    boxes = [leaf_boxes(e.tree_, d) for e in forest.estimators_]
+    main, pair = forest_mean_effects(boxes)
+    brute = ForestBruteForce(forest, d)
+    for j in range(d):
+        assert main[j] == pytest.approx(brute.closed_variance((j,)), abs=1e-9)
+    for j, k in combinations(range(d), 2):
+        assert pair[j, k] == pytest.approx(max(brute.pure_pair_variance(j, k), 0.0),
+                                           abs=1e-9)
+    # Averaging the trees is not averaging their variances: the two differ.
+    per_tree = np.mean([TreeDecomposition(b).main_variance(0) for b in boxes])
+    assert not np.isclose(per_tree, main[0], rtol=1e-3)
