@@ -70,7 +70,9 @@ def file_store(tmp_path_factory):
 @pytest.fixture(scope="module")
 def sqlite_store(db_dir):
     db = db_dir / "mlflow.db"
-    _log_store(f"sqlite:///{db}")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(db_dir)  # MLflow makes its artifact folders relative to the working folder
+        _log_store(f"sqlite:///{db}")
     return db
 
 
