@@ -104,13 +104,16 @@ def test_file_store_nested_runs_typed_params(file_store):
     _check_nested(table)
 
 
-def test_sqlite_store_reads_the_same_and_is_not_changed(sqlite_store):
+def test_sqlite_store_reads_the_same_and_is_not_changed(sqlite_store, tmp_path,
+                                                        monkeypatch):
+    monkeypatch.chdir(tmp_path)
     before = hashlib.sha256(sqlite_store.read_bytes()).hexdigest()
     assert detect_format(f"sqlite:///{sqlite_store}") == "mlflow"
     assert detect_format(str(sqlite_store)) == "mlflow"
     table = load_trials(f"sqlite:///{sqlite_store}", experiment="lstm")
     _check_nested(table)
     assert hashlib.sha256(sqlite_store.read_bytes()).hexdigest() == before
+    assert list(tmp_path.iterdir()) == []  # nothing made in the working folder
 
 
 def test_default_experiment_is_skipped_and_several_become_groups(file_store):

@@ -11,7 +11,9 @@ killed and running ones are counted. SQLite stores are opened read-only.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -76,18 +78,36 @@ def _detect(source: str) -> bool:
 
 
 @contextlib.contextmanager
-def _file_store_allowed() -> Iterator[None]:
-    """Let MLflow 3 open a file store (it refuses unless told; reading old ones is our job)."""
+def _reading_only() -> Iterator[None]:
+    """Open a store to read it: nothing is created on disk.
+
+    MLflow 3 refuses a file store unless told (reading old ones is our job), and it makes
+    the parent folder of an SQLite URL before connecting, which for our read-only
+    ``file:`` URI would be a folder literally named ``file:`` in the working folder.
+    """
     key = "MLFLOW_ALLOW_FILE_STORE"
     old = os.environ.get(key)
     os.environ[key] = "true"
+    db_utils = sys.modules.get("mlflow.store.db.utils")
+    if db_utils is None:
+        with contextlib.suppress(ImportError):
+            db_utils = importlib.import_module("mlflow.store.db.utils")
+    make_dirs = getattr(db_utils, "_make_parent_dirs_if_sqlite", None)
+    if make_dirs is not None:
+        db_utils._make_parent_dirs_if_sqlite = _make_no_folder
     try:
         yield
     finally:
+        if make_dirs is not None:
+            db_utils._make_parent_dirs_if_sqlite = make_dirs
         if old is None:
             os.environ.pop(key, None)
         else:
             os.environ[key] = old
+
+
+def _make_no_folder(db_uri: str) -> None:
+    """Stands in for MLflow's folder-making step while a store is read."""
 
 
 def _tracking_uri(source: str) -> tuple[str, str | None]:
@@ -144,7 +164,7 @@ def read_mlflow(source: str, *, experiment: object = None, group_tags: object = 
     if experiment is None and experiment_dir is not None:
         experiment = experiment_dir
     tags = option_list(group_tags)
-    with _file_store_allowed():
+    with _reading_only():
         try:
             client = tracking.MlflowClient(tracking_uri=uri)
             experiments = _all_pages(client.search_experiments, max_results=1000)
