@@ -30,17 +30,25 @@ ORDER_LABELS = {1: "1", 2: "2", HIGHER_ORDER_ORDER: "higher"}
 #: Kinds whose curves are drawn as points per level rather than as lines.
 LEVEL_KINDS = DISCRETE_KINDS | {"constant"}
 IMPORTANCE_COLUMNS = ["response", "effect", "order", "param_a", "param_b", "fraction",
-                      "fraction_std", "n_trials", "n_trees"]
+                      "fraction_std", "n_trials", "n_trees", "fraction_lo",
+                      "fraction_hi", "fraction_corrected"]
+#: The interval columns of the importance table (empty without a bootstrap).
+INTERVAL_COLUMNS = ["fraction_lo", "fraction_hi", "fraction_corrected"]
 
 
 class Share(NamedTuple):
-    """A share of the variance over trees: mean and standard deviation, labelled.
+    """A share of the variance, labelled: the estimate and the spread over trees.
 
     Attributes
     ----------
-    mean, std
-        :class:`pandas.Series` indexed by hyperparameter (main effects), or square
-        :class:`pandas.DataFrame` indexed by hyperparameter on both axes (pairs).
+    mean
+        The estimated fraction (named for the per-tree estimator, where it is the mean
+        over trees).
+    std
+        Standard deviation of the trees' own fractions.
+
+    Each is a :class:`pandas.Series` indexed by hyperparameter (main effects), or a
+    square :class:`pandas.DataFrame` indexed by hyperparameter on both axes (pairs).
     """
 
     mean: Any
@@ -136,6 +144,83 @@ class PairGrid:
                 "interaction_mean": self.interaction_mean.tolist()}
 
 
+@dataclass(frozen=True)
+class FractionIntervals:
+    """Calibrated intervals of the forest-mean fractions (:mod:`~odyssey_analysis.
+    intervals`).
+
+    Attributes
+    ----------
+    conf_level
+        Nominal coverage of each interval.
+    n_bootstrap
+        Replicates of each bootstrap (parametric and nonparametric).
+    replicate_trees
+        Trees of each replicate's forest.
+    noise_variance, noise_source
+        The noise variance of the simulated sweeps and where it came from
+        (``replicates``, ``nugget`` or ``none``; see :mod:`~odyssey_analysis.noise`).
+    main_lower, main_upper, main_corrected
+        ``(d,)`` interval and bias-corrected centre of each main effect's fraction.
+    pair_lower, pair_upper, pair_corrected
+        ``(d, d)`` the same for the pure pairs (NaN where pairs were not computed).
+    """
+
+    conf_level: float
+    n_bootstrap: int
+    replicate_trees: int
+    noise_variance: float
+    noise_source: str
+    main_lower: np.ndarray
+    main_upper: np.ndarray
+    main_corrected: np.ndarray
+    pair_lower: np.ndarray
+    pair_upper: np.ndarray
+    pair_corrected: np.ndarray
+
+    def to_dict(self, names: Sequence[str]) -> dict[str, Any]:
+        """JSON-ready, main effects by name."""
+        return {"conf_level": self.conf_level, "n_bootstrap": self.n_bootstrap,
+                "replicate_trees": self.replicate_trees,
+                "noise_variance": self.noise_variance, "noise_source": self.noise_source,
+                "main_lower": dict(zip(names, self.main_lower.tolist())),
+                "main_upper": dict(zip(names, self.main_upper.tolist())),
+                "main_corrected": dict(zip(names, self.main_corrected.tolist()))}
+
+
+@dataclass(frozen=True)
+class ForestMeanEstimate:
+    """The fractions of the forest's mean function (the default estimator).
+
+    The forest predicts with the mean of its trees; these are the exact main and pure
+    pair variances of that mean function over its variance (integrated at ``points``
+    points of the measure, exactly when ``exact``). They are closer to the true
+    importance than the mean of the trees' own fractions (``docs/accuracy.md``).
+
+    Attributes
+    ----------
+    main
+        ``(d,)`` main-effect fractions.
+    pair
+        ``(d, d)`` symmetric pure pair fractions (zero diagonal; zero where not computed).
+    mean, variance
+        Mean and variance of the forest's mean function.
+    points, exact
+        Points the variance was integrated at, and whether that is exact (every cell of
+        an all-levels space).
+    intervals
+        Calibrated intervals, when a bootstrap was run.
+    """
+
+    main: np.ndarray
+    pair: np.ndarray
+    mean: float
+    variance: float
+    points: int
+    exact: bool
+    intervals: FractionIntervals | None = None
+
+
 @dataclass
 class FanovaResult:
     """The functional ANOVA of one response in one group.
@@ -169,6 +254,9 @@ class FanovaResult:
         Details of the fit (forest settings, cutoffs, rows used, warnings).
     trees
         Each tree's leaf boxes (cutoffs applied), when the fit was asked to keep them.
+    estimate
+        The forest-mean estimate (``None`` with the per-tree estimator, whose fractions
+        are the mean of the trees' own).
     """
 
     group: dict[str, Any]
@@ -186,6 +274,7 @@ class FanovaResult:
     fit: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     trees: list[LeafBoxes] | None = field(default=None, repr=False)
+    estimate: ForestMeanEstimate | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         where = ", ".join(f"{k}={v}" for k, v in self.group.items())
@@ -236,22 +325,39 @@ class FanovaResult:
         return (self.main_variance[ok] / var[:, None],
                 self.pair_variance[ok] / var[:, None, None])
 
+    @property
+    def estimator(self) -> str:
+        """``"forest-mean"`` (the default) or ``"per-tree"`` (the mean of the trees'
+        own fractions)."""
+        return "per-tree" if self.estimate is None else "forest-mean"
+
+    @property
+    def intervals(self) -> FractionIntervals | None:
+        """Calibrated intervals, when the fit ran a bootstrap."""
+        return None if self.estimate is None else self.estimate.intervals
+
     def main_fraction(self) -> Share:
-        """Mean and std over trees of each main effect's share of the variance.
+        """Each main effect's share of the variance, and its spread over trees.
 
         Returns
         -------
         Share
-            ``(mean, std)``, each a :class:`pandas.Series` indexed by hyperparameter.
+            ``(mean, std)``, each a :class:`pandas.Series` indexed by hyperparameter:
+            the estimated fraction (the forest-mean estimate, or with the per-tree
+            estimator the mean of the trees' fractions) and the standard deviation of
+            the trees' own fractions (how much the trees disagree; not an interval:
+            see :attr:`intervals`).
         """
         main, _ = self._per_tree_fractions()
         mean, std = _mean_std(main, (len(self.hyperparameters),))
+        if self.estimate is not None:
+            mean = self.estimate.main
         names = pd.Index(self.hyperparameters, name="hyperparameter")
         return Share(pd.Series(mean, index=names, name="mean"),
                      pd.Series(std, index=names, name="std"))
 
     def pair_fraction(self) -> Share:
-        """Mean and std over trees of each pure pair's share.
+        """Each pure pair's share, and its spread over trees (as :meth:`main_fraction`).
 
         Returns
         -------
@@ -262,6 +368,8 @@ class FanovaResult:
         _, pair = self._per_tree_fractions()
         d = len(self.hyperparameters)
         mean, std = _mean_std(pair, (d, d))
+        if self.estimate is not None:
+            mean = self.estimate.pair
         names = pd.Index(self.hyperparameters, name="hyperparameter")
         return Share(pd.DataFrame(mean, index=names, columns=names),
                      pd.DataFrame(std, index=names, columns=names))
@@ -274,20 +382,28 @@ class FanovaResult:
         return 1.0 - main.sum(axis=1) - pair[:, iu[0], iu[1]].sum(axis=1)
 
     def higher_order_fraction(self) -> tuple[float, float]:
-        """Mean and std over trees of the share left to interactions of order ≥ 3."""
+        """The share left to interactions of order ≥ 3, and its spread over trees.
+
+        With the forest-mean estimate, 1 − its main and pair fractions (at least 0).
+        """
         h = self.higher_order_per_tree()
         if h.size == 0:
             return float("nan"), float("nan")
+        if self.estimate is not None:
+            iu = np.triu_indices(len(self.hyperparameters), 1)
+            rest = 1.0 - self.estimate.main.sum() - self.estimate.pair[iu].sum()
+            return float(np.clip(rest, 0.0, 1.0)), float(h.std())
         return float(h.mean()), float(h.std())
 
     def total_fraction(self, names: Sequence[str]) -> tuple[float, float]:
         """Closed ("total") share of a subset: the variance of its joint marginal.
 
         That is every effect whose hyperparameters all lie in ``names`` (its main
-        effects, the pairs among them, ...), as a mean and std over trees. Subsets of
-        one or two hyperparameters come from the stored variances; larger ones need the
-        trees (``analyze(..., keep_trees=True)``) and are computed exactly from their
-        leaves.
+        effects, the pairs among them, ...), with its spread over trees. Subsets of
+        one or two hyperparameters come from the stored variances (and the forest-mean
+        estimate where there is one); larger ones are the mean of the trees' own
+        closed fractions and need the trees (``analyze(..., keep_trees=True)``),
+        computed exactly from their leaves.
         """
         idx = sorted({self.hyperparameters.index(n) for n in names})
         ok = self.valid_trees
@@ -307,6 +423,13 @@ class FanovaResult:
         frac = closed[ok] / self.tree_variance[ok]
         if frac.size == 0:
             return float("nan"), float("nan")
+        if self.estimate is not None and len(idx) <= 2:
+            value = float(self.estimate.main[idx].sum())
+            if len(idx) == 2:
+                value += float(self.estimate.pair[idx[0], idx[1]])
+            return value, float(frac.std())
+        if self.estimate is not None and len(idx) == len(self.hyperparameters):
+            return 1.0, float(frac.std())
         return float(frac.mean()), float(frac.std())
 
     # -- tables --------------------------------------------------------------------------
@@ -317,26 +440,42 @@ class FanovaResult:
         interaction of three or more hyperparameters); :func:`importance_csv` writes
         the file's ``1``, ``2``, ``higher``. A fit without pairs has no pair rows, and
         its remainder (every interaction) is called ``interactions (pairs not computed)``.
+        ``fraction_lo``, ``fraction_hi`` and ``fraction_corrected`` hold the
+        calibrated interval and its bias-corrected centre when the fit ran a bootstrap
+        (NaN otherwise, and always for the remainder).
         """
         names = self.hyperparameters
+        d = len(names)
         mean, std = (s.to_numpy() for s in self.main_fraction())
         pmean, pstd = (s.to_numpy() for s in self.pair_fraction())
+        ci = self.intervals
+        nan_main, nan_pair = np.full(d, np.nan), np.full((d, d), np.nan)
+        lo, hi, mid = ((ci.main_lower, ci.main_upper, ci.main_corrected) if ci else
+                       (nan_main,) * 3)
+        plo, phi, pmid = ((ci.pair_lower, ci.pair_upper, ci.pair_corrected) if ci else
+                          (nan_pair,) * 3)
         rows = []
         base = {"response": self.response, "n_trials": self.n_trials, "n_trees": self.n_trees}
         for j, name in enumerate(names):
             rows.append({**base, "effect": name, "order": 1, "param_a": name, "param_b": "",
-                         "fraction": mean[j], "fraction_std": std[j]})
+                         "fraction": mean[j], "fraction_std": std[j],
+                         "fraction_lo": lo[j], "fraction_hi": hi[j],
+                         "fraction_corrected": mid[j]})
         with_pairs = self.fit.get("pairs_computed", True)
-        for j in range(len(names) if with_pairs else 0):
-            for k in range(j + 1, len(names)):
+        for j in range(d if with_pairs else 0):
+            for k in range(j + 1, d):
                 rows.append({**base, "effect": names[j] + PAIR_SEPARATOR + names[k],
                              "order": 2, "param_a": names[j], "param_b": names[k],
-                             "fraction": pmean[j, k], "fraction_std": pstd[j, k]})
+                             "fraction": pmean[j, k], "fraction_std": pstd[j, k],
+                             "fraction_lo": plo[j, k], "fraction_hi": phi[j, k],
+                             "fraction_corrected": pmid[j, k]})
         h_mean, h_std = self.higher_order_fraction()
         rows.append({**base, "effect": HIGHER_ORDER if with_pairs else NO_PAIRS_REMAINDER,
                      "order": HIGHER_ORDER_ORDER,
                      "param_a": "",
-                     "param_b": "", "fraction": h_mean, "fraction_std": h_std})
+                     "param_b": "", "fraction": h_mean, "fraction_std": h_std,
+                     "fraction_lo": np.nan, "fraction_hi": np.nan,
+                     "fraction_corrected": np.nan})
         return pd.DataFrame(rows, columns=IMPORTANCE_COLUMNS)
 
     def to_dict(self, *, curves: bool = False) -> dict[str, Any]:
@@ -358,9 +497,17 @@ class FanovaResult:
             "main_fraction_std": dict(zip(self.hyperparameters, std.tolist())),
             "higher_order_fraction": h_mean,
             "higher_order_fraction_std": h_std,
+            "estimator": self.estimator,
             "fit": self.fit,
             "warnings": list(self.warnings),
         }
+        if self.estimate is not None:
+            out["forest_mean"] = {"mean": self.estimate.mean,
+                                  "variance": self.estimate.variance,
+                                  "points": self.estimate.points,
+                                  "exact": self.estimate.exact}
+        if self.intervals is not None:
+            out["intervals"] = self.intervals.to_dict(self.hyperparameters)
         if curves:
             out["marginals"] = {k: m.to_dict() for k, m in self.marginals.items()}
             out["pairs"] = [p.to_dict() for p in self.pairs.values()]

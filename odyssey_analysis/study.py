@@ -55,7 +55,7 @@ def analyze(
     method: ImportanceMethod | str | None = None,
     max_depth: int | None = None,
     min_samples_split: int = 2,
-    min_samples_leaf: int = 1,
+    min_samples_leaf: int | None = None,
     max_features: float | int | str = 1.0,
     bootstrap: bool = True,
     cutoffs: tuple[float, float] | None = None,
@@ -68,6 +68,10 @@ def analyze(
     n_jobs: int | None = None,
     keep_trees: bool = False,
     keep_forest: bool | None = None,
+    estimator: str = "forest-mean",
+    n_bootstrap: int = 0,
+    conf_level: float = 0.9,
+    top_quantile: float | None = None,
     progress: Callable[[Any], None] | None = None,
 ) -> StudyResult:
     """Importance of every hyperparameter for every response in every group.
@@ -84,14 +88,16 @@ def analyze(
         Group keys; default: the table's.
     n_trees, seed, max_depth, min_samples_split, min_samples_leaf, max_features, bootstrap
         Forest settings (see :class:`~odyssey_analysis.surrogate.ForestSettings`) of the
-        default method.
+        default method. ``min_samples_leaf`` defaults to 2 with a bootstrap (the
+        setting the intervals were calibrated with), else 1.
     method
         The importance method: an object following
         :class:`~odyssey_analysis.methods.ImportanceMethod`, or a name from
         :data:`~odyssey_analysis.methods.METHODS`. Default (``None`` or ``"fanova"``):
         :class:`~odyssey_analysis.methods.FanovaMethod` with the forest settings and the
-        options below. A method object brings its own settings; the forest options must
-        then be left at their defaults.
+        options below; ``"local"`` (or any ``top_quantile``):
+        :class:`~odyssey_analysis.methods.LocalFanovaMethod`. A method object brings its
+        own settings; the forest options must then be left at their defaults.
     cutoffs, cutoff_quantiles
         Clamp leaf values by value or by quantiles of each group's observed response.
     pairs
@@ -119,6 +125,14 @@ def analyze(
     keep_trees
         Keep each fit's trees (leaf boxes) on its result, for closed fractions of three
         or more hyperparameters. ``keep_forest`` is the older name.
+    estimator
+        ``"forest-mean"`` (default) or ``"per-tree"``; see
+        :class:`~odyssey_analysis.methods.FanovaMethod`.
+    n_bootstrap, conf_level
+        Replicates for calibrated intervals (0: none) and their nominal coverage.
+    top_quantile
+        Local importance: what matters within the best ``top_quantile`` of each
+        group's trials (each response's direction must be known).
     progress
         Called with each finished result (e.g. to advance a bar).
 
@@ -127,17 +141,24 @@ def analyze(
     StudyResult
     """
     space = table.resolve_space(space)
+    if min_samples_leaf is None:
+        min_samples_leaf = 2 if n_bootstrap else 1
     chosen = _method(method, n_trees=n_trees, seed=seed, max_depth=max_depth,
                      min_samples_split=min_samples_split, min_samples_leaf=min_samples_leaf,
-                     max_features=max_features, bootstrap=bootstrap, cutoffs=cutoffs,
+                     max_features=max_features, bootstrap=bootstrap,
+                     top_quantile=top_quantile, cutoffs=cutoffs,
                      cutoff_quantiles=cutoff_quantiles, pairs=pairs, curves=curves,
                      grid_points=grid_points, pair_grid_points=pair_grid_points,
-                     keep_trees=keep_trees if keep_forest is None else keep_forest)
+                     keep_trees=keep_trees if keep_forest is None else keep_forest,
+                     estimator=estimator, n_bootstrap=n_bootstrap, conf_level=conf_level)
     responses = ([response] if isinstance(response, str) else
                  list(response) if response is not None else list(table.responses))
     for r in responses:
         if r not in table.frame.columns:
             raise InputError("response column is missing", file=table.source, column=r)
+    needs = getattr(chosen, "needs_direction", False)
+    directions = {r: (table.direction(r, needed_for=f"{chosen.name} importance") if needs
+                      else table.directions.get(r)) for r in responses}
     keys = list(table.group_keys if group_by is None else group_by)
     for k in keys:
         if k not in table.frame.columns:
@@ -162,7 +183,7 @@ def analyze(
                 pos = int(np.flatnonzero(~finite)[0])
                 raise InputError("non-finite response reached the analysis",
                                  file=table.source, row=int(rows.index[pos]), column=r)
-            jobs.append(((key, r), (x, y, group, r, excluded_here)))
+            jobs.append(((key, r), (x, y, group, r, excluded_here, directions[r])))
     plan = plan_fits([len(job[1][1]) for job in jobs], _trees_per_fit(chosen), n_jobs)
     results: dict[tuple[tuple, str], Any] = {}
     for (job_key, _), result in zip(jobs, _run(plan, chosen, space, jobs)):
@@ -185,26 +206,35 @@ def analyze(
 
 
 _DEFAULT_OPTIONS = {"cutoffs": None, "cutoff_quantiles": None, "pairs": True, "curves": True,
-                    "grid_points": 50, "pair_grid_points": 24, "keep_trees": False}
+                    "grid_points": 50, "pair_grid_points": 24, "keep_trees": False,
+                    "estimator": "forest-mean", "n_bootstrap": 0, "conf_level": 0.9}
 
 
 def _method(method: ImportanceMethod | str | None, *, n_trees: int, seed: int,
             max_depth: int | None, min_samples_split: int, min_samples_leaf: int,
-            max_features: float | int | str, bootstrap: bool, **options: Any
-            ) -> ImportanceMethod:
+            max_features: float | int | str, bootstrap: bool,
+            top_quantile: float | None, **options: Any) -> ImportanceMethod:
     """The method asked for; the default one is built from the forest settings."""
     settings = ForestSettings(n_trees=n_trees, max_depth=max_depth,
                               min_samples_split=min_samples_split,
                               min_samples_leaf=min_samples_leaf, max_features=max_features,
                               bootstrap=bootstrap, seed=seed)
+    if method is None and top_quantile is not None:
+        method = "local"
     if method is None or method == "fanova":
+        if top_quantile is not None:
+            raise InputError("--top-quantile belongs to the local method",
+                             hint="drop --method fanova, or use --method local")
         return FanovaMethod(RandomForestSurrogate(settings), **options)
     if isinstance(method, str):
         if method not in METHODS:
             raise InputError(f"unknown importance method {method!r}",
                              hint=f"use one of {', '.join(METHODS)}")
+        if top_quantile is not None:
+            options["top_quantile"] = top_quantile
         return METHODS[method](RandomForestSurrogate(settings), **options)
-    if settings != ForestSettings() or options != _DEFAULT_OPTIONS:
+    if (settings != ForestSettings() or options != _DEFAULT_OPTIONS
+            or top_quantile is not None):
         raise TypeError("with a method object, its settings go into the object "
                         "(e.g. FanovaMethod(RandomForestSurrogate(ForestSettings(...)), "
                         "pairs=False)), not into analyze()")
@@ -255,6 +285,10 @@ def plan_fits(n_trials: Sequence[int], n_trees: int, n_jobs: int | None = None) 
 
 
 def _trees_per_fit(method: ImportanceMethod) -> int:
+    """Trees a fit of ``method`` grows (its own property, else its surrogate's)."""
+    own = getattr(method, "trees_per_fit", None)
+    if own is not None:
+        return int(own)
     surrogate = getattr(method, "surrogate", None)
     settings = getattr(surrogate, "settings", None)
     return int(getattr(settings, "n_trees", DEFAULT_TREES))
@@ -263,11 +297,12 @@ def _trees_per_fit(method: ImportanceMethod) -> int:
 def _run(plan: FitPlan, method: ImportanceMethod, space: SearchSpace, jobs: list
          ) -> Iterator[Any]:
     """The fits' results, in the order of ``jobs``, as they finish."""
-    calls = [(x, y, group, r, excl) for _, (x, y, group, r, excl) in jobs]
+    calls = [call for _, call in jobs]
     if plan.where == "here":
         with fit_threads(plan.threads):
-            for x, y, group, r, excl in calls:
-                yield method.fit(x, y, space, group=group, response=r, rows_excluded=excl)
+            for x, y, group, r, excl, direction in calls:
+                yield method.fit(x, y, space, group=group, response=r, rows_excluded=excl,
+                                 direction=direction)
         return
     from joblib import Parallel, delayed
 
@@ -275,13 +310,13 @@ def _run(plan: FitPlan, method: ImportanceMethod, space: SearchSpace, jobs: list
     runner = Parallel(n_jobs=plan.workers, return_as="generator",
                       batch_size=1 if plan.where == "backend" else "auto")
     fit = delayed(_fit_with_threads)
-    yield from runner(fit(method, plan.threads, x, y, space, group, r, excl)
-                      for x, y, group, r, excl in calls)
+    yield from runner(fit(method, plan.threads, x, y, space, group, r, excl, direction)
+                      for x, y, group, r, excl, direction in calls)
 
 
 def _fit_with_threads(method: ImportanceMethod, threads: int, x: np.ndarray, y: np.ndarray,
                       space: SearchSpace, group: dict, response: str,
-                      rows_excluded: dict) -> Any:
+                      rows_excluded: dict, direction: str | None) -> Any:
     with fit_threads(threads):
         return method.fit(x, y, space, group=group, response=response,
-                          rows_excluded=rows_excluded)
+                          rows_excluded=rows_excluded, direction=direction)

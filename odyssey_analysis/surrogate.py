@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -107,22 +107,36 @@ class FittedSurrogate:
         Out-of-bag R² (NaN where the surrogate has no out-of-bag predictions).
     settings
         JSON-ready settings of the surrogate (recorded in ``analysis.json``).
+    evaluated
+        The forest's mean prediction (each tree's leaf values clipped first, as the
+        boxes are) at the points ``fit`` was asked to evaluate, or ``None``.
     """
 
     trees: list[LeafBoxes]
     oob_r2: float
     settings: dict[str, Any]
+    evaluated: np.ndarray | None = None
 
 
 @runtime_checkable
 class Surrogate(Protocol):
     """A model made of axis-aligned trees, fitted on encoded inputs.
 
-    Any class with this method plugs into :class:`~odyssey_analysis.methods.FanovaMethod`.
+    Any class with these methods plugs into :class:`~odyssey_analysis.methods.FanovaMethod`.
     """
 
-    def fit(self, x: np.ndarray, y: np.ndarray) -> FittedSurrogate:
-        """Fit on ``(n, d)`` inputs in [0, 1] and ``(n,)`` finite responses."""
+    def fit(self, x: np.ndarray, y: np.ndarray, *, evaluate_at: np.ndarray | None = None,
+            clip: tuple[float, float] | None = None) -> FittedSurrogate:
+        """Fit on ``(n, d)`` inputs in [0, 1] and ``(n,)`` finite responses.
+
+        With ``evaluate_at`` (``(m, d)`` points), also return the mean over trees of
+        the predictions there, each tree's values clipped into ``clip`` first.
+        """
+        ...
+
+    def replicate(self, *, n_trees: int, seed: int) -> Surrogate:
+        """The same kind of surrogate with ``n_trees`` trees and another seed (for the
+        bootstrap's refits)."""
         ...
 
 
@@ -147,14 +161,51 @@ class RandomForestSurrogate:
     def __repr__(self) -> str:
         return f"RandomForestSurrogate({self.settings!r})"
 
-    def fit(self, x: np.ndarray, y: np.ndarray) -> FittedSurrogate:
-        """Fit the forest and read its trees as leaf boxes."""
+    def fit(self, x: np.ndarray, y: np.ndarray, *, evaluate_at: np.ndarray | None = None,
+            clip: tuple[float, float] | None = None) -> FittedSurrogate:
+        """Fit the forest and read its trees as leaf boxes (see :meth:`Surrogate.fit`)."""
         from .fanova import forest_leaf_boxes
 
         n_jobs = current_fit_threads() if self.n_jobs is None else self.n_jobs
         fitted = fit_forest(x, y, self.settings, n_jobs=n_jobs)
+        evaluated = (None if evaluate_at is None else
+                     forest_mean_prediction(fitted.forest, evaluate_at, clip, n_jobs))
         trees = forest_leaf_boxes(_hand_over(fitted.forest), x.shape[1])
-        return FittedSurrogate(trees, fitted.oob_r2, self.settings.to_dict())
+        return FittedSurrogate(trees, fitted.oob_r2, self.settings.to_dict(), evaluated)
+
+    def replicate(self, *, n_trees: int, seed: int) -> RandomForestSurrogate:
+        """The same settings with ``n_trees`` trees and ``seed``."""
+        return RandomForestSurrogate(replace(self.settings, n_trees=n_trees, seed=seed),
+                                     n_jobs=self.n_jobs)
+
+
+def forest_mean_prediction(forest: Any, points: np.ndarray,
+                           clip: tuple[float, float] | None = None, n_jobs: int = 1
+                           ) -> np.ndarray:
+    """Mean over a fitted forest's trees of their predictions at ``points``.
+
+    Each tree's values are clipped into ``clip`` before averaging (as the decomposition
+    clips leaf values). Trees are read on ``n_jobs`` threads; the sum runs in tree order,
+    so the result does not depend on ``n_jobs``.
+    """
+    x32 = np.ascontiguousarray(points, dtype=np.float32)  # as scikit-learn predicts
+
+    def one(est: Any) -> np.ndarray:
+        values = est.tree_.value[est.tree_.apply(x32), 0, 0]
+        return values if clip is None else np.clip(values, clip[0], clip[1])
+
+    estimators = forest.estimators_
+    total = np.zeros(len(x32))
+    if n_jobs > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(n_jobs) as pool:
+            for values in pool.map(one, estimators):
+                total += values
+    else:
+        for est in estimators:
+            total += one(est)
+    return total / len(estimators)
 
 
 def _hand_over(forest: Any) -> Iterator[Any]:

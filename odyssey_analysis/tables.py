@@ -39,6 +39,24 @@ def fmt_pct(value: float, std: float | None = None) -> str:
     return text
 
 
+def fmt_share(value: float, std: float | None = None, lower: float | None = None,
+              upper: float | None = None) -> str:
+    """A share in percent: ``67.9 [61.2, 74.0]`` with an interval, else ``67.9 ± 1.2``
+    (the spread over trees) when ``std`` is given."""
+    if (lower is not None and upper is not None and np.isfinite(lower)
+            and np.isfinite(upper) and value is not None and np.isfinite(value)):
+        return f"{100 * value:.1f} [{100 * lower:.1f}, {100 * upper:.1f}]"
+    return fmt_pct(value, std)
+
+
+def share_caption(has_intervals: bool, conf_level: float | None = None) -> str:
+    """What the numbers of a share cell are, for a table's caption."""
+    if has_intervals:
+        level = f"{100 * conf_level:.0f} % " if conf_level else ""
+        return f"%, [{level}calibrated interval over trials]"
+    return "%, ± spread across trees, not an interval"
+
+
 def fmt_p(value: float) -> str:
     """A p-value with three significant digits (``< 1e-300`` below float range)."""
     if value is None or not np.isfinite(value):
@@ -94,8 +112,9 @@ def importance_summary(
     -------
     pandas.DataFrame
         Group columns, ``response``, ``effect``, ``order``, ``share`` (percent),
-        ``share_std`` (percent), ``n_trials``, ``n_trees``; rows sorted by share within
-        each group and response, groups in their original order.
+        ``share_std``, ``share_lo``, ``share_hi`` (percent; the interval is NaN without
+        a bootstrap), ``n_trials``, ``n_trees``; rows sorted by share within each group
+        and response, groups in their original order.
     """
     keys = group_columns(importance)
     frame = _filter_response(importance, response)
@@ -105,14 +124,18 @@ def importance_summary(
         pairs = block[block["order"] == 2].sort_values("fraction", ascending=False)
         kept = pd.concat([block[block["order"] != 2], pairs.head(max_pairs)])
         parts.append(kept.sort_values("fraction", ascending=False, kind="stable"))
+    columns = [*keys, "response", "effect", "order", "share", "share_std", "share_lo",
+               "share_hi", "n_trials", "n_trees"]
     if not parts:
-        return pd.DataFrame(columns=[*keys, "response", "effect", "order", "share",
-                                     "share_std", "n_trials", "n_trees"])
+        return pd.DataFrame(columns=columns)
     out = pd.concat(parts, ignore_index=True)
     out["share"] = 100 * out["fraction"].astype(float)
     out["share_std"] = 100 * out["fraction_std"].astype(float)
-    return out[[*keys, "response", "effect", "order", "share", "share_std", "n_trials",
-                "n_trees"]]
+    for end in ("lo", "hi"):
+        source = f"fraction_{end}"
+        out[f"share_{end}"] = (100 * out[source].astype(float) if source in out.columns
+                               else np.nan)
+    return out[columns]
 
 
 def main_effects_table(
@@ -132,8 +155,9 @@ def main_effects_table(
     Returns
     -------
     pandas.DataFrame
-        Group columns, then for each hyperparameter ``<name>`` and ``<name>_std`` (percent),
-        ``pairs`` (sum of the pair shares, percent), ``higher_order`` and
+        Group columns, then for each hyperparameter ``<name>``, ``<name>_std``,
+        ``<name>_lo`` and ``<name>_hi`` (percent; the interval is NaN without a
+        bootstrap), ``pairs`` (sum of the pair shares, percent), ``higher_order`` and
         ``higher_order_std`` (percent), ``n_trials``.
     """
     keys = group_columns(importance)
@@ -151,6 +175,10 @@ def main_effects_table(
         for name in names:
             row[name] = 100 * float(mains["fraction"].get(name, np.nan))
             row[f"{name}_std"] = 100 * float(mains["fraction_std"].get(name, np.nan))
+            for end in ("lo", "hi"):
+                col = f"fraction_{end}"
+                row[f"{name}_{end}"] = (100 * float(mains[col].get(name, np.nan))
+                                        if col in mains.columns else np.nan)
         row["pairs"] = 100 * float(block.loc[block["order"] == 2, "fraction"].sum())
         higher = block[block["order"] == HIGHER_ORDER_ORDER]
         row["higher_order"] = 100 * float(higher["fraction"].iloc[0]) if len(higher) else np.nan
@@ -201,33 +229,40 @@ def comparison_summary(comparison: pd.DataFrame) -> pd.DataFrame:
 
 
 def importance_display(summary: pd.DataFrame) -> pd.DataFrame:
-    """:func:`importance_summary` as strings: share as ``mean ± std`` in percent."""
+    """:func:`importance_summary` as strings: each share as :func:`fmt_share` writes it."""
     keys = [c for c in summary.columns if c not in ("response", "effect", "order", "share",
-                                                    "share_std", "n_trials", "n_trees")]
+                                                    "share_std", "share_lo", "share_hi",
+                                                    "n_trials", "n_trees")]
     block_key = summary[[*keys, "response"]].astype(str).agg("\x1f".join, axis=1)
     first = block_key.ne(block_key.shift())
     out = pd.DataFrame()
     for col in [*keys, "response"]:
         out[col] = summary[col].astype(str).where(first, "")
     out["effect"] = summary["effect"].astype(str)
-    out["share of variance [%]"] = [fmt_pct(m / 100, s / 100) for m, s in
-                                    zip(summary["share"], summary["share_std"])]
+    lower = summary["share_lo"] if "share_lo" in summary.columns else [np.nan] * len(summary)
+    upper = summary["share_hi"] if "share_hi" in summary.columns else [np.nan] * len(summary)
+    out["share of variance [%]"] = [fmt_share(m / 100, s / 100, lo / 100, hi / 100)
+                                    for m, s, lo, hi in zip(summary["share"],
+                                                            summary["share_std"], lower, upper)]
     out["trials"] = summary["n_trials"].astype(str).where(first, "")
     out["trees"] = summary["n_trees"].astype(str).where(first, "")
     return out
 
 
 def main_effects_display(table: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
-    """:func:`main_effects_table` as strings (``mean ± std`` in percent)."""
+    """:func:`main_effects_table` as strings (each share as :func:`fmt_share` writes it)."""
     out = pd.DataFrame()
     for i, col in enumerate(keys):
         out[col] = (_blank_repeats(table[col].astype(str)) if i < len(keys) - 1
                     else table[col].astype(str))
-    names = [c for c in table.columns if c not in keys and not c.endswith("_std")
-             and c not in ("pairs", "higher_order", "n_trials")]
+    names = [c for c in table.columns if c not in keys and f"{c}_std" in table.columns
+             and c != "higher_order"]
+    missing = [np.nan] * len(table)
     for name in names:
-        out[name] = [fmt_pct(m / 100, s / 100) for m, s in
-                     zip(table[name], table[f"{name}_std"])]
+        lower = table[f"{name}_lo"] if f"{name}_lo" in table.columns else missing
+        upper = table[f"{name}_hi"] if f"{name}_hi" in table.columns else missing
+        out[name] = [fmt_share(m / 100, s / 100, lo / 100, hi / 100) for m, s, lo, hi in
+                     zip(table[name], table[f"{name}_std"], lower, upper)]
     out["pairs (sum)"] = table["pairs"].map(lambda v: fmt_pct(v / 100))
     out["higher order"] = [fmt_pct(m / 100, s / 100) for m, s in
                            zip(table["higher_order"], table["higher_order_std"])]
@@ -329,15 +364,21 @@ def to_latex(
 # -- files ----------------------------------------------------------------------------------
 
 def write_importance_tables(importance: pd.DataFrame, out_dir: str | Path, *,
-                            max_pairs: int = 3, csv: bool = True) -> list[Path]:
+                            max_pairs: int = 3, csv: bool = True,
+                            conf_level: float | None = None) -> list[Path]:
     """Write ``importance.csv`` and, per response, the summary and main-effect tables.
 
     Files: ``importance.csv`` (the long contract table; not with ``csv=False``),
     ``importance_<response>.md`` and ``.tex`` (effects per group, largest first),
     ``main_effects_<response>.md`` and ``.tex`` (one row per group). The response
-    enters the names through :func:`~odyssey_analysis.naming.file_stems`.
+    enters the names through :func:`~odyssey_analysis.naming.file_stems`. Shares carry
+    their calibrated interval where the table has one (``conf_level`` names its level in
+    the captions), else the spread across trees.
     """
     out = Path(out_dir)
+    intervals = ("fraction_lo" in importance.columns
+                 and bool(importance["fraction_lo"].notna().any()))
+    unit = share_caption(intervals, conf_level)
     written = [atomic_write_text(out / "importance.csv", importance_csv(importance))] if csv \
         else []
     keys = group_columns(importance)
@@ -348,7 +389,7 @@ def write_importance_tables(importance: pd.DataFrame, out_dir: str | Path, *,
         summary_stem, wide_stem = stems[2 * i], stems[2 * i + 1]
         summary = importance_display(importance_summary(importance, response=response,
                                                         max_pairs=max_pairs))
-        what = f"Share of the variance of {response} per effect (mean ± std over trees, %)"
+        what = f"Share of the variance of {response} per effect ({unit})"
         written.append(atomic_write_text(out / f"{summary_stem}.md",
                                          f"**{markdown_escape(what)}**\n\n"
                                          + to_markdown(summary)))
@@ -356,8 +397,7 @@ def write_importance_tables(importance: pd.DataFrame, out_dir: str | Path, *,
             out / f"{summary_stem}.tex",
             to_latex(summary, caption=what, label=f"tab:{summary_stem}")))
         wide = main_effects_display(main_effects_table(importance, response=response), keys)
-        what = (f"Main effects on {response} per group (share of variance, mean ± std "
-                "over trees, %)")
+        what = f"Main effects on {response} per group (share of variance, {unit})"
         written.append(atomic_write_text(out / f"{wide_stem}.md",
                                          f"**{markdown_escape(what)}**\n\n"
                                          + to_markdown(wide)))
@@ -424,7 +464,7 @@ def _md_cell(value: Any) -> str:
 
 
 def _looks_numeric(text: str) -> bool:
-    head = text.split(" ± ")[0].replace("< ", "").strip()
+    head = text.split(" ± ")[0].split(" [")[0].replace("< ", "").strip()
     if head in ("–", ""):
         return True
     try:
@@ -434,7 +474,8 @@ def _looks_numeric(text: str) -> bool:
         return False
 
 
-__all__ = ["comparison_summary", "fmt_num", "fmt_p", "fmt_pct", "importance_display",
+__all__ = ["comparison_summary", "fmt_num", "fmt_p", "fmt_pct", "fmt_share",
+           "importance_display", "share_caption",
            "importance_summary", "latex_escape", "main_effects_display", "markdown_escape",
            "main_effects_table", "to_latex", "to_markdown", "write_comparison_tables",
            "write_importance_tables"]

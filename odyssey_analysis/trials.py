@@ -411,6 +411,10 @@ class TrialTable:
                   for col in roles.responses}
         chosen, origins = _directions(roles.responses, maximize, minimize, directions, source)
         notes: list[str] = []
+        if roles.other_metrics:
+            notes.append(f"metric-like column(s) {', '.join(roles.other_metrics)} are not "
+                         "analysed (not a chosen response) and are not hyperparameters; "
+                         "name them with --response or --param to use them")
         thresholds = _check_thresholds(diverged_threshold, frame, roles, source)
         need = _DirectionNeed(chosen, roles.responses, source)
         if failed.any():
@@ -471,6 +475,7 @@ class _Roles:
     id_column: str | None
     hyperparameters: list[str]
     responses: list[str]
+    other_metrics: list[str] = field(default_factory=list)
 
 
 def _numbered(frame: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -522,8 +527,14 @@ def _assign_roles(frame: pd.DataFrame, source: str, *, hyperparameters, response
                              hint="name it with --response COLUMN")
     responses = list(responses)
     require(responses, "response")
+    other_metrics: list[str] = []
     if hyperparameters is None:
         taken = set(groups) | {status, id_column} | set(responses)
+        # Metric-like columns that were not chosen as responses are other results of
+        # the run (a second metric, a runtime), not settings: never hyperparameters.
+        other_metrics = [c for c in columns if c not in taken and not is_bookkeeping(c)
+                         and looks_like_response(c, frame[c])]
+        taken |= set(other_metrics)
         hyperparameters = [c for c in columns if c not in taken and not is_bookkeeping(c)]
         if not hyperparameters:
             raise InputError("no hyperparameter columns found", file=source,
@@ -534,7 +545,7 @@ def _assign_roles(frame: pd.DataFrame, source: str, *, hyperparameters, response
     if overlap:
         raise InputError("column is both a hyperparameter and a response", file=source,
                          column=sorted(overlap)[0])
-    return _Roles(groups, status, id_column, hyperparameters, responses)
+    return _Roles(groups, status, id_column, hyperparameters, responses, other_metrics)
 
 
 _NESTED = (list, tuple, dict, set, frozenset, np.ndarray)

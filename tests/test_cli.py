@@ -46,8 +46,10 @@ def test_analyze_writes_the_importance_table_and_fit_details(sweep_csv, tmp_path
     assert result.exit_code == 0, result.output
     imp = pd.read_csv(out / "importance.csv")
     assert list(imp.columns) == ["task", "variant", "response", "effect", "order", "param_a",
-                                 "param_b", "fraction", "fraction_std", "n_trials", "n_trees"]
+                                 "param_b", "fraction", "fraction_std", "n_trials", "n_trees",
+                                 "fraction_lo", "fraction_hi", "fraction_corrected"]
     assert set(imp["variant"]) == {"V", "NP"}
+    assert imp[["fraction_lo", "fraction_hi", "fraction_corrected"]].isna().all().all()
     details = json.loads((out / "analysis.json").read_text())
     assert details["table"]["excluded_by_reason"] == {
         "diverged (non-finite metric)": 1, "failed": 1}

@@ -201,7 +201,8 @@ def test_fraction_bars_list_mains_pairs_and_rest(speech):
     assert len(labels) == 4 + 2 + 1
     widths = sorted(p.get_width() for p in ax.patches)
     assert widths[-1] == pytest.approx(100 * speech.main_fraction().mean.iloc[0])
-    assert ax.get_xlabel() == "share of variance [%]"
+    # Without a bootstrap the whiskers are the trees' disagreement, and say so.
+    assert ax.get_xlabel() == "share of variance [%] — whiskers: spread across trees"
 
 
 def test_fractions_figure_one_row_per_task(study):

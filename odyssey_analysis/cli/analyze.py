@@ -22,6 +22,8 @@ from .common import (
 )
 from .summary import effects_table
 
+ESTIMATORS = ("forest-mean", "per-tree")  # the engine's list, kept import-free for --help
+
 #: Above this many fits the analysis shows a progress bar.
 PROGRESS_THRESHOLD = 4
 OUTPUTS = ("importance.csv", "analysis.json")
@@ -35,8 +37,24 @@ def forest_options(fn: Any) -> Any:
         click.option("--min-trials", default=10, show_default=True,
                      help="Fewest trials a group may have."),
         click.option("--jobs", default=None, type=int,
-                     help="Parallel fits (default: chosen by the amount of work; results "
-                          "do not depend on it)."),
+                     help="Cores to use (default: all). Studies under about 5 s of work "
+                          "(trials × trees summed over fits) run in this process, one fit "
+                          "at a time on every core; larger ones run one fit per worker "
+                          "process. --jobs 1 uses one thread. Results do not depend on it."),
+        click.option("--estimator", type=click.Choice(ESTIMATORS), default="forest-mean",
+                     show_default=True,
+                     help="forest-mean: the shares of the forest's mean function (closer "
+                          "to the truth from about 1,000 trials up, and for pairs at "
+                          "every size); per-tree: the mean of each tree's shares, the "
+                          "reference fANOVA's number. See docs/accuracy.md."),
+        click.option("--bootstrap", "n_bootstrap", default=0, show_default=True,
+                     type=click.IntRange(min=0),
+                     help="Replicates for calibrated intervals of every share (0: none; "
+                          "100 is what they were calibrated with). Each replicate refits "
+                          "two 16-tree forests per fit."),
+        click.option("--conf-level", default=0.9, show_default=True,
+                     type=click.FloatRange(0, 1, min_open=True, max_open=True),
+                     help="Nominal coverage of the intervals."),
     ]
     for dec in reversed(decorators):
         fn = dec(fn)
@@ -49,20 +67,32 @@ def forest_options(fn: Any) -> Any:
               help="Output folder (created; other files in it are left alone).")
 @forest_options
 @click.option("--max-depth", default=None, type=int, help="Tree depth limit (default: none).")
-@click.option("--min-samples-leaf", default=1, show_default=True, type=int)
+@click.option("--min-samples-leaf", default=None, type=int,
+              help="Fewest trials per leaf (default: 1; 2 with --bootstrap, as the "
+                   "intervals were calibrated).")
 @click.option("--max-features", default="1.0", show_default=True,
               help="Features per split: a fraction, an integer, 'sqrt' or 'log2'.")
-@click.option("--no-bootstrap", is_flag=True, help="Fit each tree on all trials.")
+@click.option("--no-bootstrap", is_flag=True,
+              help="Fit each tree on all trials (no bagging; unrelated to --bootstrap B).")
 @click.option("--cutoff", nargs=2, type=float, default=None,
               help="Clamp predictions into LOW HIGH (response units).")
 @click.option("--cutoff-quantile", nargs=2, type=float, default=None,
               help="Clamp predictions into these quantiles of the observed response.")
 @click.option("--no-pairs", is_flag=True, help="Skip pairwise effects (none are reported).")
+@click.option("--method", type=click.Choice(("fanova", "local")), default=None,
+              help="fanova (default): importance over the whole sweep; local: within the "
+                   "best runs only (see --top-quantile).")
+@click.option("--top-quantile", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              default=None,
+              help="Local importance: what matters within the best Q of each group's "
+                   "trials (e.g. 0.25; implies --method local, default 0.25 there).")
 @handle_errors
 def analyze(debug: bool, out: str, trees: int, seed: int, max_depth: int | None,
-            min_samples_leaf: int, max_features: str, no_bootstrap: bool,
+            min_samples_leaf: int | None, max_features: str, no_bootstrap: bool,
             cutoff: tuple[float, float] | None, cutoff_quantile: tuple[float, float] | None,
-            no_pairs: bool, min_trials: int, jobs: int | None, **kwargs: Any) -> None:
+            no_pairs: bool, min_trials: int, jobs: int | None, estimator: str,
+            n_bootstrap: int, conf_level: float, method: str | None,
+            top_quantile: float | None, **kwargs: Any) -> None:
     """Functional ANOVA of every response in every group; writes importance.csv and
     analysis.json into OUT."""
     from ..atomic import atomic_write_text
@@ -75,12 +105,15 @@ def analyze(debug: bool, out: str, trees: int, seed: int, max_depth: int | None,
     out_dir = Path(out)
     check_outputs(out_dir, OUTPUTS, input_paths(options, table))
     n_fits = table.n_groups * len(table.responses)
-    with ProgressBars(n_fits > PROGRESS_THRESHOLD, err_console, transient=True) as bars:
+    shown = n_fits > PROGRESS_THRESHOLD or n_bootstrap > 0
+    with ProgressBars(shown, err_console, transient=True) as bars:
         study = run_analysis(
             table, n_trees=trees, seed=seed, max_depth=max_depth,
             min_samples_leaf=min_samples_leaf, max_features=parse_max_features(max_features),
             bootstrap=not no_bootstrap, cutoffs=cutoff, cutoff_quantiles=cutoff_quantile,
             pairs=not no_pairs, curves=False, min_trials=min_trials, n_jobs=jobs,
+            method=method, top_quantile=top_quantile, estimator=estimator,
+            n_bootstrap=n_bootstrap, conf_level=conf_level,
             progress=bars.add("fitting forests", n_fits))
     written = [atomic_write_text(out_dir / "importance.csv",
                                  importance_csv(study.importance_table())),

@@ -28,26 +28,35 @@ def effects_table(study: Any, response: str | None = None, *, top: int = 3,
         A :class:`~odyssey_analysis.ordering.GroupOrder` for the rows (default: as fitted).
     """
     response = response if response is not None else study.responses[0]
-    table = Table(title=text(f"largest effects on {response} (share of variance, "
-                             "mean ± std over trees)"))
+    fits = [r for r in study if r.response == response
+            and all(str(r.group.get(k)) == str(v) for k, v in (only or {}).items())]
+    ci = next((c for r in fits if (c := getattr(r, "intervals", None)) is not None), None)
+    unit = (f"[{100 * ci.conf_level:.0f} % calibrated interval]" if ci is not None
+            else "± spread across trees, not an interval")
+    table = Table(title=text(f"largest effects on {response} (share of variance, {unit})"))
     for key in study.group_keys:
         table.add_column(text(key), overflow="fold")
     for col in ("top effects", "higher order", "OOB R²"):
         table.add_column(col, overflow="fold")
-    fits = [r for r in study if r.response == response
-            and all(str(r.group.get(k)) == str(v) for k, v in (only or {}).items())]
     if order is not None:
         fits.sort(key=lambda r: order.key(tuple(r.group[k] for k in study.group_keys)))
     for fit in fits:
         imp = fit.importance_table()
         effects = imp[imp["order"] < 3].sort_values("fraction", ascending=False)
-        lines = "\n".join(f"{row.effect} {100 * row.fraction:.1f}±{100 * row.fraction_std:.1f}%"
-                          for row in effects.head(top).itertuples())
+        lines = "\n".join(f"{row.effect} {_share(row)}" for row in effects.head(top).itertuples())
         h_mean, _ = fit.higher_order_fraction()
         r2 = text(format_r2(fit.oob_r2), "bold red" if low_oob_r2(fit.oob_r2) else "")
         table.add_row(*[text(fit.group[k]) for k in study.group_keys], text(lines),
                       text(f"{100 * h_mean:.1f}%"), r2)
     return table
+
+
+def _share(row: Any) -> str:
+    """One effect's share for the console: with its interval when it has one."""
+    lo, hi = getattr(row, "fraction_lo", float("nan")), getattr(row, "fraction_hi", float("nan"))
+    if lo == lo and hi == hi:  # not NaN
+        return f"{100 * row.fraction:.1f}% [{100 * lo:.1f}, {100 * hi:.1f}]"
+    return f"{100 * row.fraction:.1f}±{100 * row.fraction_std:.1f}%"
 
 
 def significance_table(comparison: Any) -> Table:

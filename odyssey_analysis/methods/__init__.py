@@ -1,13 +1,17 @@
 """Importance methods behind one seam (:mod:`.base`), one module each.
 
 * :class:`FanovaMethod` (``"fanova"``, the default): the exact functional ANOVA of a
-  forest surrogate's trees.
+  forest surrogate.
+* :class:`LocalFanovaMethod` (``"local"``): the same, among the good runs only (the
+  response capped at the value of its best ``top_quantile``).
 """
 
 from .base import ImportanceMethod, ImportanceResult
 from .fanova import FanovaMethod
+from .local import LocalFanovaMethod
 
 #: Methods by the name ``analyze(method=...)`` and ``--method`` accept.
-METHODS: dict[str, type] = {"fanova": FanovaMethod}
+METHODS: dict[str, type] = {"fanova": FanovaMethod, "local": LocalFanovaMethod}
 
-__all__ = ["METHODS", "FanovaMethod", "ImportanceMethod", "ImportanceResult"]
+__all__ = ["METHODS", "FanovaMethod", "ImportanceMethod", "ImportanceResult",
+           "LocalFanovaMethod"]

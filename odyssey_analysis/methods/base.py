@@ -48,15 +48,21 @@ class ImportanceMethod(Protocol):
     ----------
     name
         A short name recorded in ``analysis.json`` (e.g. ``"fanova"``).
+
+    A method may also set ``needs_direction = True`` (the study then insists that every
+    response's direction is known) and ``trees_per_fit`` (the work a fit costs, for
+    deciding where fits run).
     """
 
     name: str
 
     def fit(self, x: np.ndarray, y: np.ndarray, space: SearchSpace, *,
             group: Mapping[str, Any] | None = None, response: str = "response",
-            rows_excluded: Mapping[str, int] | None = None) -> ImportanceResult:
+            rows_excluded: Mapping[str, int] | None = None,
+            direction: str | None = None) -> ImportanceResult:
         """Measure importance from ``(n, d)`` inputs encoded by ``space`` and ``(n,)``
-        finite responses."""
+        finite responses; ``direction`` (``"minimize"``, ``"maximize"`` or ``None``
+        when unknown) says which values are better."""
         ...
 
     def to_dict(self) -> dict[str, Any]:

@@ -43,6 +43,7 @@ class LocalFanovaMethod(FanovaMethod):
     top_quantile: float = 0.25
 
     name = "local"
+    needs_direction = True
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -55,6 +56,16 @@ class LocalFanovaMethod(FanovaMethod):
     def to_dict(self) -> dict[str, Any]:
         """The method's settings, JSON-ready."""
         return {**super().to_dict(), "name": self.name, "top_quantile": self.top_quantile}
+
+    def _cutoffs(self, y: np.ndarray, direction: str | None) -> tuple[float, float]:
+        """Clamp at the good runs' threshold: values worse than it count as it."""
+        if direction == "minimize":
+            cutoffs = (float(y.min()), float(np.quantile(y, self.top_quantile)))
+        else:
+            cutoffs = (float(np.quantile(y, 1.0 - self.top_quantile)), float(y.max()))
+        if cutoffs[0] >= cutoffs[1]:  # a constant good region: nothing varies in it
+            cutoffs = (cutoffs[0], cutoffs[0] + max(abs(cutoffs[0]), 1.0) * 1e-12)
+        return cutoffs
 
     def fit(self, x: np.ndarray, y: np.ndarray, space: SearchSpace, *,
             group: Mapping[str, Any] | None = None, response: str = "response",
@@ -77,21 +88,10 @@ class LocalFanovaMethod(FanovaMethod):
                              "values are better", column=response,
                              hint=f"declare it with --maximize {response} or "
                                   f"--minimize {response}")
-        y = np.asarray(y, dtype=float)
-        if direction == "minimize":
-            cap = float(np.quantile(y, self.top_quantile))
-            cutoffs = (float(y.min()), cap)
-        else:
-            cap = float(np.quantile(y, 1.0 - self.top_quantile))
-            cutoffs = (cap, float(y.max()))
-        if cutoffs[0] >= cutoffs[1]:  # a constant good region: nothing varies in it
-            cutoffs = (cutoffs[0], cutoffs[0] + max(abs(cutoffs[0]), 1.0) * 1e-12)
-        plain = FanovaMethod(self.surrogate, cutoffs=cutoffs, pairs=self.pairs,
-                             curves=self.curves, grid_points=self.grid_points,
-                             pair_grid_points=self.pair_grid_points,
-                             keep_trees=self.keep_trees)
-        result = plain.fit(x, y, space, group=group, response=response,
-                           rows_excluded=rows_excluded)
+        result = super().fit(x, y, space, group=group, response=response,
+                             rows_excluded=rows_excluded, direction=direction)
+        lo, hi = result.fit["cutoffs"]
         result.fit["method"] = {"name": self.name, "top_quantile": self.top_quantile,
-                                "cap": cap, "better": direction}
+                                "cap": hi if direction == "minimize" else lo,
+                                "better": direction}
         return result

@@ -10,7 +10,7 @@ largest pairwise interactions and the remainder beyond pairs.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -87,24 +87,43 @@ def plot_fraction_pie(
     return ax
 
 
-def fraction_bars_data(result: FanovaResult, n_pairs: int = 3) -> list[tuple[str, float, float,
-                                                                             str]]:
-    """The bars of :func:`plot_fraction_bars`: ``(label, mean, std, kind)``.
+class FractionBar(NamedTuple):
+    """One bar of :func:`plot_fraction_bars` (shares as fractions, not percent).
+
+    ``kind`` is the hyperparameter for a main effect, ``"pair"`` or ``"higher"``;
+    ``lower``/``upper`` are the calibrated interval (NaN without a bootstrap).
+    """
+
+    label: str
+    mean: float
+    std: float
+    kind: str
+    lower: float = float("nan")
+    upper: float = float("nan")
+
+
+def fraction_bars_data(result: FanovaResult, n_pairs: int = 3) -> list[FractionBar]:
+    """The bars of :func:`plot_fraction_bars`.
 
     Main effects (largest first), the ``n_pairs`` largest pairs, then the remainder
-    beyond pairs; ``kind`` is the hyperparameter for a main effect, ``"pair"`` or
-    ``"higher"``.
+    beyond pairs (which has no interval).
     """
     names = list(result.hyperparameters)
+    d = len(names)
     mean, std = (s.to_numpy() for s in result.main_fraction())
     pmean, pstd = (s.to_numpy() for s in result.pair_fraction())
-    bars = [(label(n), float(mean[j]), float(std[j]), n) for j, n in enumerate(names)]
-    bars.sort(key=lambda b: -b[1] if np.isfinite(b[1]) else 0.0)
-    pairs = [(f"{label(names[j])} × {label(names[k])}", float(pmean[j, k]), float(pstd[j, k]),
-              "pair") for j in range(len(names)) for k in range(j + 1, len(names))]
-    pairs.sort(key=lambda b: -b[1] if np.isfinite(b[1]) else 0.0)
+    ci = result.intervals
+    lo, hi = (ci.main_lower, ci.main_upper) if ci else (np.full(d, np.nan),) * 2
+    plo, phi = (ci.pair_lower, ci.pair_upper) if ci else (np.full((d, d), np.nan),) * 2
+    bars = [FractionBar(label(n), float(mean[j]), float(std[j]), n, float(lo[j]),
+                        float(hi[j])) for j, n in enumerate(names)]
+    bars.sort(key=lambda b: -b.mean if np.isfinite(b.mean) else 0.0)
+    pairs = [FractionBar(f"{label(names[j])} × {label(names[k])}", float(pmean[j, k]),
+                         float(pstd[j, k]), "pair", float(plo[j, k]), float(phi[j, k]))
+             for j in range(d) for k in range(j + 1, d)]
+    pairs.sort(key=lambda b: -b.mean if np.isfinite(b.mean) else 0.0)
     h_mean, h_std = result.higher_order_fraction()
-    return [*bars, *pairs[:n_pairs], ("beyond pairs", h_mean, h_std, "higher")]
+    return [*bars, *pairs[:n_pairs], FractionBar("beyond pairs", h_mean, h_std, "higher")]
 
 
 def plot_fraction_bars(
@@ -114,7 +133,12 @@ def plot_fraction_bars(
     n_pairs: int = 3,
     colors: Mapping[str, str] | None = None,
 ) -> Axes:
-    """Horizontal bars of the variance shares, with std-across-trees error bars.
+    """Horizontal bars of the variance shares, with their calibrated intervals.
+
+    A fit with a bootstrap draws each share's interval (which is centred on the
+    bias-corrected share, so it need not be symmetric about the bar); without one the
+    whiskers are ± one standard deviation across the trees, a measure of the trees'
+    disagreement and not an interval, and the axis label says so.
 
     Parameters
     ----------
@@ -135,28 +159,41 @@ def plot_fraction_bars(
     colors = dict(colors or param_colors(result.hyperparameters))
     bars = fraction_bars_data(result, n_pairs)
     y = np.arange(len(bars))[::-1]
-    means = np.array([100 * b[1] for b in bars])
-    stds = np.array([100 * b[2] for b in bars])
-    fill = [colors.get(b[3], PAIR_COLOR) if b[3] not in ("pair", "higher") else
-            (PAIR_COLOR if b[3] == "pair" else HIGHER_ORDER_COLOR) for b in bars]
-    ax.barh(y, np.nan_to_num(means), xerr=np.nan_to_num(stds), color=fill, height=0.7,
-            error_kw={"elinewidth": 0.8, "capsize": 2, "ecolor": "0.2"})
+    means = np.array([100 * b.mean for b in bars])
+    with_ci = result.intervals is not None
+    if with_ci:
+        lower = np.array([100 * b.lower for b in bars])
+        upper = np.array([100 * b.upper for b in bars])
+    else:
+        stds = np.nan_to_num(np.array([100 * b.std for b in bars]))
+        lower, upper = means - stds, means + stds
+    fill = [colors.get(b.kind, PAIR_COLOR) if b.kind not in ("pair", "higher") else
+            (PAIR_COLOR if b.kind == "pair" else HIGHER_ORDER_COLOR) for b in bars]
+    ax.barh(y, np.nan_to_num(means), color=fill, height=0.7)
+    shown = np.isfinite(lower) & np.isfinite(upper)
+    ax.errorbar(0.5 * (lower + upper)[shown], y[shown], xerr=0.5 * (upper - lower)[shown],
+                fmt="none", elinewidth=0.8, capsize=2, ecolor="0.2")
     ax.set_yticks(y)
-    ax.set_yticklabels([b[0] for b in bars])
-    ax.set_xlabel("share of variance [%]")
-    top = np.nanmax(means + stds) if np.isfinite(means).any() else 1.0
+    ax.set_yticklabels([b.label for b in bars])
+    ax.set_xlabel("share of variance [%]" + (
+        f" — whiskers: {100 * result.intervals.conf_level:.0f} % interval" if with_ci
+        else " — whiskers: spread across trees"))
+    reach = np.fmax(np.nan_to_num(means), np.nan_to_num(upper))
+    top = float(np.max(reach)) if np.isfinite(means).any() else 1.0
     limit = max(5.0, min(100.0, top * 1.08))
     ax.set_xlim(0, limit)
-    for yi, m, sd in zip(y, means, stds):
+    for yi, m, lo, hi in zip(y, means, lower, upper):
         if not np.isfinite(m):
             continue
         text = f"{m:.1f}%"
+        left = min(m, lo) if np.isfinite(lo) else m
+        right = max(m, hi) if np.isfinite(hi) else m
         if m > 0.6 * limit:
-            ax.text(m - sd - 0.01 * limit, yi, text, va="center", ha="right", fontsize=6,
+            ax.text(left - 0.01 * limit, yi, text, va="center", ha="right", fontsize=6,
                     color="white")
         else:
-            ax.text(m + (sd if np.isfinite(sd) else 0) + 0.01 * limit, yi, text, va="center",
-                    ha="left", fontsize=6, color="0.25")
+            ax.text(right + 0.01 * limit, yi, text, va="center", ha="left", fontsize=6,
+                    color="0.25")
     ax.grid(axis="x", color="0.92", linewidth=0.6)
     ax.set_axisbelow(True)
     return ax

@@ -161,6 +161,9 @@ def build_report(
     all_interactions: bool = False,
     min_trials: int = 10,
     n_jobs: int | None = None,
+    estimator: str = "forest-mean",
+    n_bootstrap: int = 0,
+    conf_level: float = 0.9,
     inputs: Sequence[str | Path] = (),
     progress: bool = False,
     console: Any = None,
@@ -180,8 +183,9 @@ def build_report(
     responses
         Responses to analyse (default: the table's; the metric and the time response
         are always among them).
-    n_trees, seed, min_trials
-        Forest settings (see :func:`~odyssey_analysis.study.analyze`).
+    n_trees, seed, min_trials, estimator, n_bootstrap, conf_level
+        Forest settings, the estimator and the calibrated intervals (see
+        :func:`~odyssey_analysis.study.analyze`).
     metric, select_by, reference, task_key, variant_key, time_response, params_column
         The roles of the comparison and the figures (see
         :func:`~odyssey_analysis.choices.choose`): given here, else from the table's
@@ -239,7 +243,8 @@ def build_report(
         fits = bars.add("fitting forests", n_groups * len(analysed))
         study = analyze(trials, space=space if isinstance(space, SearchSpace) else None,
                         response=analysed, group_by=group_by, n_trees=n_trees, seed=seed,
-                        n_jobs=n_jobs, min_trials=min_trials, progress=fits)
+                        n_jobs=n_jobs, min_trials=min_trials, estimator=estimator,
+                        n_bootstrap=n_bootstrap, conf_level=conf_level, progress=fits)
         timings["analyze"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
@@ -261,7 +266,8 @@ def build_report(
 
         t0 = time.perf_counter()
         settings = {
-            "n_trees": n_trees, "seed": seed, "responses": analysed,
+            "n_trees": n_trees, "seed": seed, "estimator": estimator,
+            "n_bootstrap": n_bootstrap, "conf_level": conf_level, "responses": analysed,
             "metric": choices.metric, "select_by": choices.select_by,
             "top_fraction": top_fraction, "reference": choices.reference, "alpha": alpha,
             "holm": holm, "min_trials": min_trials, "roles": choices.to_dict(),
@@ -309,7 +315,9 @@ def _write_tables(stage: Path, study: StudyResult, comparison: Comparison | None
     written = ["importance.csv"]
     atomic_write_text(stage / "importance.csv", importance_csv(importance))
     written += [f"tables/{p.name}" for p in
-                write_importance_tables(importance, stage / "tables", csv=False)]
+                write_importance_tables(importance, stage / "tables", csv=False,
+                                        conf_level=settings["conf_level"]
+                                        if settings["n_bootstrap"] else None)]
     if comparison is not None:
         atomic_write_text(stage / "comparison.csv", comparison.table.to_csv(index=False))
         written.append("comparison.csv")

@@ -242,10 +242,18 @@ def _fraction_title(ctx: ReportContext, panel: Panel) -> str:
 
 
 def _fraction_caption(ctx: ReportContext, panel: Panel) -> str:
+    ci = next((c for r in ctx.study if (c := getattr(r, "intervals", None)) is not None),
+              None)
+    whiskers = (f"whiskers are calibrated {100 * ci.conf_level:.0f} % intervals over trials "
+                f"({ci.n_bootstrap} bootstrap replicates; centred on the bias-corrected "
+                "share, so not always symmetric about the bar)" if ci is not None else
+                "whiskers are ± one standard deviation across the forest's trees, how much "
+                "the trees disagree, not an interval (run with --bootstrap 100 for "
+                "calibrated intervals)")
     return ("Pie: the share of the variance that each hyperparameter explains on its own; "
-            "'higher order' is everything left to interactions. Bars: the same shares ± one "
-            "standard deviation across trees, the largest pairwise interactions, and what is "
-            "left beyond pairs.")
+            "'higher order' is everything left to interactions. Bars: the same shares, the "
+            "largest pairwise interactions, and what is left beyond pairs; the "
+            + whiskers + ".")
 
 
 def _draw_fractions(ctx: ReportContext, panel: Panel) -> Any:

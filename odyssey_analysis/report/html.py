@@ -20,7 +20,12 @@ from typing import TYPE_CHECKING, Any
 from ..ordering import GroupOrder
 from ..quality import LOW_OOB_R2, format_r2, low_oob_r2
 from ..roles import better_word
-from ..tables import comparison_summary, main_effects_display, main_effects_table
+from ..tables import (
+    comparison_summary,
+    main_effects_display,
+    main_effects_table,
+    share_caption,
+)
 from .figures import FIGURE_DPI, FigureEntry
 
 if TYPE_CHECKING:
@@ -113,6 +118,7 @@ def _overview(page: _Page, report: Report) -> None:
                              if choices.variant_key else "")),
         ("surrogate", f"random forest, {report.settings['n_trees']} trees, seed "
                       f"{report.settings['seed']}; fANOVA computed exactly from the trees"),
+        ("estimator", _estimator_text(report.settings)),
     ]
     body = ('<dl class="facts">' + "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in facts)
             + "</dl>")
@@ -159,6 +165,17 @@ def _variants(page: _Page, report: Report, figures: list[FigureEntry], root: Pat
     page.section("variants", "Variant comparison (Fig. 3)", body)
 
 
+def _estimator_text(settings: dict[str, Any]) -> str:
+    """The estimator and the intervals, in words."""
+    estimator = settings.get("estimator", "forest-mean")
+    what = ("shares of the forest's mean function" if estimator == "forest-mean" else
+            "mean of the trees' own shares")
+    if settings.get("n_bootstrap"):
+        return (f"{estimator} ({what}); calibrated {100 * settings['conf_level']:.0f} % "
+                f"intervals from {settings['n_bootstrap']} bootstrap replicates")
+    return f"{estimator} ({what}); no intervals (--bootstrap 100 adds them)"
+
+
 def _fractions(page: _Page, report: Report, figures: list[FigureEntry], root: Path) -> None:
     study = report.study
     response = report.choices.metric
@@ -170,8 +187,9 @@ def _fractions(page: _Page, report: Report, figures: list[FigureEntry], root: Pa
             tuple(wide[k].iloc[i] for k in keys)))].reset_index(drop=True)
     display = main_effects_display(wide, keys)
     body = _figures(figures, root, fold="other variants")
-    body += (f"<h3>Main effects per group ({e(response)}; share of variance, mean ± std over "
-             "trees, %)</h3>")
+    with_ci = any(getattr(r, "intervals", None) is not None for r in study)
+    unit = share_caption(with_ci, report.settings.get("conf_level") if with_ci else None)
+    body += f"<h3>Main effects per group ({e(response)}; share of variance, {e(unit)})</h3>"
     body += '<div class="scroll">' + _table(list(display.columns), display.values.tolist(),
                                             text_cols=len(keys)) + "</div>"
     page.section("fractions", "Variance fractions (Fig. 5)", body)
