@@ -164,6 +164,10 @@ class FractionIntervals:
         ``(d,)`` interval and bias-corrected centre of each main effect's fraction.
     pair_lower, pair_upper, pair_corrected
         ``(d, d)`` the same for the pure pairs (NaN where pairs were not computed).
+    resampled_main, resampled_pair
+        ``(B, d)`` and ``(B, d, d)``: the re-estimates from the trials resampled with
+        replacement (for other intervals, e.g. :func:`~odyssey_analysis.intervals.
+        percentile_interval`; not written to ``analysis.json``).
     """
 
     conf_level: float
@@ -177,6 +181,8 @@ class FractionIntervals:
     pair_lower: np.ndarray
     pair_upper: np.ndarray
     pair_corrected: np.ndarray
+    resampled_main: np.ndarray | None = field(default=None, repr=False)
+    resampled_pair: np.ndarray | None = field(default=None, repr=False)
 
     def to_dict(self, names: Sequence[str]) -> dict[str, Any]:
         """JSON-ready, main effects by name."""

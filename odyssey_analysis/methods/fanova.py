@@ -305,9 +305,12 @@ class FanovaMethod:
 
         (lo, plo), (hi, phi), (mid, pmid) = unflat(ci.lower), unflat(ci.upper), unflat(
             ci.corrected)
+        kept = [unflat(row) for row in res]
         return FractionIntervals(float(self.conf_level), int(self.n_bootstrap),
                                  REPLICATE_TREES, noise.variance, noise.source, lo, hi, mid,
-                                 plo, phi, pmid)
+                                 plo, phi, pmid,
+                                 resampled_main=np.array([m for m, _ in kept]).reshape(-1, d),
+                                 resampled_pair=np.array([q for _, q in kept]).reshape(-1, d, d))
 
     def _decompose(self, trees: list, space: SearchSpace) -> ForestDecomposition:
         hps = list(space)
