@@ -34,6 +34,16 @@ def test_import_and_loading_trials_stay_light():
     assert loaded_after("from odyssey_analysis import analyze, FanovaMethod, presets") == []
 
 
+def test_the_command_line_imports_nothing_heavy_before_a_command_runs():
+    # `odyssey --help` and option parsing: not even NumPy.
+    probe = ("import sys, odyssey_analysis.cli\n"
+             "print('numpy' in sys.modules, 'pandas' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True, cwd=ROOT)
+    assert out.stdout.split() == ["False", "False"]
+    assert loaded_after("import odyssey_analysis.cli") == []
+
+
 def test_kernels_import_numba_only_when_asked():
     assert "numba" not in loaded_after("import odyssey_analysis._kernels")
     assert "numba" not in loaded_after("import odyssey_analysis.fanova")

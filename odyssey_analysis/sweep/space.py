@@ -11,8 +11,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # NumPy is imported where a trial is drawn: `odyssey --help` needs none
+    import numpy as np
 
 TASKS: tuple[str, ...] = ("music", "speech", "handwriting")
 """Task names, in the order the runner interleaves them."""
@@ -132,6 +134,8 @@ def make_trial(
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; expected one of {', '.join(VARIANTS)}")
     key = [int(base_seed), TASKS.index(task), VARIANTS.index(variant), int(trial)]
+    import numpy as np
+
     rng = np.random.default_rng(np.random.SeedSequence(key))
     low, high = space.hidden_size
     # log-uniform integer: sample log-uniformly on [low - 0.5, high + 0.5) and round
