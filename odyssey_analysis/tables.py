@@ -264,7 +264,9 @@ def main_effects_display(table: pd.DataFrame, keys: Sequence[str]) -> pd.DataFra
         out[name] = [fmt_share(m / 100, s / 100, lo / 100, hi / 100) for m, s, lo, hi in
                      zip(table[name], table[f"{name}_std"], lower, upper)]
     out["pairs (sum)"] = table["pairs"].map(lambda v: fmt_pct(v / 100))
-    out["higher order"] = [fmt_pct(m / 100, s / 100) for m, s in
+    # The remainder has no interval; beside intervals a ± spread would read as one.
+    with_ci = any(table[f"{n}_lo"].notna().any() for n in names if f"{n}_lo" in table)
+    out["higher order"] = [fmt_pct(m / 100, None if with_ci else s / 100) for m, s in
                            zip(table["higher_order"], table["higher_order_std"])]
     out["trials"] = table["n_trials"].astype(str)
     return out
