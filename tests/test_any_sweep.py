@@ -199,3 +199,17 @@ def test_choosing_one_response_keeps_the_bundled_column_spec_working(tmp_path):
     one = load_trials(bundled_table(), responses=["test_error"])
     assert one.excluded_counts() == both.excluded_counts()
     assert len(one) == len(both)
+
+
+def test_other_metrics_are_not_hyperparameters_when_one_response_is_chosen(sweep_csv,
+                                                                          tmp_path):
+    table = load_trials(sweep_csv, responses=["test_acc"])
+    assert "val_loss" not in table.hyperparameters
+    assert "runtime_s" not in table.hyperparameters
+    assert set(table.hyperparameters) == {"model", "lr", "batch_size", "dropout", "optimizer"}
+    assert any("val_loss" in note and "not analysed" in note for note in table.notes)
+    out = tmp_path / "out"
+    result = run("analyze", sweep_csv, "--response", "test_acc", "--out", out, *FAST)
+    assert result.exit_code == 0, result.output
+    effects = set(pd.read_csv(out / "importance.csv")["effect"])
+    assert "val_loss" not in effects and "runtime_s" not in effects
