@@ -193,6 +193,23 @@ def test_same_seed_gives_bit_identical_results(log_study):
     assert FanovaImportanceEvaluator(seed=12).evaluate(log_study) != first.evaluate(log_study)
 
 
+def test_the_per_tree_estimator_gives_the_mean_of_the_trees_shares(log_study):
+    forest_mean = FanovaImportanceEvaluator(seed=0, n_trees=16).evaluate(log_study)
+    per_tree = FanovaImportanceEvaluator(seed=0, n_trees=16, estimator="per-tree")
+    assert "estimator='per-tree'" in repr(per_tree)
+    shares = per_tree.evaluate(log_study)
+    table = load_study(log_study)
+    space = table.resolve_space(None)
+    result = fit_and_decompose(space.encode(table.frame), table.frame["value"].to_numpy(),
+                               space, settings=per_tree.settings, pairs=True,
+                               estimator="per-tree")
+    expected = dict(zip(space.names, result.main_fraction().mean))
+    assert shares == pytest.approx(expected, abs=1e-12)
+    assert shares != forest_mean
+    with pytest.raises(ValueError, match="estimator"):
+        FanovaImportanceEvaluator(estimator="median")
+
+
 def test_no_seed_draws_one_that_reproduces_the_result():
     study = _study(_three_params, 20)
     evaluator = FanovaImportanceEvaluator()

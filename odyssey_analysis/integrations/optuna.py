@@ -39,6 +39,7 @@ import numpy as np
 from ..errors import MissingExtraError
 from ..loaders.optuna import load_study
 from ..methods import FanovaMethod
+from ..methods.fanova import ESTIMATORS
 from ..quality import low_oob_r2
 from ..result import FanovaResult
 from ..study import MIN_TRIALS
@@ -110,10 +111,15 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
         is used, a trial without a parameter counting at that parameter's default (the
         middle of its range, in its own scale, or its first choice or grid value). Off by
         default, as in Optuna's fANOVA.
+    estimator
+        ``"forest-mean"`` (default: the shares of the forest's mean function, closer to
+        the true importance) or ``"per-tree"`` (the mean of each tree's own shares, the
+        number Optuna's fANOVA computes); see ``docs/accuracy.md``.
     """
 
     def __init__(self, *, n_trees: int = 64, max_depth: int | None = 64,
-                 seed: int | None = None, conditional: bool = False) -> None:
+                 seed: int | None = None, conditional: bool = False,
+                 estimator: str = "forest-mean") -> None:
         if seed is None:
             seed = int(np.random.SeedSequence().generate_state(1)[0])
         elif not _is_int(seed) or not 0 <= seed < 2 ** 32:
@@ -127,6 +133,10 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
                                         max_depth=None if max_depth is None else int(max_depth),
                                         seed=int(seed))
         self._conditional = bool(conditional)
+        if estimator not in ESTIMATORS:
+            raise ValueError(f"estimator must be one of {', '.join(ESTIMATORS)}, "
+                             f"got {estimator!r}")
+        self._estimator = estimator
 
     @property
     def seed(self) -> int:
@@ -141,7 +151,8 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
     def __repr__(self) -> str:
         s = self._settings
         return (f"{type(self).__name__}(n_trees={s.n_trees}, max_depth={s.max_depth}, "
-                f"seed={s.seed}, conditional={self._conditional})")
+                f"seed={s.seed}, conditional={self._conditional}, "
+                f"estimator={self._estimator!r})")
 
     # -- Optuna's contract -------------------------------------------------------------
     def evaluate(
@@ -270,7 +281,8 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
         space = table.resolve_space().subset(varying)
         x = space.encode(table.frame)
         y = table.frame[response].to_numpy(dtype=float)
-        method = FanovaMethod(RandomForestSurrogate(self._settings), pairs=pairs, curves=False)
+        method = FanovaMethod(RandomForestSurrogate(self._settings), pairs=pairs, curves=False,
+                              estimator=self._estimator)
         result = method.fit(x, y, space, response=response)
         if result.n_trees == 0:
             warnings.warn("the target does not vary over the trials: every importance is 0",
