@@ -79,3 +79,42 @@ def test_forest_threads_and_the_study_context_do_not_change_the_trees():
     for a, b in zip(one.trees, two.trees):
         assert a.lower.tobytes() == b.lower.tobytes()
         assert a.value.tobytes() == b.value.tobytes()
+
+
+@pytest.mark.parametrize("n, leaf, features, bagging", [
+    (200, 1, 1.0, True), (500, 2, 0.5, True), (150, 1, "sqrt", False)])
+def test_the_lean_forest_is_scikit_learns_forest_bit_for_bit(n, leaf, features, bagging):
+    from sklearn.ensemble import RandomForestRegressor
+
+    rng = np.random.default_rng(n)
+    x = rng.random((n, 5))
+    y = x[:, 0] + x[:, 1] * x[:, 2] + 0.1 * rng.standard_normal(n)
+    settings = ForestSettings(n_trees=24, min_samples_leaf=leaf, max_features=features,
+                              bootstrap=bagging, seed=11)
+    ours = fit_forest(x, y, settings, n_jobs=2).forest
+    reference = RandomForestRegressor(n_estimators=24, min_samples_leaf=leaf,
+                                      max_features=features, bootstrap=bagging,
+                                      random_state=11).fit(x, y)
+    for a, b in zip(ours.estimators_, reference.estimators_, strict=True):
+        assert a.random_state == b.random_state
+        np.testing.assert_array_equal(a.tree_.threshold, b.tree_.threshold)
+        np.testing.assert_array_equal(a.tree_.value, b.tree_.value)
+    ours.n_jobs = 1  # scikit-learn's threaded predict sums trees in finishing order
+    np.testing.assert_array_equal(ours.predict(x), reference.predict(x))
+
+
+def test_a_pickled_forest_loads_in_a_fresh_process(tmp_path):
+    import pickle
+    import subprocess
+    import sys
+
+    rng = np.random.default_rng(0)
+    x = rng.random((60, 3))
+    forest = fit_forest(x, x[:, 0], ForestSettings(n_trees=4)).forest
+    path = tmp_path / "forest.pkl"
+    path.write_bytes(pickle.dumps(forest))
+    code = (f"import pickle; f = pickle.loads(open({str(path)!r}, 'rb').read()); "
+            "print(len(f.estimators_))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "4"
