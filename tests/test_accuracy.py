@@ -147,3 +147,16 @@ def test_same_numbers_on_any_number_of_cores(options):
     two = analyze(table, n_trees=16, n_jobs=2, curves=False, **options)
     pd.testing.assert_frame_equal(one.importance_table(), two.importance_table(),
                                   check_exact=True)
+
+
+def test_each_group_draws_its_own_bootstrap_sweeps():
+    rng = np.random.default_rng(9)
+    one = pd.DataFrame(rng.random((80, 2)), columns=["a", "b"])
+    one["loss"] = one.a + 0.5 * one.b ** 2 + 0.05 * rng.standard_normal(80)
+    frame = pd.concat([one.assign(g="p"), one.assign(g="q")], ignore_index=True)
+    table = TrialTable.from_frame(frame, responses=["loss"], group_by=["g"])
+    imp = analyze(table, n_trees=16, n_bootstrap=10, curves=False, n_jobs=1).importance_table()
+    p, q = (imp[(imp.g == g) & (imp.order == 1)].reset_index(drop=True) for g in "pq")
+    # The same trials give the same forest and estimate, but not the same simulated sweeps.
+    np.testing.assert_array_equal(p.fraction, q.fraction)
+    assert not np.array_equal(p.fraction_lo, q.fraction_lo)

@@ -225,7 +225,8 @@ class FanovaMethod:
             points = variance_points(space, int(self.variance_points), seed)
             at = points.points
             if self.n_bootstrap:
-                rng = np.random.default_rng([seed, 1])
+                key = [seed, fit_stream(group, response)]
+                rng = np.random.default_rng([*key, 1])
                 designs = np.stack([draw_design(space, len(y), rng)
                                     for _ in range(int(self.n_bootstrap))])
                 at = np.concatenate([at, designs.reshape(-1, x.shape[1])])
@@ -247,7 +248,7 @@ class FanovaMethod:
             if designs is not None and np.isfinite(main).all():
                 world = fitted.evaluated[m:].reshape(len(designs), len(y))
                 intervals = self._bootstrap(x, y, space, cutoffs, main, pair, world,
-                                            designs, seed)
+                                            designs, key)
             estimate = ForestMeanEstimate(main, pair, mean, variance, m, points.exact,
                                           intervals)
         kept = [t.without_index() for t in trees] if self.keep_trees else None
@@ -258,8 +259,14 @@ class FanovaMethod:
 
     def _bootstrap(self, x: np.ndarray, y: np.ndarray, space: SearchSpace,
                    cutoffs: tuple[float, float] | None, main: np.ndarray, pair: np.ndarray,
-                   world: np.ndarray, designs: np.ndarray, seed: int) -> FractionIntervals:
-        """Calibrated intervals from refits in the fitted world and on resampled trials."""
+                   world: np.ndarray, designs: np.ndarray, key: list[int]
+                   ) -> FractionIntervals:
+        """Calibrated intervals from refits in the fitted world and on resampled trials.
+
+        ``key`` seeds every draw: the forest's seed and the fit's own stream
+        (:func:`fit_stream`), so groups do not share their simulated sweeps.
+        """
+        seed = key[0]
         d = x.shape[1]
         n = len(y)
         levels = np.array([hp.is_discrete or hp.is_constant for hp in space])
@@ -284,11 +291,11 @@ class FanovaMethod:
 
         simulated, resampled = [], []
         for b in range(int(self.n_bootstrap)):
-            rng = np.random.default_rng([seed, 2, b])
+            rng = np.random.default_rng([*key, 2, b])
             simulated.append(flat_fit(designs[b], world[b] + sd * rng.standard_normal(n),
                                       rng))
         for b in range(int(self.n_bootstrap)):
-            rng = np.random.default_rng([seed, 3, b])
+            rng = np.random.default_rng([*key, 3, b])
             rows = rng.integers(0, n, n)
             resampled.append(flat_fit(x[rows], y[rows], rng))
         sim = _finite_rows(np.array(simulated))
@@ -320,6 +327,23 @@ class FanovaMethod:
                       if self.curves and self.pairs else {})
         return decompose_trees(trees, pairs=self.pairs, grids=grids, pair_grids=pair_grids,
                                n_threads=current_fit_threads())
+
+
+def fit_stream(group: Mapping[str, Any] | None, response: str) -> int:
+    """A 32-bit number that names one fit (its group values and response).
+
+    It enters the seeds of the bootstrap's draws, so every group and response gets
+    sweeps of its own (one seed per study would give every group of the same size the
+    same simulated designs and resampled rows) and the same fit gets the same draws in
+    any process.
+    """
+    import json
+    import zlib
+
+    label = json.dumps([[str(k), str(v)] for k, v in sorted((group or {}).items(),
+                                                               key=lambda kv: str(kv[0]))]
+                       + [str(response)], ensure_ascii=True)
+    return zlib.crc32(label.encode("ascii"))
 
 
 def _forest_mean_fractions(trees: list[LeafBoxes], values: np.ndarray,
