@@ -160,3 +160,18 @@ def test_each_group_draws_its_own_bootstrap_sweeps():
     # The same trials give the same forest and estimate, but not the same simulated sweeps.
     np.testing.assert_array_equal(p.fraction, q.fraction)
     assert not np.array_equal(p.fraction_lo, q.fraction_lo)
+
+
+def test_the_accuracy_benchmark_runs_its_quick_configuration(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "accuracy.md"
+    subprocess.run([sys.executable, str(root / "benchmarks" / "accuracy.py"), "--quick",
+                    "--out", str(out)], check=True, capture_output=True, text=True,
+                   cwd=tmp_path, timeout=600)
+    text = out.read_text()
+    assert "forest-mean" in text and "per-tree" in text
+    assert "calibrated" in text.lower()
