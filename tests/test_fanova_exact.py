@@ -21,20 +21,26 @@ PATHS = [pytest.param(False, id="numpy"),
              not _kernels.COMPILED, reason="numba is not installed"))]
 
 
+def split_points(trees, j):
+    """The split points of input ``j`` in every tree, clipped into [0, 1]."""
+    return [np.clip(t.threshold[(t.feature == j) & (t.children_left != -1)], 0, 1)
+            for t in trees]
+
+
 class BruteForce:
     """Functional ANOVA of one tree by full enumeration of its split grid."""
 
     def __init__(self, estimator, d: int, cutoffs=None) -> None:
-        tree = estimator.tree_
-        self.edges = []
-        for j in range(d):
-            t = tree.threshold[(tree.feature == j) & (tree.children_left != -1)]
-            self.edges.append(np.unique(np.concatenate([[0.0, 1.0], np.clip(t, 0, 1)])))
+        self._enumerate([estimator.tree_], d, estimator.predict, cutoffs)
+
+    def _enumerate(self, trees, d, predict, cutoffs=None) -> None:
+        """The function on every cell of the grid of all ``trees``' split points."""
+        self.edges = [np.unique(np.concatenate([[0.0, 1.0], *split_points(trees, j)]))
+                      for j in range(d)]
         self.widths = [np.diff(e) for e in self.edges]
         mids = [0.5 * (e[:-1] + e[1:]) for e in self.edges]
         mesh = np.meshgrid(*mids, indexing="ij")
-        points = np.column_stack([m.ravel() for m in mesh])
-        values = estimator.predict(points)
+        values = predict(np.column_stack([m.ravel() for m in mesh]))
         if cutoffs is not None:
             values = np.clip(values, *cutoffs)
         self.f = values.reshape([m.size for m in mids])
@@ -184,24 +190,7 @@ class ForestBruteForce(BruteForce):
     """The forest-mean function on the grid of every tree's split points."""
 
     def __init__(self, forest, d: int) -> None:  # noqa: D107 - as the parent, for a forest
-        self.edges = []
-        for j in range(d):
-            cuts = [e.tree_.threshold[(e.tree_.feature == j) & (e.tree_.children_left != -1)]
-                    for e in forest.estimators_]
-            self.edges.append(np.unique(np.concatenate([[0.0, 1.0], *[np.clip(c, 0, 1)
-                                                                      for c in cuts]])))
-        self.widths = [np.diff(e) for e in self.edges]
-        mids = [0.5 * (e[:-1] + e[1:]) for e in self.edges]
-        mesh = np.meshgrid(*mids, indexing="ij")
-        self.f = forest.predict(np.column_stack([m.ravel() for m in mesh])).reshape(
-            [m.size for m in mids])
-        self.d = d
-        w = self.widths[0]
-        for j in range(1, d):
-            w = np.multiply.outer(w, self.widths[j])
-        self.w = w
-        self.mean = float((self.w * self.f).sum())
-        self.variance = float((self.w * (self.f - self.mean) ** 2).sum())
+        self._enumerate([e.tree_ for e in forest.estimators_], d, forest.predict)
 
 
 @pytest.mark.parametrize("seed, d", [(0, 2), (1, 3), (2, 3)])
