@@ -97,3 +97,14 @@ def test_cli_records_the_estimator_and_the_local_method(tmp_path):
     local = json.loads((tmp_path / "loc" / "analysis.json").read_text())
     assert local["method"]["name"] == "local"
     assert local["fits"][0]["fit"]["method"]["top_quantile"] == 0.25
+
+
+def test_a_good_region_without_variation_says_so():
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame({"a": rng.random(80), "b": rng.random(80)})
+    frame["loss"] = np.where(frame["a"] > 0.3, 1.0, 0.0)  # the best 30 % all reach 0
+    table = TrialTable.from_frame(frame, responses=["loss"], group_by=[])
+    fit = next(iter(analyze(table, n_trees=8, n_jobs=1, curves=False, top_quantile=0.25)))
+    assert np.isnan(fit.main_fraction().mean).all()
+    assert any("nothing varies among the good runs" in w for w in fit.warnings)
+    assert not any("the response does not vary" in w for w in fit.warnings)

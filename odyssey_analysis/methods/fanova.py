@@ -47,6 +47,8 @@ VARIANCE_POINTS = 1 << 13
 #: Trees and variance points of each bootstrap replicate's forest.
 REPLICATE_TREES = 16
 REPLICATE_POINTS = 1 << 12
+#: How the warning for a fit without any variance begins.
+CONSTANT_WARNING = "every tree is constant"
 #: Fewest bootstrap replicates accepted (100 is the calibrated default of the CLI).
 MIN_BOOTSTRAP = 10
 
@@ -398,7 +400,7 @@ def _result(parts: ForestDecomposition, space: SearchSpace, trees: list | None, 
                         "trials poorly, so its decomposition is uncertain")
     n_zero = int(zero_variance(parts.variance, parts.mean).sum())
     if n_zero == parts.n_trees:
-        warnings.append("every tree is constant (the response does not vary): "
+        warnings.append(f"{CONSTANT_WARNING} (the response does not vary): "
                         "fractions are undefined")
     elif n_zero:
         warnings.append(f"{n_zero} constant tree(s) skipped for the fractions")

@@ -23,7 +23,7 @@ import numpy as np
 from ..errors import InputError
 from ..result import FanovaResult
 from ..space import SearchSpace
-from .fanova import FanovaMethod
+from .fanova import CONSTANT_WARNING, FanovaMethod
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,13 @@ class LocalFanovaMethod(FanovaMethod):
         result = super().fit(x, y, space, group=group, response=response,
                              rows_excluded=rows_excluded, direction=direction)
         lo, hi = result.fit["cutoffs"]
+        cap = hi if direction == "minimize" else lo
         result.fit["method"] = {"name": self.name, "top_quantile": self.top_quantile,
-                                "cap": hi if direction == "minimize" else lo,
-                                "better": direction}
+                                "cap": cap, "better": direction}
+        constant = [w for w in result.warnings if w.startswith(CONSTANT_WARNING)]
+        if constant:  # the response varies; only the good runs are all alike
+            result.warnings[result.warnings.index(constant[0])] = (
+                f"the best {100 * self.top_quantile:g} % of the runs all reach {cap:g}: "
+                "nothing varies among the good runs, so local fractions are undefined "
+                "(try a larger --top-quantile)")
         return result
