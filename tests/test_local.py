@@ -102,7 +102,7 @@ def test_cli_records_the_estimator_and_the_local_method(tmp_path):
 def test_a_good_region_without_variation_says_so():
     rng = np.random.default_rng(4)
     frame = pd.DataFrame({"a": rng.random(80), "b": rng.random(80)})
-    frame["loss"] = np.where(frame["a"] > 0.3, 1.0, 0.0)  # the best 30 % all reach 0
+    frame["loss"] = np.where(frame["a"] > 0.5, 1.0, 0.0)  # about half of the runs reach 0
     table = TrialTable.from_frame(frame, responses=["loss"], group_by=[])
     fit = next(iter(analyze(table, n_trees=8, n_jobs=1, curves=False, top_quantile=0.25)))
     assert np.isnan(fit.main_fraction().mean).all()

@@ -63,8 +63,8 @@ class LocalFanovaMethod(FanovaMethod):
             cutoffs = (float(y.min()), float(np.quantile(y, self.top_quantile)))
         else:
             cutoffs = (float(np.quantile(y, 1.0 - self.top_quantile)), float(y.max()))
-        if cutoffs[0] >= cutoffs[1]:  # a constant good region: nothing varies in it
-            cutoffs = (cutoffs[0], cutoffs[0] + max(abs(cutoffs[0]), 1.0) * 1e-12)
+        # Where the best runs all reach the same value the two are equal: the capped
+        # response is constant, and its fractions are undefined (said in fit()).
         return cutoffs
 
     def fit(self, x: np.ndarray, y: np.ndarray, space: SearchSpace, *,
