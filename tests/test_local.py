@@ -108,3 +108,10 @@ def test_a_good_region_without_variation_says_so():
     assert np.isnan(fit.main_fraction().mean).all()
     assert any("nothing varies among the good runs" in w for w in fit.warnings)
     assert not any("the response does not vary" in w for w in fit.warnings)
+
+
+def test_the_command_line_offers_every_estimator_of_the_engine():
+    from odyssey_analysis.cli.analyze import ESTIMATORS as OFFERED
+    from odyssey_analysis.methods.fanova import ESTIMATORS
+
+    assert OFFERED == ESTIMATORS
