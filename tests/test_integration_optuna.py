@@ -401,3 +401,17 @@ def test_missing_optuna_names_the_extra(monkeypatch):
     monkeypatch.delitem(sys.modules, "odyssey_analysis.integrations.optuna")
     with pytest.raises(MissingExtraError, match=r"odyssey-analysis\[optuna\]"):
         importlib.import_module("odyssey_analysis.integrations.optuna")
+
+
+def test_intervals_from_the_evaluator(log_study):
+    evaluator = FanovaImportanceEvaluator(seed=0, n_trees=16)
+    shares = evaluator.evaluate_intervals(log_study, n_bootstrap=10)
+    assert list(shares) == ["lr", "m"]  # largest first
+    for share, lower, upper in shares.values():
+        assert 0.0 <= lower <= upper <= 1.0
+        assert 0.0 <= share <= 1.0
+    assert shares["lr"][2] > shares["m"][1]
+    with pytest.raises(ValueError, match="at least 10"):
+        evaluator.evaluate_intervals(log_study, n_bootstrap=3)
+    with pytest.raises(ValueError, match="forest-mean"):
+        FanovaImportanceEvaluator(seed=0, estimator="per-tree").evaluate_intervals(log_study)
