@@ -8,7 +8,7 @@ closed fractions of larger subsets are computed on request.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -53,6 +53,13 @@ class Share(NamedTuple):
 
     mean: Any
     std: Any
+
+
+def first_intervals(results: Iterable[Any]) -> FractionIntervals | None:
+    """The calibrated intervals of the first of ``results`` that has them (their level
+    and replicate count are the method's, shared by every fit), else ``None``."""
+    return next((ci for r in results if (ci := getattr(r, "intervals", None)) is not None),
+                None)
 
 
 def effect_orders(order: pd.Series) -> pd.Series:

@@ -30,7 +30,9 @@ def effects_table(study: Any, response: str | None = None, *, top: int = 3,
     response = response if response is not None else study.responses[0]
     fits = [r for r in study if r.response == response
             and all(str(r.group.get(k)) == str(v) for k, v in (only or {}).items())]
-    ci = next((c for r in fits if (c := getattr(r, "intervals", None)) is not None), None)
+    from ..result import first_intervals
+
+    ci = first_intervals(fits)
     unit = (f"[{100 * ci.conf_level:.0f} % calibrated interval]" if ci is not None
             else "± spread across trees, not an interval")
     table = Table(title=text(f"largest effects on {response} (share of variance, {unit})"))
@@ -53,8 +55,10 @@ def effects_table(study: Any, response: str | None = None, *, top: int = 3,
 
 def _share(row: Any) -> str:
     """One effect's share for the console: with its interval when it has one."""
+    from ..numeric import is_nan
+
     lo, hi = getattr(row, "fraction_lo", float("nan")), getattr(row, "fraction_hi", float("nan"))
-    if lo == lo and hi == hi:  # not NaN
+    if not (is_nan(lo) or is_nan(hi)):
         return f"{100 * row.fraction:.1f}% [{100 * lo:.1f}, {100 * hi:.1f}]"
     return f"{100 * row.fraction:.1f}±{100 * row.fraction_std:.1f}%"
 

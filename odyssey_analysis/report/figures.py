@@ -242,8 +242,9 @@ def _fraction_title(ctx: ReportContext, panel: Panel) -> str:
 
 
 def _fraction_caption(ctx: ReportContext, panel: Panel) -> str:
-    ci = next((c for r in ctx.study if (c := getattr(r, "intervals", None)) is not None),
-              None)
+    from ..result import first_intervals
+
+    ci = first_intervals(ctx.study)
     whiskers = (f"whiskers are calibrated {100 * ci.conf_level:.0f} % intervals over trials "
                 f"({ci.n_bootstrap} bootstrap replicates; centred on the bias-corrected "
                 "share, so not always symmetric about the bar)" if ci is not None else

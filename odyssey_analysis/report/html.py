@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..ordering import GroupOrder
 from ..quality import LOW_OOB_R2, format_r2, low_oob_r2
+from ..result import first_intervals
 from ..roles import better_word
 from ..tables import (
     comparison_summary,
@@ -187,8 +188,8 @@ def _fractions(page: _Page, report: Report, figures: list[FigureEntry], root: Pa
             tuple(wide[k].iloc[i] for k in keys)))].reset_index(drop=True)
     display = main_effects_display(wide, keys)
     body = _figures(figures, root, fold="other variants")
-    with_ci = any(getattr(r, "intervals", None) is not None for r in study)
-    unit = share_caption(with_ci, report.settings.get("conf_level") if with_ci else None)
+    ci = first_intervals(study)
+    unit = share_caption(ci is not None, None if ci is None else ci.conf_level)
     body += f"<h3>Main effects per group ({e(response)}; share of variance, {e(unit)})</h3>"
     body += '<div class="scroll">' + _table(list(display.columns), display.values.tolist(),
                                             text_cols=len(keys)) + "</div>"
