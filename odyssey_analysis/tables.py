@@ -239,11 +239,9 @@ def importance_display(summary: pd.DataFrame) -> pd.DataFrame:
     for col in [*keys, "response"]:
         out[col] = summary[col].astype(str).where(first, "")
     out["effect"] = summary["effect"].astype(str)
-    lower = summary["share_lo"] if "share_lo" in summary.columns else [np.nan] * len(summary)
-    upper = summary["share_hi"] if "share_hi" in summary.columns else [np.nan] * len(summary)
-    out["share of variance [%]"] = [fmt_share(m / 100, s / 100, lo / 100, hi / 100)
-                                    for m, s, lo, hi in zip(summary["share"],
-                                                            summary["share_std"], lower, upper)]
+    out["share of variance [%]"] = [
+        fmt_share(m / 100, s / 100, lo / 100, hi / 100) for m, s, lo, hi in
+        zip(summary["share"], summary["share_std"], summary["share_lo"], summary["share_hi"])]
     out["trials"] = summary["n_trials"].astype(str).where(first, "")
     out["trees"] = summary["n_trees"].astype(str).where(first, "")
     return out
@@ -257,15 +255,13 @@ def main_effects_display(table: pd.DataFrame, keys: Sequence[str]) -> pd.DataFra
                     else table[col].astype(str))
     names = [c for c in table.columns if c not in keys and f"{c}_std" in table.columns
              and c != "higher_order"]
-    missing = [np.nan] * len(table)
     for name in names:
-        lower = table[f"{name}_lo"] if f"{name}_lo" in table.columns else missing
-        upper = table[f"{name}_hi"] if f"{name}_hi" in table.columns else missing
         out[name] = [fmt_share(m / 100, s / 100, lo / 100, hi / 100) for m, s, lo, hi in
-                     zip(table[name], table[f"{name}_std"], lower, upper)]
+                     zip(table[name], table[f"{name}_std"], table[f"{name}_lo"],
+                         table[f"{name}_hi"])]
     out["pairs (sum)"] = table["pairs"].map(lambda v: fmt_pct(v / 100))
     # The remainder has no interval; beside intervals a ± spread would read as one.
-    with_ci = any(table[f"{n}_lo"].notna().any() for n in names if f"{n}_lo" in table)
+    with_ci = any(table[f"{n}_lo"].notna().any() for n in names)
     out["higher order"] = [fmt_pct(m / 100, None if with_ci else s / 100) for m, s in
                            zip(table["higher_order"], table["higher_order_std"])]
     out["trials"] = table["n_trials"].astype(str)
