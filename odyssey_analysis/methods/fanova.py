@@ -169,7 +169,7 @@ class FanovaMethod:
     def trees_per_fit(self) -> int:
         """Trees fitted per group and response, bootstrap replicates included."""
         settings = getattr(self.forest_surrogate, "settings", None)
-        own = int(getattr(settings, "n_trees", 64))
+        own = int(getattr(settings, "n_trees", ForestSettings().n_trees))
         return own + 2 * int(self.n_bootstrap) * REPLICATE_TREES
 
     def to_dict(self) -> dict[str, Any]:
