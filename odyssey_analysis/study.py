@@ -23,7 +23,7 @@ from .methods import METHODS, FanovaMethod, ImportanceMethod
 from .methods.fanova import decompose_forest, fit_and_decompose
 from .result import StudyResult
 from .space import SearchSpace
-from .surrogate import ForestSettings, RandomForestSurrogate
+from .surrogate import ForestSettings, make_surrogate
 from .trials import TrialTable
 
 #: Fewest trials a group needs before a forest is fitted to it.
@@ -73,6 +73,7 @@ def analyze(
     conf_level: float = 0.9,
     top_quantile: float | None = None,
     progress: Callable[[Any], None] | None = None,
+    surrogate: str | None = None,
 ) -> StudyResult:
     """Importance of every hyperparameter for every response in every group.
 
@@ -135,6 +136,9 @@ def analyze(
         group's trials (each response's direction must be known).
     progress
         Called with each finished result (e.g. to advance a bar).
+    surrogate
+        The forest of the default method: ``"compiled"`` (default) or ``"sklearn"``
+        (:data:`~odyssey_analysis.surrogate.SURROGATES`).
 
     Returns
     -------
@@ -146,7 +150,7 @@ def analyze(
     chosen = _method(method, n_trees=n_trees, seed=seed, max_depth=max_depth,
                      min_samples_split=min_samples_split, min_samples_leaf=min_samples_leaf,
                      max_features=max_features, bootstrap=bootstrap,
-                     top_quantile=top_quantile, cutoffs=cutoffs,
+                     top_quantile=top_quantile, surrogate=surrogate, cutoffs=cutoffs,
                      cutoff_quantiles=cutoff_quantiles, pairs=pairs, curves=curves,
                      grid_points=grid_points, pair_grid_points=pair_grid_points,
                      keep_trees=keep_trees if keep_forest is None else keep_forest,
@@ -213,7 +217,8 @@ _DEFAULT_OPTIONS = {"cutoffs": None, "cutoff_quantiles": None, "pairs": True, "c
 def _method(method: ImportanceMethod | str | None, *, n_trees: int, seed: int,
             max_depth: int | None, min_samples_split: int, min_samples_leaf: int,
             max_features: float | int | str, bootstrap: bool,
-            top_quantile: float | None, **options: Any) -> ImportanceMethod:
+            top_quantile: float | None, surrogate: str | None = None,
+            **options: Any) -> ImportanceMethod:
     """The method asked for; the default one is built from the forest settings."""
     settings = ForestSettings(n_trees=n_trees, max_depth=max_depth,
                               min_samples_split=min_samples_split,
@@ -225,16 +230,16 @@ def _method(method: ImportanceMethod | str | None, *, n_trees: int, seed: int,
         if top_quantile is not None:
             raise InputError("--top-quantile belongs to the local method",
                              hint="drop --method fanova, or use --method local")
-        return FanovaMethod(RandomForestSurrogate(settings), **options)
+        return FanovaMethod(make_surrogate(surrogate, settings), **options)
     if isinstance(method, str):
         if method not in METHODS:
             raise InputError(f"unknown importance method {method!r}",
                              hint=f"use one of {', '.join(METHODS)}")
         if top_quantile is not None:
             options["top_quantile"] = top_quantile
-        return METHODS[method](RandomForestSurrogate(settings), **options)
+        return METHODS[method](make_surrogate(surrogate, settings), **options)
     if (settings != ForestSettings() or options != _DEFAULT_OPTIONS
-            or top_quantile is not None):
+            or top_quantile is not None or surrogate is not None):
         raise TypeError("with a method object, its settings go into the object "
                         "(e.g. FanovaMethod(RandomForestSurrogate(ForestSettings(...)), "
                         "pairs=False)), not into analyze()")

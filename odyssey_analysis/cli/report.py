@@ -41,7 +41,7 @@ from .summary import effects_table, significance_table
 def report(debug: bool, out: str, trees: int, seed: int, top_fraction: float, alpha: float,
            holm: bool, time_response: str | None, all_interactions: bool, min_trials: int,
            jobs: int | None, quiet: bool, estimator: str, n_bootstrap: int,
-           conf_level: float, **kwargs: Any) -> None:
+           conf_level: float, surrogate: str | None, **kwargs: Any) -> None:
     """Everything for TABLE in one folder: tables, every figure and index.html.
 
     With no TABLE, the mini Odyssey study bundled with the package is used. The roles
@@ -67,7 +67,7 @@ def report(debug: bool, out: str, trees: int, seed: int, top_fraction: float, al
         table, out, responses=list(options["responses"]) or None, n_trees=trees, seed=seed,
         top_fraction=top_fraction, alpha=alpha, holm=holm, all_interactions=all_interactions,
         min_trials=min_trials, n_jobs=jobs, estimator=estimator, n_bootstrap=n_bootstrap,
-        conf_level=conf_level, inputs=input_paths(options, table),
+        conf_level=conf_level, surrogate=surrogate, inputs=input_paths(options, table),
         progress=not quiet, console=err_console, **role_args)
     choices = result.choices
     only = ({choices.variant_key: choices.reference}

@@ -164,6 +164,7 @@ def build_report(
     estimator: str = "forest-mean",
     n_bootstrap: int = 0,
     conf_level: float = 0.9,
+    surrogate: str | None = None,
     inputs: Sequence[str | Path] = (),
     progress: bool = False,
     console: Any = None,
@@ -183,9 +184,9 @@ def build_report(
     responses
         Responses to analyse (default: the table's; the metric and the time response
         are always among them).
-    n_trees, seed, min_trials, estimator, n_bootstrap, conf_level
-        Forest settings, the estimator and the calibrated intervals (see
-        :func:`~odyssey_analysis.study.analyze`).
+    n_trees, seed, min_trials, estimator, n_bootstrap, conf_level, surrogate
+        Forest settings, the forest (``"compiled"`` or ``"sklearn"``), the estimator
+        and the calibrated intervals (see :func:`~odyssey_analysis.study.analyze`).
     metric, select_by, reference, task_key, variant_key, time_response, params_column
         The roles of the comparison and the figures (see
         :func:`~odyssey_analysis.choices.choose`): given here, else from the table's
@@ -244,7 +245,8 @@ def build_report(
         study = analyze(trials, space=space if isinstance(space, SearchSpace) else None,
                         response=analysed, group_by=group_by, n_trees=n_trees, seed=seed,
                         n_jobs=n_jobs, min_trials=min_trials, estimator=estimator,
-                        n_bootstrap=n_bootstrap, conf_level=conf_level, progress=fits)
+                        n_bootstrap=n_bootstrap, conf_level=conf_level, progress=fits,
+                        surrogate=surrogate)
         timings["analyze"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
