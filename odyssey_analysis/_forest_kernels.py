@@ -12,7 +12,8 @@ levels, so a level missing from the node is never cut in two) and ``2`` unordere
 (splits over subsets of levels: the node's levels ordered by mean response and the best
 prefix taken, which is optimal for squared error; levels absent from the node go with
 the heavier side). A node routes a point by ``x <= threshold`` (kind 0), by its cell
-index ``level < cut`` (kind 1) or by bit ``level`` of ``mask`` (kind 2).
+index ``level < cut`` (kind 1; when predicting, ``x <= threshold`` with the threshold
+just below the cell boundary, the same thing) or by bit ``level`` of ``mask`` (kind 2).
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ _S31 = np.uint64(31)
 _S11 = np.uint64(11)
 _ONE = np.uint64(1)
 _TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
+#: Points predicted together, one tree after another (the sum over trees of each point
+#: still runs in tree order).
+POINT_CHUNK = 256
 
 
 @njit(cache=True, nogil=True)
@@ -209,6 +213,7 @@ def _grow(x, lev, y, start, n, kind, n_levels, edges, edge_start, mtry, max_dept
                     if proxy > best:
                         best = proxy
                         best_f = f
+                        best_mask = np.uint64(0)
                         t = x_now / 2.0 + x_next / 2.0
                         if t == x_next or not np.isfinite(t):
                             t = x_now
@@ -269,6 +274,7 @@ def _grow(x, lev, y, start, n, kind, n_levels, edges, edge_start, mtry, max_dept
                         if kf == 2:
                             best_mask = _level_set(set_bits, wl, wr, lc, k, present[0])
                         else:
+                            best_mask = np.uint64(0)
                             best_cut = ranked[p + 1]  # set below: nearest boundary
                             best_thr = float(a)  # remember the left level
             if visited >= mtry:
@@ -288,7 +294,7 @@ def _grow(x, lev, y, start, n, kind, n_levels, edges, edge_start, mtry, max_dept
             for cb in range(a + 2, b + 1):
                 if abs(edges[e0 + cb] - mid) < abs(edges[e0 + best_cut] - mid):
                     best_cut = cb
-            best_thr = edges[e0 + best_cut]
+            best_thr = np.nextafter(edges[e0 + best_cut], -np.inf)
         # Partition the node's rows: left ones first, each side in its old order.
         nl = 0
         for q in range(s, e):
@@ -319,15 +325,22 @@ def _grow(x, lev, y, start, n, kind, n_levels, edges, edge_start, mtry, max_dept
 
 
 @njit(cache=True, nogil=True)
-def _leaf_value(x, lev, row, kind, feat, thr, cut, mask, left, right, value):
-    """The value of the leaf that row ``row`` of ``x`` (cells in ``lev``) falls in."""
+def _leaf_value(x, lev, row, feat, thr, mask, left, right, value):
+    """The value of the leaf that row ``row`` of ``x`` (cells in ``lev``) falls in.
+
+    A split over levels has a non-empty ``mask``; every other split routes by
+    ``x <= thr`` (for ordered cells ``thr`` lies just below the boundary, so a point
+    goes left exactly when its cell does).
+    """
     node = 0
     while left[node] != -1:
         f = feat[node]
-        if _route_left(kind, thr[node], cut[node], mask[node], f, x[row, f], lev[row, f]):
-            node = left[node]
+        bits = mask[node]
+        if bits == 0:
+            go_left = x[row, f] <= thr[node]
         else:
-            node = right[node]
+            go_left = ((bits >> np.uint64(lev[row, f])) & _ONE) == _ONE
+        node = left[node] if go_left else right[node]
     return value[node]
 
 
@@ -426,7 +439,7 @@ def _boxes(d, kind, n_levels, edges, edge_start, feat, thr, cut, mask, left, rig
             allowed[a, f] = allowed[i, f] & mask[i]
             allowed[b, f] = allowed[i, f] & ~mask[i]
         else:
-            t = thr[i]
+            t = thr[i] if kind[f] == 0 else edges[edge_start[f] + cut[i]]
             hi[a, f] = min(hi[i, f], t)
             lo[b, f] = max(lo[i, f], t)
     return out
@@ -465,18 +478,21 @@ def add_predictions(points, plev, problems, task_start, kind, feat, thr, cut, ma
     ``problems[q]``'s trees are the block's tasks ``task_start[q] .. task_start[q + 1] - 1``.
     """
     m = points.shape[0]
-    for job in prange(problems.shape[0] * m):
-        q = job // m
-        i = job - q * m
+    n_chunks = (m + POINT_CHUNK - 1) // POINT_CHUNK
+    for job in prange(problems.shape[0] * n_chunks):
+        q = job // n_chunks
+        a = (job - q * n_chunks) * POINT_CHUNK
+        b = min(a + POINT_CHUNK, m)
         p = problems[q]
-        acc = total[p, i]
-        for t in range(task_start[q], task_start[q + 1]):
-            v = _leaf_value(points, plev, i, kind, feat[t], thr[t], cut[t], mask[t], left[t],
-                            right[t], value[t])
-            if clip:
-                v = min(max(v, lo), hi)
-            acc += v
-        total[p, i] = acc
+        acc = total[p, a:b].copy()
+        for t in range(task_start[q], task_start[q + 1]):  # one tree at a time, in cache
+            ft, th, mk, lt, rt, vt = feat[t], thr[t], mask[t], left[t], right[t], value[t]
+            for i in range(a, b):
+                v = _leaf_value(points, plev, i, ft, th, mk, lt, rt, vt)
+                if clip:
+                    v = min(max(v, lo), hi)
+                acc[i - a] += v
+        total[p, a:b] = acc
 
 
 @njit(cache=True, parallel=True)
@@ -495,8 +511,8 @@ def add_out_of_bag(x, lev, row_start, row_problem, problems, task_start, kind, f
         cnt = oob_count[row]
         for t in range(task_start[q], task_start[q + 1]):
             if inbag[t, r] == 0:
-                acc += _leaf_value(x, lev, row, kind, feat[t], thr[t], cut[t], mask[t],
-                                   left[t], right[t], value[t])
+                acc += _leaf_value(x, lev, row, feat[t], thr[t], mask[t], left[t], right[t],
+                                   value[t])
                 cnt += 1
         oob_sum[row] = acc
         oob_count[row] = cnt
