@@ -185,7 +185,7 @@ def test_good_levels_zero_and_two_of_three_take_one_split():
     x = np.column_stack([level_centres(edges)[level], rng.random(90)])
     y = np.where(level == 1, 0.0, 1.0)
     cells = (Cells(edges, ordered=False), None)
-    fitted = CompiledForestSurrogate(one_tree(max_depth=1), cells).fit(x, y)
+    fitted = CompiledForestSurrogate(one_tree(max_depth=1), cells, level_sets=True).fit(x, y)
     boxes = fitted.trees[0]
     # One split: the leaf of levels {0, 2} is two boxes (two runs of cells).
     assert sorted(np.round(boxes.value, 12)) == [0.0, 1.0, 1.0]
@@ -194,9 +194,13 @@ def test_good_levels_zero_and_two_of_three_take_one_split():
     np.testing.assert_allclose(np.sort(boxes.upper[good, 0]), [1 / 3, 1])
     assert TreeDecomposition(boxes).variance == pytest.approx(2 / 9, abs=1e-12)
     # Split as ordered cells, one split cannot separate level 1 from both others.
-    ordered = CompiledForestSurrogate(one_tree(max_depth=1),
-                                      (Cells(edges, ordered=True), None)).fit(x, y)
-    assert TreeDecomposition(ordered.trees[0]).variance < 2 / 9 - 0.01
+    for split_as_cells in (CompiledForestSurrogate(one_tree(max_depth=1), cells),
+                           CompiledForestSurrogate(one_tree(max_depth=1),
+                                                   (Cells(edges, ordered=True), None),
+                                                   level_sets=True)):
+        tree = split_as_cells.fit(x, y).trees[0]
+        assert tree.n_leaves == 2
+        assert TreeDecomposition(tree).variance < 2 / 9 - 0.01
 
 
 def test_the_best_subset_split_is_the_best_of_all_subsets():
@@ -207,7 +211,8 @@ def test_the_best_subset_split_is_the_best_of_all_subsets():
     effect = rng.standard_normal(k)
     y = effect[level] + 0.3 * rng.standard_normal(120)
     x = level_centres(edges)[level][:, None]
-    fitted = CompiledForestSurrogate(one_tree(max_depth=1), (Cells(edges, False),)).fit(x, y)
+    fitted = CompiledForestSurrogate(one_tree(max_depth=1), (Cells(edges, False),),
+                                     level_sets=True).fit(x, y)
     boxes = fitted.trees[0]
     left_value = boxes.value[0]
     ours = sum(((y[np.isclose(predict(fitted, x), v)] - v) ** 2).sum()
@@ -243,7 +248,7 @@ def grid_space():
     ))
 
 
-@pytest.mark.parametrize("surrogate", ["compiled", "sklearn"])
+@pytest.mark.parametrize("surrogate", ["compiled", "sets", "sklearn"])
 def test_box_main_variances_are_the_exact_anova_of_the_full_grid(surrogate):
     space = grid_space()
     cells = cells_of(space)
@@ -258,7 +263,10 @@ def test_box_main_variances_are_the_exact_anova_of_the_full_grid(surrogate):
          + units * (opt == 2) + 0.2 * rng.standard_normal(150))
     grid = np.array(list(product(*[level_centres(c.edges) for c in cells])))
     weights = np.prod(np.array(list(product(*[np.diff(c.edges) for c in cells]))), axis=1)
-    model = make_surrogate(surrogate, ForestSettings(n_trees=8)).with_levels(cells)
+    if surrogate == "sets":
+        model = CompiledForestSurrogate(ForestSettings(n_trees=8), cells, level_sets=True)
+    else:
+        model = make_surrogate(surrogate, ForestSettings(n_trees=8)).with_levels(cells)
     fitted = model.fit(x, y, evaluate_at=grid)
     f = fitted.evaluated.reshape([c.n_levels for c in cells])
     w = weights.reshape(f.shape)
@@ -270,7 +278,7 @@ def test_box_main_variances_are_the_exact_anova_of_the_full_grid(surrogate):
         marginal = (w * f).sum(axis=others) / wj
         exact.append((wj * (marginal - mean) ** 2).sum())
     boxes, _ = forest_mean_effects(fitted.trees, pairs=False)
-    if surrogate == "compiled":
+    if surrogate != "sklearn":
         np.testing.assert_allclose(boxes, exact, rtol=1e-9, atol=1e-12)
     else:  # its splits cut missing levels' cells in two
         assert np.max(np.abs(boxes - exact) / np.array(exact)) > 1e-3
@@ -302,10 +310,10 @@ def test_the_same_seed_gives_the_same_forest_for_any_thread_count():
     cells = (None, None, None, Cells(np.linspace(0, 1, 5), ordered=False))
     settings = ForestSettings(n_trees=16, max_features=0.5, seed=42)
     points = rng.random((100, 4))
-    one = CompiledForestSurrogate(settings, cells, n_jobs=1).fit(x, y, evaluate_at=points,
-                                                                  clip=(0.2, 1.5))
-    two = CompiledForestSurrogate(settings, cells, n_jobs=2).fit(x, y, evaluate_at=points,
-                                                                  clip=(0.2, 1.5))
+    one = CompiledForestSurrogate(settings, cells, n_jobs=1, level_sets=True).fit(
+        x, y, evaluate_at=points, clip=(0.2, 1.5))
+    two = CompiledForestSurrogate(settings, cells, n_jobs=2, level_sets=True).fit(
+        x, y, evaluate_at=points, clip=(0.2, 1.5))
     assert one.oob_r2 == two.oob_r2
     assert one.evaluated.tobytes() == two.evaluated.tobytes()
     for a, b in zip(one.trees, two.trees):
@@ -340,14 +348,17 @@ def test_many_forests_in_one_call_are_the_forests_fitted_one_by_one(monkeypatch)
 def test_the_forest_follows_the_surrogate_protocol():
     surrogate = make_surrogate("compiled", ForestSettings(n_trees=4, seed=3))
     assert isinstance(surrogate, Surrogate)
-    told = surrogate.with_levels((None, Cells(np.linspace(0, 1, 3), False)))
+    told = CompiledForestSurrogate(level_sets=True).with_levels(
+        (None, Cells(np.linspace(0, 1, 3), False)))
     again = told.replicate(n_trees=2, seed=9)
-    assert again.cells == told.cells and again.settings.n_trees == 2
+    assert again.cells == told.cells and again.settings.n_trees == 2 and again.level_sets
     assert again.settings.seed == 9
     rng = np.random.default_rng(13)
     x = rng.random((30, 2))
     fitted = again.fit(x, x[:, 0])
     assert fitted.settings["surrogate"] == "compiled" and fitted.evaluated is None
+    assert fitted.settings["level_sets"] is True
+    assert surrogate.fit(x, x[:, 0]).settings["level_sets"] is False
     assert len(fitted.trees) == 2 and fitted.trees[0].dim == 2
     assert make_surrogate("sklearn").with_levels(told.cells).fit(
         x, x[:, 0]).settings["surrogate"] == "sklearn"
