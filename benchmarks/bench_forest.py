@@ -196,8 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     load0 = "{:.2f} / {:.2f} / {:.2f}".format(*os.getloadavg())
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    surrogates(2)[0].fit(*sweep(30, 2, 0), evaluate_at=np.full((2, 2), 0.5))  # compile
-    surrogates(2)[1].fit(*sweep(30, 2, 0))
+    surrogates(2)[0].fit(*sweep(30, 4, 0), evaluate_at=np.full((2, 4), 0.5))  # compile
+    surrogates(2)[1].fit(*sweep(30, 4, 0))
     groups = 50 if args.quick else 500
     rows: list[tuple[str, float, float]] = []
     for label, run in [

@@ -18,6 +18,8 @@ just below the cell boundary, the same thing) or by bit ``level`` of ``mask`` (k
 
 from __future__ import annotations
 
+import types
+
 import numpy as np
 from numba import njit, prange
 
@@ -344,8 +346,7 @@ def _leaf_value(x, lev, row, feat, thr, mask, left, right, value):
     return value[node]
 
 
-@njit(cache=True, parallel=True)
-def grow_block(x, lev, y, row_start, task_problem, task_tree, seeds, kind, n_levels, edges,
+def _grow_block(x, lev, y, row_start, task_problem, task_tree, seeds, kind, n_levels, edges,
                edge_start, mtry, max_depth, min_split, min_leaf, bootstrap,
                feat, thr, cut, mask, left, right, value, inbag, n_nodes):
     """Grow the trees of a block of tasks, one per row of the node arrays, in parallel."""
@@ -445,8 +446,7 @@ def _boxes(d, kind, n_levels, edges, edge_start, feat, thr, cut, mask, left, rig
     return out
 
 
-@njit(cache=True, parallel=True)
-def count_boxes(d, kind, n_levels, edges, edge_start, feat, thr, cut, mask, left, right,
+def _count_boxes(d, kind, n_levels, edges, edge_start, feat, thr, cut, mask, left, right,
                 value, n_nodes, n_boxes):
     """Each tree's number of boxes."""
     dummy = np.empty((0, d))
@@ -457,8 +457,7 @@ def count_boxes(d, kind, n_levels, edges, edge_start, feat, thr, cut, mask, left
                             dummy, dummy_v)
 
 
-@njit(cache=True, parallel=True)
-def fill_boxes(d, kind, n_levels, edges, edge_start, feat, thr, cut, mask, left, right,
+def _fill_boxes(d, kind, n_levels, edges, edge_start, feat, thr, cut, mask, left, right,
                value, n_nodes, box_start, lower, upper, out_value):
     """Each tree's boxes, tree ``t``'s at rows ``box_start[t] .. box_start[t + 1] - 1``."""
     for t in prange(n_nodes.shape[0]):
@@ -469,8 +468,7 @@ def fill_boxes(d, kind, n_levels, edges, edge_start, feat, thr, cut, mask, left,
                out_value[a:b])
 
 
-@njit(cache=True, parallel=True)
-def add_predictions(points, plev, problems, task_start, kind, feat, thr, cut, mask, left,
+def _add_predictions(points, plev, problems, task_start, kind, feat, thr, cut, mask, left,
                     right, value, clip, lo, hi, total):
     """Add each tree's (clipped) predictions at ``points`` to its problem's row of
     ``total``, tree after tree (the same sums for any number of threads).
@@ -495,8 +493,7 @@ def add_predictions(points, plev, problems, task_start, kind, feat, thr, cut, ma
         total[p, a:b] = acc
 
 
-@njit(cache=True, parallel=True)
-def add_out_of_bag(x, lev, row_start, row_problem, problems, task_start, kind, feat, thr,
+def _add_out_of_bag(x, lev, row_start, row_problem, problems, task_start, kind, feat, thr,
                    cut, mask, left, right, value, inbag, oob_sum, oob_count):
     """Add each tree's prediction at the rows its bootstrap left out, tree after tree.
 
@@ -516,3 +513,22 @@ def add_out_of_bag(x, lev, row_start, row_problem, problems, task_start, kind, f
                 cnt += 1
         oob_sum[row] = acc
         oob_count[row] = cnt
+
+
+def _serial_copy(fn):
+    """The same function under another name, so Numba caches its serial build apart."""
+    copy = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_serial",
+                              fn.__defaults__, fn.__closure__)
+    copy.__qualname__ = fn.__qualname__ + "_serial"
+    copy.__module__ = fn.__module__
+    return copy
+
+
+_BATCH = (_grow_block, _count_boxes, _fill_boxes, _add_predictions, _add_out_of_bag)
+#: The batch kernels, their loops over trees and points spread over Numba's threads.
+parallel = types.SimpleNamespace(**{fn.__name__[1:]: njit(cache=True, parallel=True)(fn)
+                                    for fn in _BATCH})
+#: The same kernels on the calling thread (no thread pool is started: safe to call from
+#: several threads at once, and in a process forked after).
+serial = types.SimpleNamespace(**{fn.__name__[1:]: njit(cache=True)(_serial_copy(fn))
+                                  for fn in _BATCH})

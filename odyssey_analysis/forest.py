@@ -36,6 +36,7 @@ refits, the groups of a study) in one call.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -194,7 +195,7 @@ def fit_forests(problems: Sequence[tuple[np.ndarray, np.ndarray]], seeds: Sequen
         One per problem, in order: the trees' boxes (raw leaf values), out-of-bag R²,
         the settings (with ``"surrogate": "compiled"``) and the predictions.
     """
-    from . import _forest_kernels as fk
+    from . import _forest_kernels
 
     if len(problems) != len(seeds):
         raise ValueError("one seed per forest")
@@ -237,7 +238,11 @@ def fit_forests(problems: Sequence[tuple[np.ndarray, np.ndarray]], seeds: Sequen
     batch = max(1, min(len(task_problem), BATCH_BYTES // per_task))
     trees: list[list[LeafBoxes]] = [[] for _ in range(n_problems)]
     common = (layout.kind, layout.n_levels, layout.edges, layout.edge_start)
-    with _numba_threads(n_threads):
+    if n_threads > 1:
+        fk, threads = _forest_kernels.parallel, _numba_threads(n_threads)
+    else:  # no thread pool started
+        fk, threads = _forest_kernels.serial, contextlib.nullcontext()
+    with threads:
         for t0 in range(0, len(task_problem), batch):
             tp = task_problem[t0:t0 + batch]
             nb = len(tp)
