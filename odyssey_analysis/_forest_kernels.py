@@ -138,9 +138,24 @@ def _grow(x, lev, y, start, n, kind, n_levels, edges, edge_start, mtry, max_dept
     means = np.empty(max_levels)
     suf_w = np.empty(max_levels + 1)
     suf_s = np.empty(max_levels + 1)
-    xs = np.empty(m)
     buf = np.empty(m, dtype=np.int64)
     features = np.arange(d)
+    # Each range dimension's rows sorted once by value; every split partitions the lists
+    # stably, so a node's rows stay sorted (no sort per node).
+    slot = np.full(d, -1, dtype=np.int64)
+    n_ranges = 0
+    for j in range(d):
+        if kind[j] == 0:
+            slot[j] = n_ranges
+            n_ranges += 1
+    by_value = np.empty((n_ranges, m), dtype=np.int64)
+    xs = np.empty(m)
+    for j in range(d):
+        if slot[j] >= 0:
+            for q in range(m):
+                xs[q] = x[start + samples[q], j]
+            by_value[slot[j]] = samples[np.argsort(xs, kind="mergesort")]
+    goes_left = np.zeros(n, dtype=np.bool_)
     # Stack of (start, end, depth, parent, is_left).
     st_s = np.empty(m + 1, dtype=np.int64)
     st_e = np.empty(m + 1, dtype=np.int64)
@@ -192,20 +207,19 @@ def _grow(x, lev, y, start, n, kind, n_levels, edges, edge_start, mtry, max_dept
             features[fi] = f
             kf = kind[f]
             if kf == 0:
-                for q in range(c):
-                    xs[q] = x[start + samples[s + q], f]
-                order = np.argsort(xs[:c], kind="mergesort")
-                if xs[order[c - 1]] <= xs[order[0]] + FEATURE_THRESHOLD:
+                rows = by_value[slot[f], s:e]
+                if x[start + rows[c - 1], f] <= x[start + rows[0], f] + FEATURE_THRESHOLD:
                     continue
                 visited += 1
                 wl = 0.0
                 sl = 0.0
+                x_next = x[start + rows[0], f]
                 for p in range(c - 1):
-                    i = samples[s + order[p]]
+                    i = rows[p]
                     wl += w[i]
                     sl += w[i] * y[start + i]
-                    x_now = xs[order[p]]
-                    x_next = xs[order[p + 1]]
+                    x_now = x_next
+                    x_next = x[start + rows[p + 1], f]
                     if x_next <= x_now + FEATURE_THRESHOLD:
                         continue
                     if p + 1 < min_leaf or c - p - 1 < min_leaf:
@@ -314,6 +328,21 @@ def _grow(x, lev, y, start, n, kind, n_levels, edges, edge_start, mtry, max_dept
                 nr += 1
         for q in range(c):
             samples[s + q] = buf[q]
+            goes_left[buf[q]] = q < nl
+        for r in range(n_ranges):
+            rows = by_value[r, s:e]
+            a = 0
+            b = nl
+            for q in range(c):
+                i = rows[q]
+                if goes_left[i]:
+                    buf[a] = i
+                    a += 1
+                else:
+                    buf[b] = i
+                    b += 1
+            for q in range(c):
+                rows[q] = buf[q]
         feat[node] = best_f
         thr[node] = best_thr
         cut[node] = best_cut
