@@ -106,8 +106,9 @@ def _grow(x, lev, y, start, n, kind, n_levels, edges, edge_start, mtry, max_dept
           min_split, min_leaf, bootstrap, state, feat, thr, cut, mask, left, right, value, inbag):
     """Grow one tree on rows ``start .. start + n - 1``; returns its number of nodes.
 
-    ``inbag[i]`` is set to each row's bootstrap count; the node arrays are filled in
-    depth-first order (left child first), leaves with ``left == -1``.
+    ``inbag[i]`` is set to each row's bootstrap count. Nodes are numbered parents first,
+    the two children of a split one after the other (``right == left + 1``); leaves have
+    ``left == -1``.
     """
     d = x.shape[1]
     w = np.zeros(n, dtype=np.float64)
@@ -156,26 +157,18 @@ def _grow(x, lev, y, start, n, kind, n_levels, edges, edge_start, mtry, max_dept
                 xs[q] = x[start + samples[q], j]
             by_value[slot[j]] = samples[np.argsort(xs, kind="mergesort")]
     goes_left = np.zeros(n, dtype=np.bool_)
-    # Stack of (start, end, depth, parent, is_left).
+    # Stack of (start, end, depth, node); a split numbers its two children at once
+    # (the right one is the left one plus one, which is how predictions step down).
     st_s = np.empty(m + 1, dtype=np.int64)
     st_e = np.empty(m + 1, dtype=np.int64)
     st_d = np.empty(m + 1, dtype=np.int64)
-    st_p = np.empty(m + 1, dtype=np.int64)
-    st_l = np.empty(m + 1, dtype=np.bool_)
-    top = 0
-    st_s[0], st_e[0], st_d[0], st_p[0], st_l[0] = 0, m, 0, -1, True
+    st_n = np.empty(m + 1, dtype=np.int64)
+    st_s[0], st_e[0], st_d[0], st_n[0] = 0, m, 0, 0
     top = 1
-    count = 0
+    count = 1
     while top > 0:
         top -= 1
-        s, e, depth, parent, is_left = st_s[top], st_e[top], st_d[top], st_p[top], st_l[top]
-        node = count
-        count += 1
-        if parent >= 0:
-            if is_left:
-                left[parent] = node
-            else:
-                right[parent] = node
+        s, e, depth, node = st_s[top], st_e[top], st_d[top], st_n[top]
         big_w = 0.0
         big_s = 0.0
         big_ss = 0.0
@@ -343,14 +336,17 @@ def _grow(x, lev, y, start, n, kind, n_levels, edges, edge_start, mtry, max_dept
                     b += 1
             for q in range(c):
                 rows[q] = buf[q]
-        feat[node] = best_f
+        # A split over a set of levels is marked by its feature stored as -(f + 2).
+        feat[node] = best_f if best_mask == 0 else -best_f - 2
         thr[node] = best_thr
         cut[node] = best_cut
         mask[node] = best_mask
-        # Right child pushed first so the left one is numbered next.
-        st_s[top], st_e[top], st_d[top], st_p[top], st_l[top] = s + nl, e, depth + 1, node, False
+        left[node] = count
+        right[node] = count + 1
+        count += 2
+        st_s[top], st_e[top], st_d[top], st_n[top] = s + nl, e, depth + 1, count - 1
         top += 1
-        st_s[top], st_e[top], st_d[top], st_p[top], st_l[top] = s, s + nl, depth + 1, node, True
+        st_s[top], st_e[top], st_d[top], st_n[top] = s, s + nl, depth + 1, count - 2
         top += 1
     return count
 
@@ -364,15 +360,16 @@ def _leaf_value(x, lev, row, feat, thr, mask, left, right, value):
     goes left exactly when its cell does).
     """
     node = 0
-    while left[node] != -1:
+    while True:
+        child = left[node]
+        if child < 0:
+            return value[node]
         f = feat[node]
-        bits = mask[node]
-        if bits == 0:
-            go_left = x[row, f] <= thr[node]
+        if f >= 0:
+            node = child + (x[row, f] > thr[node])
         else:
-            go_left = ((bits >> np.uint64(lev[row, f])) & _ONE) == _ONE
-        node = left[node] if go_left else right[node]
-    return value[node]
+            f = -f - 2
+            node = child + (((mask[node] >> np.uint64(lev[row, f])) & _ONE) == 0)
 
 
 def _grow_block(x, lev, y, row_start, task_problem, task_tree, seeds, kind, n_levels, edges,
@@ -465,6 +462,8 @@ def _boxes(d, kind, n_levels, edges, edge_start, feat, thr, cut, mask, left, rig
             allowed[a, j] = allowed[i, j]
             allowed[b, j] = allowed[i, j]
         f = feat[i]
+        if f < 0:
+            f = -f - 2
         if kind[f] == 2:
             allowed[a, f] = allowed[i, f] & mask[i]
             allowed[b, f] = allowed[i, f] & ~mask[i]

@@ -49,7 +49,7 @@ from .errors import InputError
 from .fanova import LeafBoxes
 from .surrogate import FittedSurrogate, ForestSettings
 
-#: Bytes of node arrays held at once while growing a batch of trees (about 84 bytes per
+#: Bytes of node arrays held at once while growing a batch of trees (about 116 bytes per
 #: trial and tree); trees are grown in batches that fit.
 BATCH_BYTES = 128 << 20
 #: Most unordered levels split as sets; beyond this a categorical's levels are split
@@ -234,7 +234,7 @@ def fit_forests(problems: Sequence[tuple[np.ndarray, np.ndarray]], seeds: Sequen
     lo, hi = (0.0, 0.0) if clip is None else (float(clip[0]), float(clip[1]))
     n_max = int(sizes.max())
     cap = 2 * n_max
-    per_task = 44 * cap + 4 * n_max + 64
+    per_task = 56 * cap + 4 * n_max + 64
     batch = max(1, min(len(task_problem), BATCH_BYTES // per_task))
     trees: list[list[LeafBoxes]] = [[] for _ in range(n_problems)]
     common = (layout.kind, layout.n_levels, layout.edges, layout.edge_start)

@@ -389,3 +389,29 @@ def test_both_forests_give_the_same_importance_on_the_same_data():
         method = FanovaMethod(make_surrogate(name), pairs=False, curves=False)
         shares[name] = method.fit(x, y, space).estimate.main
     np.testing.assert_allclose(shares["compiled"], shares["sklearn"], atol=0.02)
+
+
+@pytest.mark.parametrize("choice", [None, "compiled", "sklearn"])
+def test_the_command_line_records_the_forest_it_used(tmp_path, choice):
+    import json
+
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from odyssey_analysis.cli import main
+
+    rng = np.random.default_rng(15)
+    frame = pd.DataFrame({"lr": 10 ** rng.uniform(-5, -1, 40),
+                          "opt": rng.choice(["adam", "sgd", "rms"], 40)})
+    frame["loss"] = np.log10(frame["lr"]) ** 2 + (frame["opt"] == "sgd") + rng.random(40)
+    csv = tmp_path / "sweep.csv"
+    frame.to_csv(csv, index=False)
+    out = tmp_path / "out"
+    extra = [] if choice is None else ["--surrogate", choice]
+    result = CliRunner().invoke(main, ["analyze", str(csv), "--response", "loss", "--out",
+                                       str(out), "--trees", "4", "--jobs", "1", *extra])
+    assert result.exit_code == 0, result.output
+    details = json.loads((out / "analysis.json").read_text())
+    used = choice or "compiled"
+    assert details["method"]["surrogate"] == used
+    assert details["fits"][0]["fit"]["forest"]["surrogate"] == used
