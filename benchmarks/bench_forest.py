@@ -13,13 +13,15 @@ trees, compute the out-of-bag R² and hand every tree over as leaf boxes:
   compiled forests through one ``fit_many``;
 * ``odyssey analyze`` end to end on one group of 200 trials, in a child process, as CPU
   seconds of that process (imports, compilation cache, fit and output);
-* with ``--memory``, the peak resident memory of a child process that fits the compiled
-  forest on 100,000 trials × 4 hyperparameters with 64 trees.
+* with ``--sections memory``, the peak resident memory of a child process that fits the
+  compiled forest on 100,000 trials × 4 hyperparameters with 64 trees; with
+  ``--sections compile``, a first fit in a fresh process with an empty and a filled
+  kernel cache.
 
 Work in this process runs on one thread (``NUMBA_NUM_THREADS=1``, ``n_jobs=1``) and is
 timed in process CPU seconds, the best of ``--repeat`` runs, after one warm-up fit of
 each surrogate (so compilation is not counted; the first run after installing compiles
-the kernels once, see ``--compile``).
+the kernels once, see ``--sections compile``).
 """
 
 from __future__ import annotations
@@ -146,13 +148,19 @@ from odyssey_analysis.surrogate import ForestSettings
 rng = np.random.default_rng(0)
 x = rng.random(({n}, 4))
 y = (x[:, 0] - 0.3) ** 2 + np.sin(5 * x[:, 1]) + 0.1 * rng.standard_normal({n})
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def high_water():  # this process's peak (ru_maxrss would carry the parent's over exec)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+CompiledForestSurrogate(n_jobs=1).fit(x[:50], y[:50])  # load the kernels first
+base = high_water()
 t0 = time.perf_counter()
 fitted = CompiledForestSurrogate(ForestSettings(n_trees=64), n_jobs=1).fit(x, y)
 wall = time.perf_counter() - t0
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+peak = high_water()
 leaves = sum(t.n_leaves for t in fitted.trees)
-print(base / 1024, peak / 1024, wall, leaves)
+print(base, peak, wall, leaves)
 """
 
 
@@ -188,10 +196,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeat", type=int, default=3, help="runs per row (best is kept)")
     ap.add_argument("--quick", action="store_true", help="50 groups in the meta-study")
-    ap.add_argument("--memory", action="store_true",
-                    help="also the peak memory at 100,000 trials")
-    ap.add_argument("--compile", action="store_true",
-                    help="also the first fit's time with an empty and a filled kernel cache")
+    ap.add_argument("--sections", nargs="+", default=["forests"],
+                    choices=("forests", "memory", "compile"),
+                    help="forests: the side-by-side table (default); memory: the peak "
+                         "memory at 100,000 trials; compile: the first fit's time with an "
+                         "empty and a filled kernel cache")
     ap.add_argument("--out", type=Path, help="append the results to this Markdown file")
     args = ap.parse_args(argv)
     load0 = "{:.2f} / {:.2f} / {:.2f}".format(*os.getloadavg())
@@ -200,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     surrogates(2)[1].fit(*sweep(30, 4, 0))
     groups = 50 if args.quick else 500
     rows: list[tuple[str, float, float]] = []
-    for label, run in [
+    table = [] if "forests" not in args.sections else [
         ("one forest, 200 trials × 4, 64 trees", lambda: one_forest(200, 4, args.repeat)),
         ("one forest, 1,000 trials × 9, 64 trees", lambda: one_forest(1000, 9, args.repeat)),
         ("one forest, 5,400 trials × 9, 64 trees",
@@ -211,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
         (f"meta-study, {groups} groups × 200 trials × 64 trees", lambda: meta_study(groups)),
         ("`odyssey analyze`, one group of 200 trials (child process)",
          lambda: (cli_analyze("compiled", args.repeat), cli_analyze("sklearn", args.repeat))),
-    ]:
+    ]
+    for label, run in table:
         ours, theirs = run()
         rows.append((label, ours, theirs))
         print(f"{label}: compiled {ours:.3f} s, scikit-learn {theirs:.3f} s, "
@@ -222,18 +232,19 @@ def main(argv: list[str] | None = None) -> int:
     machine = platform.processor() or platform.machine()
     lines = ["", "## The compiled forest against scikit-learn's", "",
              f"`{command}` ({started}; {os.cpu_count()} cores, {machine}; load average "
-             f"{load0} at the start, {load1} at the end). "
-             "CPU seconds on one thread, best of the runs; each row fits the trees, computes "
-             "the out-of-bag R² and hands every tree over as leaf boxes.", "",
-             "| work | scikit-learn | compiled | ratio |", "|---|---|---|---|"]
-    lines += [f"| {label} | {theirs:.3f} s | {ours:.3f} s | {theirs / ours:.1f}× |"
-              for label, ours, theirs in rows]
-    if args.memory:
+             f"{load0} at the start, {load1} at the end)."]
+    if rows:
+        lines += ["CPU seconds on one thread, best of the runs; each row fits the trees, "
+                  "computes the out-of-bag R² and hands every tree over as leaf boxes.", "",
+                  "| work | scikit-learn | compiled | ratio |", "|---|---|---|---|"]
+        lines += [f"| {label} | {theirs:.3f} s | {ours:.3f} s | {theirs / ours:.1f}× |"
+                  for label, ours, theirs in rows]
+    if "memory" in args.sections:
         base, peak, wall, leaves = memory(100_000)
         lines += ["", f"100,000 trials × 4, 64 trees, compiled, one thread: peak resident "
                       f"memory {peak:.0f} MiB ({base:.0f} MiB before the fit), {wall:.1f} s "
                       f"wall, {leaves:,} leaves."]
-    if args.compile:
+    if "compile" in args.sections:
         cold, warm = compile_times()
         lines += ["", f"First fit in a fresh process (imports included): {cold:.1f} s with "
                       f"an empty kernel cache (compiling), {warm:.1f} s once cached."]
