@@ -24,10 +24,12 @@ from rich.console import Console
 from rich.text import Text
 
 from ..atomic import check_writable
-from ..errors import InputError, MissingExtraError
+from ..errors import InputError, MissingExtraError, one_line
 
-err_console = Console(stderr=True, highlight=False)
-out_console = Console(highlight=False)
+# Lines are never broken by the console (soft wrap): a log read with grep, or a terminal
+# narrower than a message, keeps each message on one line; tables fit the width.
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+out_console = Console(highlight=False, soft_wrap=True)
 
 
 def text(value: Any, style: str = "") -> Text:
@@ -79,12 +81,12 @@ def handle_errors(fn: Callable) -> Callable:
         except (InputError, MissingExtraError) as exc:
             if debug:
                 traceback.print_exc()
-            click.echo(f"error: {exc}", err=True)
+            click.echo(one_line(f"error: {exc}"), err=True)
             sys.exit(2)
         except OSError as exc:  # unreadable input, read-only output folder, full disk
             if debug:
                 traceback.print_exc()
-            click.echo(f"error: {_os_error_line(exc)}", err=True)
+            click.echo(one_line(f"error: {_os_error_line(exc)}"), err=True)
             sys.exit(2)
         except (KeyboardInterrupt, Terminated) as exc:
             stop_workers()
@@ -97,8 +99,8 @@ def handle_errors(fn: Callable) -> Callable:
             if debug:
                 traceback.print_exc()
             else:
-                click.echo(f"internal error: {type(exc).__name__}: {exc} "
-                           "(run again with --debug for the traceback)", err=True)
+                click.echo(one_line(f"internal error: {type(exc).__name__}: {exc} "
+                                    "(run again with --debug for the traceback)"), err=True)
             sys.exit(1)
 
     return wrapper
@@ -245,6 +247,19 @@ def check_outputs(out_dir: Path, names: Iterable[str], inputs: Iterable[Path]) -
         if target in real_inputs:
             raise InputError(f"refusing to overwrite the input with {name}",
                              file=str(real_inputs[target]), hint="choose another --out folder")
+
+
+def check_jobs(jobs: int | None) -> None:
+    """``--jobs``: a number of cores (1 or more), or a negative number for all but some.
+
+    Raises
+    ------
+    InputError
+        For ``--jobs 0``, which would name no core at all.
+    """
+    if jobs is not None and jobs == 0:
+        raise InputError("--jobs 0 names no core to run on",
+                         hint="give 1 or more cores, or -1 for all of them")
 
 
 def parse_max_features(value: str) -> float | int | str:

@@ -148,25 +148,45 @@ def _check_header(path: Path, header: list[str]) -> None:
         seen[name] = i
 
 
+#: pandas' placeholder for a column without a name (``Unnamed: 0``), which a table read
+#: with its index and saved again carries as a literal header.
+_PLACEHOLDER = re.compile(r"^Unnamed: \d+(\.\d+)?$")
+
+
+def _is_row_index(values: pd.Series) -> bool:
+    """Whether a column holds the row numbers ``DataFrame.to_csv`` writes (0, 1, 2, ...)."""
+    if not pd.api.types.is_integer_dtype(values) or values.empty:
+        return False
+    x = values.to_numpy()
+    return bool(x[0] in (0, 1) and np.all(np.diff(x) == 1))
+
+
 def _unnamed_columns(path: Path, frame: pd.DataFrame, header: list[str]
                      ) -> tuple[pd.DataFrame, list[str]]:
-    """Columns without a name: dropped when empty; the first one dropped as the row index
-    ``DataFrame.to_csv`` writes when it holds unique integers; else refused."""
+    """Columns without a name: dropped when empty; dropped as the row index
+    ``DataFrame.to_csv`` writes when it holds unique integers (the first column), or row
+    numbers under pandas' placeholder name (a table saved twice); else refused.
+
+    ``frame``'s columns are the header's names, the empty ones as ``\x00<position>``.
+    """
     notes = []
     for pos, name in enumerate(header):
-        if name:
-            continue
-        column = next((c for c in frame.columns if str(c) == f"Unnamed: {pos}"), None)
-        if column is None:
+        column = f"\x00{pos}" if not name else name
+        if column not in frame.columns or (name and not _PLACEHOLDER.match(name)):
             continue
         values = frame[column]
-        if values.isna().all():
+        if not name and values.isna().all():
             frame = frame.drop(columns=[column])
-        elif pos == 0 and pd.api.types.is_integer_dtype(values) and values.is_unique:
+        elif not name and pos == 0 and pd.api.types.is_integer_dtype(values) \
+                and values.is_unique:
             frame = frame.drop(columns=[column])
             notes.append("the first column has no name and holds a row index (as "
                          "DataFrame.to_csv writes it): it is not analysed")
-        else:
+        elif name and _is_row_index(values):
+            frame = frame.drop(columns=[column])
+            notes.append(f"column {name!r} holds row numbers under pandas' name for a "
+                         "column without one (a table saved twice): it is not analysed")
+        elif not name:
             raise InputError(f"column {pos + 1} of the header has no name", file=str(path),
                              hint="give every column a name in the header")
     return frame, notes
@@ -207,6 +227,9 @@ def _read_delimited(path: Path, sep: str,
                              hint="every row needs one value per header column") from None
         raise InputError(f"cannot parse the table: {exc}".splitlines()[0],
                          file=str(path)) from None
+    if header and frame.shape[1] == len(positions or ()):
+        # The header's own names: pandas would rename a repeated or empty one.
+        frame.columns = [header[p] or f"\x00{p}" for p in positions]
     frame, notes = _unnamed_columns(path, frame, header)
     if frame.shape[1] == 0:
         raise InputError("the file has no columns", file=str(path))

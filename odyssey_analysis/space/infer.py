@@ -37,6 +37,11 @@ def infer_space(frame: pd.DataFrame, columns: Sequence[str], *,
         hps.append(hp)
         if hp.is_constant:
             notes.append(f"{name} is constant ({hp.choices[0]!r}); its effect is 0")
+        elif hp.is_discrete and _beyond_float(col.dropna(), pd.to_numeric(col.dropna(),
+                                                                          errors="coerce")):
+            notes.append(f"{name} holds whole numbers beyond 2**53 that floating point "
+                         f"cannot tell apart: read as {len(hp.choices)} categorical levels "
+                         "(an id or a seed? leave it out with --param)")
     return SearchSpace(tuple(hps), origin="inferred from the data", notes=tuple(notes))
 
 
@@ -54,6 +59,11 @@ def _infer_one(name: str, col: pd.Series, source: str | None) -> Hyperparameter:
         levels = tuple(sorted(present.unique().tolist()))
         return _categorical_or_constant(name, levels)
     numeric = pd.to_numeric(present, errors="coerce")
+    if numeric.notna().all() and _beyond_float(present, numeric):
+        # Whole numbers past 2**53 that floating point cannot tell apart (ids, hashes,
+        # seeds): their levels, as text, never one constant.
+        levels = tuple(sorted(present.astype(str).unique().tolist(), key=lambda v: int(v)))
+        return _categorical_or_constant(name, levels)
     if numeric.notna().all():
         x = numeric.to_numpy(dtype=float)
         if not np.all(np.isfinite(x)):
@@ -77,6 +87,20 @@ def _infer_one(name: str, col: pd.Series, source: str | None) -> Hyperparameter:
                              row=first_bad(bad, present.index), column=name)
     levels = tuple(sorted(present.astype(str).unique().tolist()))
     return _categorical_or_constant(name, levels)
+
+
+#: Integers above this are not all representable as floats.
+FLOAT_EXACT = 2 ** 53
+
+
+def _beyond_float(present: pd.Series, numeric: pd.Series) -> bool:
+    """Whole numbers beyond 2**53 whose distinct values floating point merges."""
+    text = present.astype(str).str.strip().str.lstrip("+")
+    if not text.str.fullmatch(r"-?\d+").all():
+        return False
+    if not (text.str.lstrip("-").str.len() >= 16).any():  # none reaches 2**53
+        return False
+    return text.map(int).nunique() > numeric.astype(float).nunique()
 
 
 def _uniformity_gap(t: np.ndarray) -> float:

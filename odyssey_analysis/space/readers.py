@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import io
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from ..errors import InputError
 from ..settings_file import read_settings_file
@@ -89,14 +92,35 @@ def space_from_file(path: str | Path) -> SearchSpace:
         if _looks_like_configspace(spec):
             from ConfigSpace import ConfigurationSpace
 
-            cs = ConfigurationSpace.from_json(io.StringIO(text))
-            return space_from_configspace(cs, origin=f"ConfigSpace JSON {path.name}")
+            _check_bounds(spec)
+            # ConfigSpace computes with the bounds as it reads them: huge ones overflow
+            # with NumPy warnings, which would print before our one-line error.
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                cs = ConfigurationSpace.from_json(io.StringIO(text))
+                return space_from_configspace(cs, origin=f"ConfigSpace JSON {path.name}")
         return space_from_dict(spec, origin=f"declared in {path.name}")
     except InputError as err:
         raise err.located(file=str(path)) from None
     except Exception as exc:  # noqa: BLE001 - ConfigSpace raises many kinds
         raise InputError(f"not a valid search space: {exc}".splitlines()[0],
                          file=str(path)) from None
+
+
+def _check_bounds(spec: Mapping[str, Any]) -> None:
+    """Refuse bounds whose range overflows floating point before ConfigSpace reads them
+    (it fails on them with a message that does not name the hyperparameter)."""
+    for entry in spec.get("hyperparameters", []):
+        lower, upper = entry.get("lower"), entry.get("upper")
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                   for v in (lower, upper)):
+            continue
+        with np.errstate(all="ignore"):
+            span = np.float64(upper) - np.float64(lower)
+        if not np.isfinite(span):
+            raise InputError(f"the range [{lower:g}, {upper:g}] is too wide to encode in "
+                             "floating point", column=str(entry.get("name")),
+                             hint="declare the bounds the values were sampled from")
 
 
 def _looks_like_configspace(spec: Any) -> bool:
