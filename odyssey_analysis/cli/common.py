@@ -140,7 +140,7 @@ def parse_thresholds(pairs: tuple[str, ...]) -> dict[str, float]:
 #: The keyword arguments that :func:`table_options` adds.
 TABLE_KEYS = ("table", "fmt", "space", "columns_spec", "params", "responses", "group_by",
               "no_groups", "status", "on_diverged", "on_crashed", "maximize", "minimize",
-              "diverged_threshold", "reader_options")
+              "diverged_threshold", "reader_options", "budget")
 
 
 def table_options(fn: Callable | None = None, *, optional: bool = False) -> Callable:
@@ -182,6 +182,9 @@ def table_options(fn: Callable | None = None, *, optional: bool = False) -> Call
             click.option("--diverged-threshold", "diverged_threshold", multiple=True,
                          help="COLUMN=VALUE: runs worse than VALUE count as diverged "
                               "(repeat)."),
+            click.option("--budget", default=None,
+                         help="Keep one budget (fidelity) of a multi-fidelity run: a value, "
+                              "or 'max' (default: each budget is a group of its own)."),
             click.option("--option", "-O", "reader_options", multiple=True,
                          help="Reader option KEY=VALUE (repeat), e.g. -O study=mystudy."),
             click.option("--debug", is_flag=True, help="Show tracebacks."),
@@ -211,7 +214,16 @@ def load_from_options(options: dict[str, Any]):
         maximize=list(o["maximize"]),
         minimize=list(o["minimize"]),
         diverged_threshold=parse_thresholds(o["diverged_threshold"]) or None,
-        columns=o["columns_spec"], **parse_options(o["reader_options"]))
+        columns=o["columns_spec"], **_with_budget(o["budget"], parse_options(o["reader_options"])))
+
+
+def _with_budget(budget: str | None, options: dict[str, Any]) -> dict[str, Any]:
+    """``--budget`` joined to the reader options (``-O budget=...`` is the same option)."""
+    if budget is not None and options.get("budget", budget) != budget:
+        raise InputError(f"--budget {budget} and -O budget={options['budget']} disagree")
+    if budget is not None:
+        options["budget"] = budget
+    return options
 
 
 def input_paths(options: dict[str, Any], table: Any = None) -> list[Path]:

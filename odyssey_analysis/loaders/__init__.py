@@ -15,8 +15,11 @@ only when a reader needs them, so importing this package stays light.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from ..errors import InputError
 from ..roles import AUXILIARY_COLUMNS, DEFAULT_GROUP_KEYS
@@ -90,10 +93,9 @@ def _wanted_columns(hyperparameters: Sequence[str] | None, responses: Sequence[s
             return None
         hyperparameters = space.names
     required = [*hyperparameters, *responses, *(group_by or ()), *extra]
-    required += [c for c in (status, id_column) if c is not None]
+    required += [c for c in (status, id_column) if c]
     wanted = list(required)
-    if group_by is None:
-        wanted += list(DEFAULT_GROUP_KEYS)
+    wanted += list(DEFAULT_GROUP_KEYS)  # the trial ids are counted within them
     if status is None:
         wanted += ["status", "state"]
     if id_column is None:
@@ -133,6 +135,7 @@ def load_trials(
     minimize: Sequence[str] = (),
     diverged_threshold: Mapping[str, float] | None = None,
     columns: str | Path | Mapping[str, Any] | None = None,
+    budget: object = None,
     **options: object,
 ) -> TrialTable:
     """Load a sweep's trials from a file, folder or store URL.
@@ -170,6 +173,11 @@ def load_trials(
         Column roles from a spec file or mapping (see :mod:`odyssey_analysis.spec`);
         by default a ``<table>.columns.yaml`` next to a table is used when present.
         Arguments given here take precedence over the spec.
+    budget
+        Keep the trials of one budget (fidelity): a value, or ``"max"`` for the largest.
+        By default a budget column with several values (named ``budget`` or
+        ``fidelity``, or the budget a multi-fidelity source records) makes each budget a
+        group of its own, which ``odyssey info`` states.
     **options
         Reader-specific options (e.g. ``study`` for Optuna, ``experiment`` for MLflow;
         see ``docs/formats.md``). Values may be given as text, as the command line's
@@ -206,6 +214,9 @@ def load_trials(
     if isinstance(space, (str, Path)):
         space = SearchSpace.from_file(space)
     formats = source_formats()
+    if budget is not None and fmt in formats and _reads_budget(formats[fmt]):
+        options = {**options, "budget": budget}
+        budget = None
     if fmt in formats:
         try:
             raw = formats[fmt].read(source, **options)
@@ -221,6 +232,8 @@ def load_trials(
     else:
         raise InputError(f"unknown format '{fmt}'", file=source,
                          hint=f"use one of: {_known_formats()}")
+    if budget is not None:
+        raw = _keep_budget(raw, budget, source, hyperparameters)
     table = TrialTable.from_frame(
         raw.frame,
         source=source,
@@ -244,6 +257,38 @@ def load_trials(
     if spec.get("path"):
         table.notes.insert(0, f"column roles from {Path(spec['path']).name}")
     return table
+
+
+def _reads_budget(fmt: Any) -> bool:
+    """Whether a source format's reader takes the ``budget`` option itself."""
+    import inspect
+
+    return "budget" in inspect.signature(fmt.read).parameters
+
+
+def _keep_budget(raw: RawTrials, budget: object, source: str,
+                 hyperparameters: Sequence[str] | None) -> RawTrials:
+    """Keep one budget of a table whose budget column is found by its name."""
+    from ..roles import BUDGET, bookkeeping_kind
+    from ._common import exclusions_frame, select_budget
+
+    named = set(hyperparameters or raw.hyperparameters or ())
+    candidates = [c for c in raw.frame.columns if c not in named
+                  and bookkeeping_kind(str(c)) == BUDGET]
+    if not candidates:
+        raise InputError("--budget was given but no column is a budget (a column named "
+                         "budget or fidelity)", file=source)
+    excluded: list[tuple[int, str]] = []
+    frame, _ = select_budget(raw.frame, budget, source, excluded, column=candidates[0])
+    before = raw.exclusions
+    added = exclusions_frame(excluded)
+    exclusions = added if before is None else pd.concat([before, added], ignore_index=True)
+    groups = None if raw.group_keys is None else [g for g in raw.group_keys
+                                                  if g != candidates[0]]
+    kept = ", ".join(f"{v:g}" for v in pd.unique(pd.to_numeric(frame[candidates[0]])))
+    notes = [*raw.notes, f"only {candidates[0]} = {kept} (--budget {budget}) is analysed; "
+                         f"{len(excluded)} trial(s) at other budgets are left out"]
+    return replace(raw, frame=frame, exclusions=exclusions, group_keys=groups, notes=notes)
 
 
 COLUMN_SPEC_SUFFIXES = (".columns.yaml", ".columns.yml", ".columns.json")

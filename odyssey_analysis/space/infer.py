@@ -14,17 +14,23 @@ from .validate import first_bad
 
 #: Ratio of largest to smallest value from which inference tries a log scale.
 MIN_LOG_SPAN = 10.0
+#: Most distinct values a numeric column may have to be read as a grid of levels.
+MAX_GRID_LEVELS = 16
+#: Relative tolerance on the steps of a ladder (values are often rounded when saved).
+LADDER_RTOL = 1e-3
 
 
 def infer_space(frame: pd.DataFrame, columns: Sequence[str], *,
                 source: str | None = None) -> SearchSpace:
     """Guess the space from observed values (print it so the user can confirm).
 
-    Rules: text or booleans are categorical; numbers that are all whole are
-    integers; positive numbers spanning at least a decade are log-scaled when
-    they are spread more evenly in log than in raw units (likewise ``1 - x`` for a
-    momentum-like hyperparameter in [0, 1)); the bounds are the observed minimum and
-    maximum.
+    Rules: text or booleans are categorical; a few distinct numbers (at most
+    :data:`MAX_GRID_LEVELS`, each seen twice on average) on a regular or log-regular
+    ladder (0.5, 0.6, ... 1.0; 1, 4, 16, ...) are a grid: ordinal levels, integrated
+    uniformly over the levels; other numbers that are all whole are integers;
+    positive numbers spanning at least a decade are log-scaled when they are spread
+    more evenly in log than in raw units (likewise ``1 - x`` for a momentum-like
+    hyperparameter in [0, 1)); the bounds are the observed minimum and maximum.
     """
     hps = []
     notes = []
@@ -37,6 +43,13 @@ def infer_space(frame: pd.DataFrame, columns: Sequence[str], *,
         hps.append(hp)
         if hp.is_constant:
             notes.append(f"{name} is constant ({hp.choices[0]!r}); its effect is 0")
+        elif hp.kind == "ordinal":
+            ladder = grid_ladder(np.asarray(hp.choices, dtype=float))
+            repeats = len(col) / len(hp.choices)
+            notes.append(f"{name}: {len(hp.choices)} distinct values on a {ladder} ladder "
+                         f"({_levels_text(hp.choices)}), each seen {repeats:.3g} times on "
+                         "average: read as a grid of ordinal levels, integrated uniformly "
+                         "over the levels (declare a space to read it otherwise)")
         elif hp.is_discrete and _beyond_float(col.dropna(), pd.to_numeric(col.dropna(),
                                                                           errors="coerce")):
             notes.append(f"{name} holds whole numbers beyond 2**53 that floating point "
@@ -74,6 +87,13 @@ def _infer_one(name: str, col: pd.Series, source: str | None) -> Hyperparameter:
         if lo == hi:
             value = int(lo) if float(lo).is_integer() else lo
             return Hyperparameter(name, "constant", choices=(value,), default=value)
+        levels = np.unique(x)
+        if (levels.size <= MAX_GRID_LEVELS and x.size >= 2 * levels.size
+                and grid_ladder(levels) is not None):
+            values = present.drop_duplicates()
+            order = np.argsort(values.to_numpy(dtype=float))
+            return Hyperparameter(name, "ordinal",
+                                  choices=tuple(values.iloc[order].tolist()))
         whole = bool(np.all(np.abs(x - np.round(x)) == 0))
         return Hyperparameter(name, "int" if whole else "float", lo, hi,
                               _infer_scale(x, whole))
@@ -87,6 +107,31 @@ def _infer_one(name: str, col: pd.Series, source: str | None) -> Hyperparameter:
                              row=first_bad(bad, present.index), column=name)
     levels = tuple(sorted(present.astype(str).unique().tolist()))
     return _categorical_or_constant(name, levels)
+
+
+def grid_ladder(levels: np.ndarray) -> str | None:
+    """``"regular"`` or ``"log-regular"`` when sorted distinct values are equally spaced
+    in raw or in log units (within :data:`LADDER_RTOL` of the mean step), else ``None``."""
+    levels = np.sort(np.asarray(levels, dtype=float))
+    if levels.size < 2:
+        return None
+
+    def even(t: np.ndarray) -> bool:
+        steps = np.diff(t)
+        mean = steps.mean()
+        return bool(mean > 0 and np.all(np.abs(steps - mean) <= LADDER_RTOL * mean))
+
+    if even(levels):
+        return "regular"
+    if levels[0] > 0 and even(np.log(levels)):
+        return "log-regular"
+    return None
+
+
+def _levels_text(levels: tuple) -> str:
+    shown = [f"{v:g}" for v in levels]
+    return ", ".join(shown) if len(shown) <= 6 else ", ".join([*shown[:3], "...",
+                                                                *shown[-2:]])
 
 
 #: Integers above this are not all representable as floats.

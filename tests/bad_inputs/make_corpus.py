@@ -154,10 +154,10 @@ def cases(*, generated: bool = True) -> list[dict]:
         hyperparameters=["lr", "momentum", "optimizer"])
     # Distinct whole numbers past 2**53 (ids, hashes): levels, not one constant.
     big = [(str(2 ** 53 + 2 * i + 1),) + r for i, r in enumerate(many)]
-    add("big_integers.csv", _csv(big, "config_hash," + HEADER), load_error=False,
+    add("big_integers.csv", _csv(big, "code," + HEADER), load_error=False,
         analyze_error=False, info_error=False,
         info_contains=["beyond 2**53", "24 categorical levels"],
-        hyperparameters=["config_hash", "lr", "momentum", "optimizer"])
+        hyperparameters=["code", "lr", "momentum", "optimizer"])
     # Lines printed to a pipe are not broken at 80 columns (grep finds "1 excluded").
     name = "a_sweep_exported_with_a_rather_long_file_name_from_the_tracking_server.csv"
     one_nan = list(many)
