@@ -160,6 +160,7 @@ _WORD = re.compile(r"[A-Za-z]+[0-9]*|[0-9]+")
 
 
 _NEGATION = frozenset({"neg", "negative", "minus"})
+_STATED_DIRECTION = re.compile(r"\((maximi[sz]e|minimi[sz]e)\)\s*$", re.IGNORECASE)
 
 
 def name_words(name: str) -> list[str]:
@@ -186,7 +187,12 @@ def direction_from_name(name: str) -> str | None:
     error, nll, perplexity, mse, time say smaller is better; ``neg``/``negative`` turns
     the direction round (``neg_log_likelihood``, scikit-learn's ``neg_mean_squared_error``).
     A name with words of both kinds (``error_reward``), or of neither, does not tell.
+    A name that ends in ``(maximize)`` or ``(minimize)`` (DeepCAVE's and AMLTK's
+    objective columns) says it outright.
     """
+    stated = _STATED_DIRECTION.search(str(name))
+    if stated:  # DeepCAVE's and AMLTK's "metric:acc [0; 1] (maximize)"
+        return MAXIMIZE if stated.group(1).lower().startswith("maxim") else MINIMIZE
     words = set(name_words(name))
     joined = str(name).lower().replace("_", "").replace("-", "")
     if joined in MAXIMIZED_WORDS:

@@ -100,6 +100,10 @@ class TrialTable:
         ``other metric`` for metric-like columns that are not a chosen response.
     id_column
         The trial id column, if any (each id appears once per group).
+    design
+        Why the trials are not a random sample of the space, where the source says so
+        (a model-based optimiser chose them), else ``None``; see
+        :func:`odyssey_analysis.design.assess_design`.
     """
 
     frame: pd.DataFrame
@@ -119,6 +123,7 @@ class TrialTable:
     roles: dict[str, Any] = field(default_factory=dict)
     bookkeeping: dict[str, str] = field(default_factory=dict)
     id_column: str | None = None
+    design: str | None = None
     _resolved: SearchSpace | None = field(default=None, init=False, repr=False,
                                           compare=False)
 
@@ -233,6 +238,11 @@ class TrialTable:
         chosen.validate(self.frame, source=self.source)
         if space is None:
             self._resolved = chosen
+            from .design import GRID, assess_design, design_note
+
+            design = assess_design(self, chosen)
+            if design["kind"] == GRID and design_note(design) not in self.notes:
+                self.notes.append(design_note(design))
         return chosen
 
     def subset(self, **group: Any) -> TrialTable:
@@ -283,7 +293,8 @@ class TrialTable:
             notes=list(self.notes), directions=dict(self.directions),
             direction_origins=dict(self.direction_origins),
             diverged_threshold=dict(self.diverged_threshold), roles=dict(self.roles),
-            bookkeeping=dict(self.bookkeeping), id_column=self.id_column)
+            bookkeeping=dict(self.bookkeeping), id_column=self.id_column,
+            design=self.design)
         if self._resolved is not None:
             out._resolved = self._resolved
         return out
@@ -319,7 +330,7 @@ class TrialTable:
             direction_origins=dict(self.direction_origins),
             diverged_threshold=dict(self.diverged_threshold), roles=dict(self.roles),
             bookkeeping={c: k for c, k in self.bookkeeping.items() if c not in keys},
-            id_column=self.id_column)
+            id_column=self.id_column, design=self.design)
         if self._resolved is not None:
             out._resolved = self._resolved.subset([h for h in self._resolved.names
                                                    if h in hps])

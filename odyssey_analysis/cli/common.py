@@ -152,7 +152,9 @@ def table_options(fn: Callable | None = None, *, optional: bool = False) -> Call
             click.option("--format", "fmt", default=None,
                          help="Source format (default: detected from the path)."),
             click.option("--space", type=click.Path(dir_okay=False), default=None,
-                         help="Search space: ConfigSpace JSON or our YAML/JSON spec."),
+                         help="Search space: ConfigSpace JSON or our YAML/JSON spec; "
+                              "'none' declines the space the source records (inferred "
+                              "from the data instead)."),
             click.option("--columns", "columns_spec", type=click.Path(dir_okay=False),
                          default=None, help="Column roles from a YAML/JSON file "
                                             "(group_by, responses, variant, ...)."),
@@ -236,7 +238,7 @@ def input_paths(options: dict[str, Any], table: Any = None) -> list[Path]:
         db = sqlite_file(source)
         paths.append(db if db is not None else local_path(source))
     for key in ("space", "columns_spec"):
-        if options.get(key):
+        if options.get(key) and str(options[key]).strip().lower() != "none":
             paths.append(Path(options[key]))
     return [p for p in paths if p.exists()]
 

@@ -73,8 +73,15 @@ def detect_format(source: str) -> str:
     suffix = path.suffix.lower()
     if suffix in TABLE_FORMATS and path.is_file():
         return TABLE_FORMATS[suffix]
-    what = "a folder" if path.is_dir() else "a file"
-    raise InputError(f"cannot tell the format ({what} in no known sweep format)", file=source,
+    if path.is_dir():
+        names = sorted(p.name for p in path.iterdir())
+        found = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "") or "nothing"
+        reads = "; ".join(f"{name}: {fmt.layout}" for name, fmt in
+                          sorted(source_formats().items()) if fmt.layout)
+        raise InputError(f"cannot tell the format of this folder (found: {found}); a run "
+                         f"folder, or a folder of run folders, is read as {reads}",
+                         file=source, hint="or pass --format")
+    raise InputError("cannot tell the format (a file in no known sweep format)", file=source,
                      hint=f"pass --format (one of: {_known_formats()})")
 
 
@@ -156,7 +163,9 @@ def load_trials(
     space
         A :class:`SearchSpace` or a path to a ConfigSpace JSON / YAML spec. By default
         the space recorded by the source (or a space file next to a table), else it
-        is inferred when the analysis runs.
+        is inferred when the analysis runs. ``"none"`` declines the space the source
+        records: the hyperparameters are then the columns (or ``hyperparameters``) and
+        the space is inferred.
     on_diverged
         ``drop`` (default), ``worst`` or ``error`` for diverged runs (non-finite
         metrics, a diverged status, or beyond ``diverged_threshold``).
@@ -211,7 +220,10 @@ def load_trials(
     diverged_threshold = (diverged_threshold if diverged_threshold is not None
                           else spec.get("diverged_threshold"))
     fmt = format or detect_format(source)
-    if isinstance(space, (str, Path)):
+    declined = isinstance(space, str) and space.strip().lower() == "none"
+    if declined:
+        space = None
+    elif isinstance(space, (str, Path)):
         space = SearchSpace.from_file(space)
     formats = source_formats()
     if budget is not None and fmt in formats and _reads_budget(formats[fmt]):
@@ -234,6 +246,10 @@ def load_trials(
                          hint=f"use one of: {_known_formats()}")
     if budget is not None:
         raw = _keep_budget(raw, budget, source, hyperparameters)
+    if declined and raw.space is not None:
+        raw = replace(raw, space=None, hyperparameters=None, notes=[
+            *raw.notes, f"the search space the source records ({raw.space.origin}) is "
+                        "declined (--space none): the space is inferred from the data"])
     table = TrialTable.from_frame(
         raw.frame,
         source=source,
@@ -253,6 +269,11 @@ def load_trials(
         diverged_threshold=diverged_threshold,
     )
     table.notes[:0] = raw.notes
+    if raw.design:
+        from ..design import MEANINGS, MODEL_BASED
+
+        table.design = raw.design
+        table.notes.append(f"design: {raw.design}: {MEANINGS[MODEL_BASED]}")
     table.roles.update(spec.get("roles", {}))
     if spec.get("path"):
         table.notes.insert(0, f"column roles from {Path(spec['path']).name}")

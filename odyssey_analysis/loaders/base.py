@@ -31,6 +31,9 @@ class RawTrials:
         the source records one (DeepCAVE's objective bounds).
     notes
         Things the user should know about how the source was read.
+    design
+        Why the trials are not a random sample of the space, where the source says so
+        (a model-based optimiser picked them), else ``None``.
     """
 
     frame: pd.DataFrame
@@ -43,6 +46,7 @@ class RawTrials:
     directions: dict[str, str] = field(default_factory=dict)
     worst_values: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    design: str | None = None
 
     @property
     def maximize(self) -> list[str]:
@@ -67,8 +71,12 @@ class SourceFormat:
         other formats.
     read
         ``read(source, **options) -> RawTrials``.
+    layout
+        What the format's folder or file holds, in words (for the error that names
+        what an unknown folder lacks).
     """
 
     name: str
     detect: Callable[[str], bool]
     read: Reader
+    layout: str = ""

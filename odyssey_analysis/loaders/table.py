@@ -360,4 +360,8 @@ def _read_parquet(path: Path, usecols: Sequence[str] | None = None) -> pd.DataFr
         frame = pd.read_parquet(path, columns=columns)
     except Exception as exc:  # noqa: BLE001 - pyarrow raises several kinds
         raise InputError(f"cannot read Parquet: {exc}".splitlines()[0], file=str(path)) from None
-    return _with_rows(frame.reset_index(drop=True))
+    labels = None if isinstance(frame.index, pd.RangeIndex) else [str(v) for v in frame.index]
+    frame = _with_rows(frame.reset_index(drop=True))
+    if labels is not None:  # e.g. AMLTK's trial names, which hold the budget
+        frame.attrs["index_labels"] = labels
+    return frame
