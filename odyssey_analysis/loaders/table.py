@@ -132,9 +132,23 @@ def header_columns(path: Path, sep: str = ",") -> list[str]:
     return [c.strip() for c in row]
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _check_header(path: Path, header: list[str]) -> None:
-    """Refuse header names that cannot be read as given: a repeated name (pandas would
+    """Refuse header names that cannot be read as given: a first line of numbers only (a
+    table without a header, whose first row would be lost), a repeated name (pandas would
     rename it silently) or a name with a line break or tab."""
+    if header and all(name and _is_number(name) for name in header):
+        shown = ", ".join(header[:4]) + (", ..." if len(header) > 4 else "")
+        raise InputError(f"the first line holds numbers only ({shown}): the table has no "
+                         "header, and its first row would be read as column names",
+                         file=str(path), hint="add a first line naming the columns")
     seen: dict[str, int] = {}
     for i, name in enumerate(header):
         where = f"column {i + 1} of the header"

@@ -165,6 +165,9 @@ def cases(*, generated: bool = True) -> list[dict]:
     add(name, _csv(one_nan), load_error=False, analyze_error=False, info_error=False,
         info_lines=[f"{name}: 23 trials analysed, 1 excluded",
                     "excluded 1: diverged (non-finite metric)"])
+    # A table without a header (the reference fanova's example files): refused, never
+    # read with its first row as column names.
+    add("headerless.csv", "".join(",".join((r[0], r[1], r[3])) + "\n" for r in GOOD_ROWS))
     add("corrupted.db", _corrupted_optuna_db() if generated else None)
     add("not_a_database.db", "lr,valid_error\n0.1,0.5\n")
     return out
