@@ -85,3 +85,21 @@ def test_fractions_on_a_grid_match_the_exact_anova():
     got = study.importance_table().set_index("effect")["fraction"]
     for name, want in zip(levels, exact):
         assert got[name] == pytest.approx(want, abs=0.03), name
+
+
+def test_log_scale_is_read_from_the_spacing_of_a_few_values():
+    """Measured over 200 draws each: 20 integers drawn log-uniformly on [4, 256] are read
+    as log-scaled, 20 drawn uniformly as linear, nearly always."""
+    rng = np.random.default_rng(1)
+
+    def scale(values: np.ndarray) -> str:
+        return infer_space(pd.DataFrame({"b": values}), ["b"])["b"].scale
+
+    log_draws = [np.round(np.exp(rng.uniform(np.log(4), np.log(256), 20))).astype(int)
+                 for _ in range(200)]
+    flat_draws = [rng.integers(4, 257, 20) for _ in range(200)]
+    read_log = sum(scale(x) == "log" for x in log_draws if len(np.unique(x)) > 16)
+    considered = sum(len(np.unique(x)) > 16 for x in log_draws)
+    assert read_log >= 0.95 * considered and considered >= 100
+    read_linear = sum(scale(x) == "linear" for x in flat_draws)
+    assert read_linear >= 0.9 * 200
