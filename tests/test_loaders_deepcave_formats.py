@@ -193,3 +193,15 @@ def test_unknown_layout_names_what_was_found_and_what_is_read(tmp_path):
     assert "found: notes.txt, results.json" in text
     assert "bohb: results.json, configs.json, configspace.json" in text
     assert "deepcave-dataframe: trials.csv, configspace.csv" in text
+
+
+def test_a_configspace_csv_beside_any_table_is_its_space(tmp_path):
+    shutil.copy(FRAME_RUN / "configspace.csv", tmp_path / "configspace.csv")
+    pd.read_csv(FRAME_RUN / "trials.csv").to_csv(tmp_path / "export.csv", index=False)
+    table = load_trials(str(tmp_path / "export.csv"))
+    assert table.hyperparameters == ["alpha", "batch_size", "depth", "learning_rate_init"]
+    space = table.resolve_space()
+    assert space["batch_size"].scale == "log" and space["batch_size"].lower == 4
+    assert table.directions == {"metric:normal [0.0; 1.0] (maximize)": "maximize"}
+    declined = load_trials(str(tmp_path / "export.csv"), space="none")
+    assert declined.resolve_space().origin == "inferred from the data"

@@ -34,12 +34,18 @@ SPACE_FILE_NAMES = ("configspace.json", "space.yaml", "space.yml", "space.json")
 
 
 def _space_beside(path: Path) -> SearchSpace | None:
-    """A search space stored next to a table: ``<stem>.space.yaml`` etc. or configspace.json."""
+    """A search space stored next to a table: ``<stem>.space.yaml`` etc., configspace.json,
+    or DeepCAVE's configspace.csv (``--space none`` declines it)."""
     candidates = [path.with_name(f"{path.stem}.space{ext}") for ext in (".yaml", ".yml", ".json")]
     candidates += [path.with_name(n) for n in SPACE_FILE_NAMES]
     for cand in candidates:
         if cand.is_file():
             return SearchSpace.from_file(cand)
+    deepcave_csv = path.with_name("configspace.csv")  # DeepCAVE's DataFrame layout
+    if deepcave_csv.is_file() and deepcave_csv != path:
+        from ..space.readers import space_from_deepcave_csv
+
+        return space_from_deepcave_csv(deepcave_csv)
     return None
 
 
