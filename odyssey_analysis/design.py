@@ -26,12 +26,12 @@ MEANINGS = {
             "hyperparameter uniformly over its range (or levels), as the trials were drawn",
     GRID: "a grid: the fractions integrate uniformly over the grid's levels (exact when "
           "every combination was run), not over the ranges between them",
-    MODEL_BASED: "not a random sample: the optimiser ran most trials where it expected good "
-                 "results, so the fractions (uniform over the whole space) rest on the "
-                 "forest's extrapolation into regions it seldom tried, and two runs of the "
-                 "same study can rank the hyperparameters differently; read them as a "
-                 "description of this run, and use a random or grid sweep to measure "
-                 "importance",
+    MODEL_BASED: "not a random sample: a model chose trials where it expected good "
+                 "results, so they crowd there, and the fractions (uniform over the whole "
+                 "space) lean on the forest's extrapolation into regions seldom tried; two "
+                 "runs of the same study can rank the hyperparameters differently. Read "
+                 "them as a description of this run, and measure importance with a random "
+                 "or grid sweep",
 }
 
 
