@@ -103,3 +103,17 @@ def test_log_scale_is_read_from_the_spacing_of_a_few_values():
     assert read_log >= 0.95 * considered and considered >= 100
     read_linear = sum(scale(x) == "linear" for x in flat_draws)
     assert read_linear >= 0.9 * 200
+
+
+def test_a_grid_off_any_ladder_is_read_from_its_repeats():
+    # Ray Tune's grid_search([0.1, 0.5, 0.6]) crossed with two 3-level grids.
+    frame = pd.DataFrame(list(itertools.product([0.2, 0.3, 0.4], [0.1, 0.5, 0.6],
+                                                [0.7, 0.8, 0.9])) * 3,
+                         columns=["alpha", "beta", "gamma"])
+    space = infer_space(frame, ["alpha", "beta", "gamma"])
+    assert space["beta"].kind == "ordinal" and list(space["beta"].choices) == [0.1, 0.5, 0.6]
+    assert any(n.startswith("beta: 3 distinct values each repeated") for n in space.notes)
+    # Values drawn from a range are seldom repeated three times each: not a grid.
+    rng = np.random.default_rng(0)
+    drawn = pd.DataFrame({"k": rng.integers(1, 21, 30)})
+    assert infer_space(drawn, ["k"])["k"].kind == "int"

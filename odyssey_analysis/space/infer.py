@@ -16,6 +16,8 @@ from .validate import first_bad
 MIN_LOG_SPAN = 10.0
 #: Most distinct values a numeric column may have to be read as a grid of levels.
 MAX_GRID_LEVELS = 16
+#: Times each value of a grid off any ladder must be seen.
+GRID_REPEATS = 3
 #: Relative tolerance on the steps of a ladder (values are often rounded when saved).
 LADDER_RTOL = 1e-3
 
@@ -26,8 +28,9 @@ def infer_space(frame: pd.DataFrame, columns: Sequence[str], *,
 
     Rules: text or booleans are categorical; a few distinct numbers (at most
     :data:`MAX_GRID_LEVELS`, each seen twice on average) on a regular or log-regular
-    ladder (0.5, 0.6, ... 1.0; 1, 4, 16, ...) are a grid: ordinal levels, integrated
-    uniformly over the levels; other numbers that are all whole are integers;
+    ladder (0.5, 0.6, ... 1.0; 1, 4, 16, ...), or each seen three times or more, are a
+    grid: ordinal levels, integrated uniformly over the levels; other numbers that are
+    all whole are integers;
     positive numbers spanning at least a decade are log-scaled when they are more
     likely under a log-uniform law than under a uniform one on their range (likewise
     ``1 - x`` for a momentum-like hyperparameter in [0, 1)); the bounds are the
@@ -46,8 +49,9 @@ def infer_space(frame: pd.DataFrame, columns: Sequence[str], *,
             notes.append(f"{name} is constant ({hp.choices[0]!r}); its effect is 0")
         elif hp.kind == "ordinal":
             ladder = grid_ladder(np.asarray(hp.choices, dtype=float))
+            where = f"on a {ladder} ladder" if ladder else "each repeated"
             repeats = len(col) / len(hp.choices)
-            notes.append(f"{name}: {len(hp.choices)} distinct values on a {ladder} ladder "
+            notes.append(f"{name}: {len(hp.choices)} distinct values {where} "
                          f"({_levels_text(hp.choices)}), each seen {repeats:.3g} times on "
                          "average: read as a grid of ordinal levels, integrated uniformly "
                          "over the levels (declare a space to read it otherwise)")
@@ -89,8 +93,7 @@ def _infer_one(name: str, col: pd.Series, source: str | None) -> Hyperparameter:
             value = int(lo) if float(lo).is_integer() else lo
             return Hyperparameter(name, "constant", choices=(value,), default=value)
         levels = np.unique(x)
-        if (levels.size <= MAX_GRID_LEVELS and x.size >= 2 * levels.size
-                and grid_ladder(levels) is not None):
+        if _is_grid(x, levels):
             values = present.drop_duplicates()
             order = np.argsort(values.to_numpy(dtype=float))
             return Hyperparameter(name, "ordinal",
@@ -108,6 +111,19 @@ def _infer_one(name: str, col: pd.Series, source: str | None) -> Hyperparameter:
                              row=first_bad(bad, present.index), column=name)
     levels = tuple(sorted(present.astype(str).unique().tolist()))
     return _categorical_or_constant(name, levels)
+
+
+def _is_grid(x: np.ndarray, levels: np.ndarray) -> bool:
+    """A grid: at most :data:`MAX_GRID_LEVELS` distinct values, seen twice each on
+    average, on a regular or log-regular ladder; or values that are not on a ladder
+    (``grid_search([0.1, 0.5, 0.6])``) each seen at least :data:`GRID_REPEATS` times,
+    which draws from a continuous range never are."""
+    if levels.size > MAX_GRID_LEVELS or x.size < 2 * levels.size:
+        return False
+    if grid_ladder(levels) is not None:
+        return True
+    counts = np.unique(x, return_counts=True)[1]
+    return bool(counts.min() >= GRID_REPEATS)
 
 
 def grid_ladder(levels: np.ndarray) -> str | None:
