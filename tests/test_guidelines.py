@@ -174,3 +174,48 @@ def test_tables_and_counts_across_groups(separable_guide):
     entry = d["groups"][0]["hyperparameters"]["lr"]
     assert set(entry) >= {"verdict", "good_region", "shape"}
     assert {"a", "b", "optimum_shift", "stable"} <= set(d["groups"][0]["pairs"][0])
+
+
+# -- the next sweep ---------------------------------------------------------------------
+
+def test_next_space_loads_in_configspace_and_draws_a_better_sweep(separable_guide, tmp_path):
+    import io
+
+    from ConfigSpace import ConfigurationSpace
+
+    from odyssey_analysis.next_space import configspace_json, next_space
+
+    nxt = next_space(separable_guide, SPACE, "y")
+    actions = {n.name: n.action for n in nxt.narrowings}
+    assert actions == {"lr": "narrowed", "size": "fixed", "null": "fixed"}
+    cs = ConfigurationSpace.from_json(io.StringIO(configspace_json(nxt)))
+    cs.seed(1)
+    drawn = cs.sample_configuration(400)
+    u_next = np.column_stack([SPACE[name].encode(np.array([c[name] for c in drawn],
+                                                          dtype=float))
+                              for name in SPACE.names])
+    u_orig = np.random.default_rng(1).random((400, 3))
+    assert np.median(separable(u_next)) < 0.5 * np.median(separable(u_orig))
+    assert type(cs["lr"]).__name__ == "BetaFloatHyperparameter"
+    assert cs["size"].value == pytest.approx(256.0, rel=0.35)  # bigger is better
+
+
+def test_next_space_yaml_reads_back_and_every_narrowing_says_why(separable_guide, tmp_path):
+    from odyssey_analysis.next_space import next_space, optuna_snippet, space_yaml
+
+    nxt = next_space(separable_guide, SPACE, "y")
+    path = tmp_path / "next_space.yaml"
+    path.write_text(space_yaml(nxt))
+    back = SearchSpace.from_file(path)
+    assert back.hyperparameters == nxt.space.hyperparameters
+    lr = nxt.narrowings[0]
+    region = separable_guide.get("y").hyperparameters["lr"]
+    assert lr.hyperparameter.lower == pytest.approx(region.low_end[0])
+    assert lr.hyperparameter.upper == pytest.approx(region.high_end[1])
+    assert "tuned in 1 of 1" in lr.because and lr.evidence[0]["verdict"] == "tune"
+    snippet = optuna_snippet(nxt)
+    scope: dict = {}
+    exec(compile(snippet, "snippet", "exec"), scope)  # noqa: S102 - our own text
+    dist = scope["DISTRIBUTIONS"]
+    assert dist["lr"].log and dist["lr"].low == pytest.approx(lr.hyperparameter.lower)
+    assert list(dist["null"].choices) == [nxt.narrowings[2].hyperparameter.choices[0]]
