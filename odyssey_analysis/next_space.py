@@ -148,15 +148,15 @@ def _narrow(hp: Hyperparameter, guides: list[tuple[dict, ParamGuideline]]) -> Na
         return Narrowing(hp.name, "kept", hp, None, None, "constant already", evidence)
     tuned = [p for _, p in guides if p.verdict == "tune"]
     if not tuned:
-        value = _fixed_value(hp, [p for _, p in guides])
-        shares = ", ".join(f"{100 * p.share.high:.1f} %" for _, p in guides)
+        value, how = _fixed_value(hp, [p for _, p in guides])
+        top = max(p.share.high for _, p in guides)
         calls = sorted({p.verdict for _, p in guides})
         return Narrowing(hp.name, "fixed",
                          Hyperparameter(hp.name, "constant", choices=(value,), default=value),
                          None, None,
-                         f"{' or '.join(calls)} {where} (share at most {shares}, below the "
-                         f"tune threshold): fixed at {value!r}, a good value "
-                         f"{where}", evidence)
+                         f"{' or '.join(calls)} {where} (largest upper end of its share "
+                         f"{100 * top:.1f} %; none reached the tune threshold): fixed at "
+                         f"{value!r}, {how}", evidence)
     if hp.is_discrete:
         good = [c for c in hp.choices if any(str(c) in {str(v) for v in (p.good_levels or [])}
                                              for p in tuned)]
@@ -171,36 +171,62 @@ def _narrow(hp: Hyperparameter, guides: list[tuple[dict, ParamGuideline]]) -> Na
                          f"{', '.join(sorted(best))})", evidence)
     lows = [p.low_end[0] if p.low_end is not None else p.good_region[0] for p in tuned]
     highs = [p.high_end[1] if p.high_end is not None else p.good_region[1] for p in tuned]
-    lo, hi = max(min(lows), hp.lower), min(max(highs), hp.upper)
+    lo = max(_round_out(min(lows), down=True), hp.lower)
+    hi = min(_round_out(max(highs), down=False), hp.upper)
     if hp.kind == "int":
         lo, hi = float(np.floor(lo)), float(np.ceil(hi))
     if hi <= lo:
         hi = min(lo + (1.0 if hp.kind == "int" else (hp.upper - hp.lower) * 1e-3), hp.upper)
         lo = hi - (1.0 if hp.kind == "int" else (hp.upper - hp.lower) * 1e-3)
     new = Hyperparameter(hp.name, hp.kind, lo, hi, hp.scale)
-    best_u = float(np.median(new.encode(np.array([p.best for p in tuned], dtype=float))))
-    mode = float(np.clip(best_u, 0.0, 1.0))
+    best = float(np.median([p.best for p in tuned]))
+    mode = prior_position(new, best)
     action = "narrowed" if (lo > hp.lower or hi < hp.upper) else "kept"
     because = (f"tuned in {len(tuned)} of {len(guides)} group(s); range = hull of their good "
                f"regions at the outer 5–95 % ends: [{lo:.4g}, {hi:.4g}] of "
                f"[{hp.lower:.4g}, {hp.upper:.4g}]; prior peaked at the median best "
-               f"{float(new.decode(np.array([mode]))[0]):.4g}")
+               f"{best:.4g}")
     return Narrowing(hp.name, action, new, mode, None, because, evidence)
 
 
-def _fixed_value(hp: Hyperparameter, guides: list[ParamGuideline]) -> Any:
+def prior_position(hp: Hyperparameter, value: float) -> float:
+    """Where ``value`` lies in ``hp``'s range, in the coordinate ConfigSpace puts a beta
+    prior on: log values on a log scale, else the values themselves (ConfigSpace has no
+    1 − log-uniform)."""
+    lo, hi = float(hp.lower), float(hp.upper)
+    if hp.scale == "log":
+        pos = np.log(value / lo) / np.log(hi / lo)
+    else:
+        pos = (value - lo) / (hi - lo)
+    return float(np.clip(pos, 0.0, 1.0))
+
+
+def _round_out(x: float, *, down: bool) -> float:
+    """``x`` to 4 significant digits, rounded outwards (down for a lower end)."""
+    if x == 0 or not np.isfinite(x):
+        return float(x)
+    step = 10.0 ** (np.floor(np.log10(abs(x))) - 3)
+    return float(f"{(np.floor if down else np.ceil)(x / step) * step:.4g}")
+
+
+def _fixed_value(hp: Hyperparameter, guides: list[ParamGuideline]) -> tuple[Any, str]:
+    """A good value for every group, and how it was chosen."""
     if hp.is_discrete:
         counts = {str(c): sum(str(c) in {str(v) for v in (p.good_levels or [])}
                               for p in guides) for c in hp.choices}
         bests = {str(c): sum(str(p.best) == str(c) for p in guides) for c in hp.choices}
-        return max(hp.choices, key=lambda c: (counts[str(c)], bests[str(c)]))
+        level = max(hp.choices, key=lambda c: (counts[str(c)], bests[str(c)]))
+        return level, f"a good level in {counts[str(level)]} of {len(guides)} group(s)"
     regions = [hp.encode(np.array(p.good_region, dtype=float)) for p in guides]
     lo, hi = max(r[0] for r in regions), min(r[1] for r in regions)
-    if hi < lo:  # no common good region: the middle of their hull
+    how = "the middle (in the sampling measure) of the good region all groups share"
+    if hi < lo:
         lo, hi = min(r[0] for r in regions), max(r[1] for r in regions)
+        how = ("the middle (in the sampling measure) of the hull of the groups' good "
+               "regions, which have no part in common")
     value = float(hp.decode(np.array([0.5 * (lo + hi)]))[0])
     value = min(max(value, hp.lower), hp.upper)
-    return int(round(value)) if hp.kind == "int" else float(f"{value:.4g}")
+    return (int(round(value)) if hp.kind == "int" else float(f"{value:.4g}")), how
 
 
 def _where(n: int) -> str:

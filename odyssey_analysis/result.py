@@ -676,6 +676,30 @@ class StudyResult:
             return pd.DataFrame(columns=[*self.group_keys, *IMPORTANCE_COLUMNS])
         return pd.concat(frames, ignore_index=True)
 
+    def guidelines(self, *, directions: dict[str, str] | None = None,
+                   tolerance: float | dict[str, float] | None = None) -> Any:
+        """What to tune, where, and whether optima stay put, per group and response.
+
+        Reads the fits' shares, curves and pair grids (analyse with ``curves=True``,
+        the default); see :mod:`odyssey_analysis.guidelines` for the rules.
+
+        Parameters
+        ----------
+        directions
+            ``response -> minimize|maximize``; default: the directions recorded.
+        tolerance
+            The good regions' tolerance in response units (one number, or per
+            response); default: the rule of :mod:`odyssey_analysis.guidelines`.
+
+        Returns
+        -------
+        odyssey_analysis.guidelines.Guidelines
+            With ``to_dict()`` and ``to_frame()``.
+        """
+        from .guidelines import study_guidelines
+
+        return study_guidelines(self, directions=directions, tolerance=tolerance)
+
     def to_dict(self, *, curves: bool = False) -> dict[str, Any]:
         """JSON-ready: the space and its encoding, the table facts, and every fit."""
         return _clean({
