@@ -356,7 +356,8 @@ def thresholds() -> dict[str, Any]:
 # -- the engine ---------------------------------------------------------------------------
 
 def study_guidelines(study: StudyResult, *, directions: Mapping[str, str] | None = None,
-                     tolerance: float | Mapping[str, float] | None = None) -> Guidelines:
+                     tolerance: float | Mapping[str, float] | None = None,
+                     responses: Sequence[str] | None = None) -> Guidelines:
     """The guidelines of every group and response of ``study``.
 
     Parameters
@@ -367,6 +368,8 @@ def study_guidelines(study: StudyResult, *, directions: Mapping[str, str] | None
         ``response -> minimize|maximize``; default: the directions the study recorded.
     tolerance
         ``τ`` in response units (one number, or per response) instead of the rule.
+    responses
+        Only these responses (default: all).
 
     Raises
     ------
@@ -377,6 +380,8 @@ def study_guidelines(study: StudyResult, *, directions: Mapping[str, str] | None
     chosen = {**recorded, **dict(directions or {})}
     out = []
     for fit in study:
+        if responses is not None and fit.response not in responses:
+            continue
         direction = chosen.get(fit.response)
         if direction not in (MINIMIZE, MAXIMIZE):
             raise ValueError(f"which way is better for {fit.response!r} is unknown: declare "

@@ -47,6 +47,8 @@ def _tuned(p: ParamGuideline) -> str:
                 f"{num(p.high_end[0])}–{num(p.high_end[1])})")
     if p.shape == "monotone":
         shape = (f"{p.better_end} is better, returns diminish past {num(p.knee)}")
+    elif p.shape == "flat":
+        shape = f"flat on average (its effect comes through its pairs), best near {num(p.best)}"
     else:
         shape = f"{p.shape}, best near {num(p.best)}"
     return f"**tune {p.name}** ({share}): good {_where(p)}{ends}; {shape}"
@@ -90,8 +92,7 @@ def pair_sentences(g: GroupGuidelines) -> list[str]:
             across = ", ".join(f"{s.b}" + (f" ({_shift(s)})" if _shift(s) else "")
                                for s in still)
             out.append(f"The optimum of {a} stays put across {across}: tune it with "
-                       f"{'that' if len(still) == 1 else 'those'} held at any value (a cheap "
-                       "one, where it sets the cost).")
+                       f"{'that' if len(still) == 1 else 'those'} held at any value.")
     together: dict[frozenset, list[Any]] = {}
     for s in g.pairs:
         if not s.stable:

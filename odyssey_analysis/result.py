@@ -677,7 +677,8 @@ class StudyResult:
         return pd.concat(frames, ignore_index=True)
 
     def guidelines(self, *, directions: dict[str, str] | None = None,
-                   tolerance: float | dict[str, float] | None = None) -> Any:
+                   tolerance: float | dict[str, float] | None = None,
+                   responses: Sequence[str] | None = None) -> Any:
         """What to tune, where, and whether optima stay put, per group and response.
 
         Reads the fits' shares, curves and pair grids (analyse with ``curves=True``,
@@ -690,6 +691,8 @@ class StudyResult:
         tolerance
             The good regions' tolerance in response units (one number, or per
             response); default: the rule of :mod:`odyssey_analysis.guidelines`.
+        responses
+            Only these responses (default: all).
 
         Returns
         -------
@@ -698,7 +701,8 @@ class StudyResult:
         """
         from .guidelines import study_guidelines
 
-        return study_guidelines(self, directions=directions, tolerance=tolerance)
+        return study_guidelines(self, directions=directions, tolerance=tolerance,
+                                responses=responses)
 
     def to_dict(self, *, curves: bool = False) -> dict[str, Any]:
         """JSON-ready: the space and its encoding, the table facts, and every fit."""
