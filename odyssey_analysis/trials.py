@@ -809,10 +809,17 @@ def _replace_with_worst(frame: pd.DataFrame, responses: Sequence[str], groups: S
 
 
 def _check_ids(kept: pd.DataFrame, roles: _Roles, source: str) -> None:
-    """Each trial id appears once per group."""
+    """Each trial id appears once per group and level of a text-valued hyperparameter.
+
+    The levels count because a design column declared a hyperparameter (the variant as a
+    factor, with trials numbered per variant) takes the place of a group key.
+    """
     if roles.id_column is None:
         return
-    dup = kept.duplicated(subset=[*roles.groups, roles.id_column], keep="first").to_numpy()
+    levels = [c for c in roles.hyperparameters if c in kept.columns
+              and not pd.api.types.is_numeric_dtype(kept[c])]
+    dup = kept.duplicated(subset=[*roles.groups, *levels, roles.id_column],
+                          keep="first").to_numpy()
     if dup.any():
         pos = int(np.flatnonzero(dup)[0])
         dup_id = kept[roles.id_column].tolist()[pos]  # a Python value: no np.int64(...)

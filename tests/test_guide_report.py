@@ -51,3 +51,20 @@ def test_an_undeclared_variant_still_groups_the_report(tmp_path):
     assert report.study.group_keys == ["task", "variant"]
     assert any("grouped by variant too" in note for note in report.notes)
     assert 'id="factor"' not in (tmp_path / "r" / "index.html").read_text()
+
+
+def test_trials_numbered_per_variant_load_when_the_variant_is_a_factor():
+    import pandas as pd
+    import pytest
+
+    from odyssey_analysis import InputError
+
+    frame = make_sweep(n_per=12, tasks=("speech",), variants=("V", "NP"), seed=1)
+    frame["trial"] = frame.groupby("variant").cumcount()  # 0, 1, ... in each variant
+    table = TrialTable.from_frame(frame, hyperparameters=["learning_rate", "variant"],
+                                  group_by=["task"], responses=["test_error"])
+    assert len(table) == 24
+    twice = pd.concat([frame, frame.iloc[:1]], ignore_index=True)
+    with pytest.raises(InputError, match="duplicated trial id"):
+        TrialTable.from_frame(twice, hyperparameters=["learning_rate", "variant"],
+                              group_by=["task"], responses=["test_error"])
