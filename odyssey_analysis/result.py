@@ -144,7 +144,8 @@ class PairGrid:
         ``(na, nb)`` pure interaction: joint marginal − both main effects + mean
         (0 means no interaction).
     total_per_tree
-        ``(trees, na, nb)``: each tree's joint marginal (``None`` where not kept).
+        ``(trees, na, nb)``: each tree's joint marginal in single precision (``None``
+        where not kept).
     """
 
     names: tuple[str, str]

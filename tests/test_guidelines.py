@@ -222,3 +222,28 @@ def test_next_space_yaml_reads_back_and_every_narrowing_says_why(separable_guide
     dist = scope["DISTRIBUTIONS"]
     assert dist["lr"].log and dist["lr"].low == pytest.approx(lr.hyperparameter.lower)
     assert list(dist["null"].choices) == [nxt.narrowings[2].hyperparameter.choices[0]]
+
+
+BUDGET_SPACE = SearchSpace((
+    Hyperparameter("lr", "float", 1e-4, 1.0, "log"),
+    Hyperparameter("epochs", "int", 1, 64, "log"),
+))
+
+
+@pytest.mark.parametrize(("func", "agrees"), [
+    (lambda u: (u[:, 0] - 0.5) ** 2 * (1 + u[:, 1]) - 0.3 * u[:, 1], True),
+    (lambda u: (u[:, 0] - (0.15 + 0.7 * u[:, 1])) ** 2, False),
+])
+def test_a_low_budget_ranks_like_the_full_one_only_where_it_does(func, agrees):
+    rng = np.random.default_rng(2)
+    u = rng.random((600, 2))
+    frame = pd.DataFrame({hp.name: hp.decode(u[:, j]) for j, hp in enumerate(BUDGET_SPACE)})
+    frame["epochs"] = frame["epochs"].round().astype(int)
+    frame["y"] = func(u) + 0.003 * rng.standard_normal(len(u))
+    table = TrialTable.from_frame(frame, space=BUDGET_SPACE, responses=["y"], group_by=[],
+                                  minimize=["y"])
+    g = study_guidelines(analyze(table, n_trees=32, seed=0), tolerance=TAU).get("y")
+    reading = next(b for b in g.budget if b.param == "lr")
+    assert reading.budget == "epochs"
+    assert reading.agrees is agrees
+    assert (reading.rank_agreement > 0.9) if agrees else (reading.rank_agreement < 0.5)

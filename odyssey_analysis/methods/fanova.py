@@ -398,7 +398,8 @@ def _result(parts: ForestDecomposition, space: SearchSpace, trees: list | None, 
         pair_grids[(ha.name, hb.name)] = PairGrid(
             (ha.name, hb.name), ha.decode(pc.grid_a), hb.decode(pc.grid_b), ha.scale,
             hb.scale, ha.kind, hb.kind, pc.joint.mean(axis=0), pc.joint.std(axis=0),
-            pc.interaction.mean(axis=0), pc.interaction.std(axis=0), pc.joint)
+            pc.interaction.mean(axis=0), pc.interaction.std(axis=0),
+            pc.joint.astype(np.float32))  # per tree, for the guidelines: half the bytes
     warnings = []
     if low_oob_r2(oob_r2):
         warnings.append(f"out-of-bag R² is {oob_r2:.2f}: the forest predicts unseen "
