@@ -229,7 +229,8 @@ def build_report(
     group_by = list(trials.group_keys)
     for key in (choices.task_key, choices.variant_key):
         role = "task" if key == choices.task_key else "variant"
-        if key is not None and key not in group_by and key in trials.hyperparameters:
+        declared = trials.hyperparameters_declared and key in trials.hyperparameters
+        if key is not None and key not in group_by and declared:
             # A design column the user declared a hyperparameter stays a factor of the
             # decomposition: its share and pairs are what the user asked for.
             notes.append(f"the {role} column {key} is a declared hyperparameter: it stays "
