@@ -68,3 +68,15 @@ def test_guide_for_one_group_and_bad_options(sweep_csv, tmp_path):
                                            "--group-by", "task", *extra, *FAST])
         assert result.exit_code == 2, result.output
         assert result.output.startswith("error:") and not bad.exists()
+
+
+def test_guide_needs_to_know_which_way_is_better(sweep_csv, tmp_path):
+    frame = pd.read_csv(sweep_csv).rename(columns={"test_error": "y"})
+    path = tmp_path / "plain.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "o"
+    args = ["guide", str(path), "--out", str(out), "--group-by", "task", "--response", "y",
+            *FAST]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and "--maximize" in result.output and not out.exists()
+    assert CliRunner().invoke(main, [*args, "--minimize", "y"]).exit_code == 0

@@ -247,3 +247,20 @@ def test_a_low_budget_ranks_like_the_full_one_only_where_it_does(func, agrees):
     assert reading.budget == "epochs"
     assert reading.agrees is agrees
     assert (reading.rank_agreement > 0.9) if agrees else (reading.rank_agreement < 0.5)
+
+
+def test_with_a_bootstrap_the_verdict_rests_on_the_calibrated_interval():
+    rng = np.random.default_rng(4)
+    u = rng.random((300, 3))
+    frame = pd.DataFrame({hp.name: hp.decode(u[:, j]) for j, hp in enumerate(SPACE)})
+    frame["y"] = separable(u) + 0.003 * rng.standard_normal(len(u))
+    table = TrialTable.from_frame(frame, space=SPACE, responses=["y"], group_by=[],
+                                  minimize=["y"])
+    fit_study = analyze(table, n_trees=16, seed=0, n_bootstrap=10)
+    g = study_guidelines(fit_study, tolerance=TAU).get("y")
+    ci = next(iter(fit_study)).intervals
+    lr = g.hyperparameters["lr"]
+    assert lr.share.interval == "calibrated 90 %"
+    pair_low = np.nan_to_num(ci.pair_lower[0]).sum()
+    assert lr.share.low == pytest.approx(max(ci.main_lower[0] + pair_low, 0.0))
+    assert lr.verdict == "tune" and g.hyperparameters["null"].verdict == "ignore"
