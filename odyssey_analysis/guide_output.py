@@ -37,7 +37,13 @@ def guide_files(study: StudyResult, target: str, *, tolerance: float | None = No
     InputError
         ``serve`` names a column that is not a group key, or matches no group.
     """
-    guide = study.guidelines(tolerance=tolerance)
+    directions = study.table_info.get("directions", {})
+    known = [r for r in study.responses
+             if directions.get(r, {}).get("better") in ("minimize", "maximize")]
+    if target not in known:
+        raise InputError(f"which way is better for {target} is unknown", column=target,
+                         hint=f"declare it with --maximize {target} or --minimize {target}")
+    guide = study.guidelines(tolerance=tolerance, responses=known)
     chosen = None
     if serve:
         unknown = [k for k in serve if k not in study.group_keys]
@@ -58,6 +64,8 @@ def guide_files(study: StudyResult, target: str, *, tolerance: float | None = No
               "with the space it was drawn from) and `next_space_optuna.py`."]
     body = guide.to_dict()
     body["target"] = target
+    body["skipped_responses"] = {r: "which way is better is unknown"
+                                 for r in study.responses if r not in known}
     body["settings"] = dict(settings or {})
     body["next_space"] = nxt.to_dict()
     return {

@@ -80,3 +80,18 @@ def test_guide_needs_to_know_which_way_is_better(sweep_csv, tmp_path):
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2 and "--maximize" in result.output and not out.exists()
     assert CliRunner().invoke(main, [*args, "--minimize", "y"]).exit_code == 0
+
+
+def test_a_response_of_unknown_direction_is_skipped_not_fatal(sweep_csv, tmp_path):
+    frame = pd.read_csv(sweep_csv)
+    frame["y"] = frame["test_error"] * 2
+    path = tmp_path / "two.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "o"
+    result = CliRunner().invoke(main, ["guide", str(path), "--out", str(out), "--group-by",
+                                       "task", "--response", "test_error", "--response", "y",
+                                       *FAST])
+    assert result.exit_code == 0, result.output
+    body = json.loads((out / "guidelines.json").read_text())
+    assert body["skipped_responses"] == {"y": "which way is better is unknown"}
+    assert {g["response"] for g in body["groups"]} == {"test_error"}

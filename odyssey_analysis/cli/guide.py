@@ -67,8 +67,7 @@ def guide(debug: bool, out: str, trees: int, seed: int, min_trials: int, jobs: i
     if target not in responses:
         raise InputError("--target is not a response of the table", column=str(target),
                          file=table.source, hint=f"responses: {', '.join(responses)}")
-    for r in responses:
-        table.direction(r, needed_for="the guidelines (which values are good)")
+    table.direction(target, needed_for="the guidelines (which values are good)")
     n_fits = table.n_groups * len(responses)
     with ProgressBars(n_fits > 4 or n_bootstrap > 0, err_console, transient=True) as bars:
         study = run_analysis(table, n_trees=trees, seed=seed, min_trials=min_trials,
