@@ -92,6 +92,9 @@ class TrialTable:
         (options of the commands take precedence).
     notes
         Things the user should know (e.g. values replaced by the worst policy).
+    hyperparameters_declared
+        Whether the hyperparameters were named (by the user, a column spec or a space)
+        rather than guessed from the columns: a declared design column stays a factor.
     """
 
     frame: pd.DataFrame
@@ -109,6 +112,7 @@ class TrialTable:
     direction_origins: dict[str, str] = field(default_factory=dict)
     diverged_threshold: dict[str, float] = field(default_factory=dict)
     roles: dict[str, Any] = field(default_factory=dict)
+    hyperparameters_declared: bool = False
     _resolved: SearchSpace | None = field(default=None, init=False, repr=False,
                                           compare=False)
 
@@ -272,7 +276,8 @@ class TrialTable:
             diverged_policy=self.diverged_policy, crashed_policy=self.crashed_policy,
             notes=list(self.notes), directions=dict(self.directions),
             direction_origins=dict(self.direction_origins),
-            diverged_threshold=dict(self.diverged_threshold), roles=dict(self.roles))
+            diverged_threshold=dict(self.diverged_threshold), roles=dict(self.roles),
+            hyperparameters_declared=self.hyperparameters_declared)
         if self._resolved is not None:
             out._resolved = self._resolved
         return out
@@ -306,7 +311,8 @@ class TrialTable:
             crashed_policy=self.crashed_policy, notes=list(self.notes),
             directions=dict(self.directions),
             direction_origins=dict(self.direction_origins),
-            diverged_threshold=dict(self.diverged_threshold), roles=dict(self.roles))
+            diverged_threshold=dict(self.diverged_threshold), roles=dict(self.roles),
+            hyperparameters_declared=self.hyperparameters_declared)
         if self._resolved is not None:
             out._resolved = self._resolved.subset([h for h in self._resolved.names
                                                    if h in hps])
@@ -442,7 +448,8 @@ class TrialTable:
             group_keys=roles.groups, status=roles.status, source=source, space=space,
             exclusions=log.frame(), diverged_policy=on_diverged, crashed_policy=on_crashed,
             notes=notes,
-            directions=chosen, direction_origins=origins, diverged_threshold=thresholds)
+            directions=chosen, direction_origins=origins, diverged_threshold=thresholds,
+            hyperparameters_declared=hyperparameters is not None or space is not None)
         if space is not None:
             table.resolve_space()
         return table
@@ -809,10 +816,17 @@ def _replace_with_worst(frame: pd.DataFrame, responses: Sequence[str], groups: S
 
 
 def _check_ids(kept: pd.DataFrame, roles: _Roles, source: str) -> None:
-    """Each trial id appears once per group."""
+    """Each trial id appears once per group and level of a text-valued hyperparameter.
+
+    The levels count because a design column declared a hyperparameter (the variant as a
+    factor, with trials numbered per variant) takes the place of a group key.
+    """
     if roles.id_column is None:
         return
-    dup = kept.duplicated(subset=[*roles.groups, roles.id_column], keep="first").to_numpy()
+    levels = [c for c in roles.hyperparameters if c in kept.columns
+              and not pd.api.types.is_numeric_dtype(kept[c])]
+    dup = kept.duplicated(subset=[*roles.groups, *levels, roles.id_column],
+                          keep="first").to_numpy()
     if dup.any():
         pos = int(np.flatnonzero(dup)[0])
         dup_id = kept[roles.id_column].tolist()[pos]  # a Python value: no np.int64(...)
