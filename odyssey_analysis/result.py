@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .fanova import LeafBoxes, closed_variances, zero_variance
+from .noise import NoiseEstimate
 from .quality import format_r2
 from .space import DISCRETE_KINDS, SearchSpace
 
@@ -92,6 +93,9 @@ class Marginal:
         The same points in original units (levels for categorical and ordinal).
     mean, std
         Mean and standard deviation across trees of the marginal at each point.
+    per_tree
+        ``(trees, points)``: each tree's marginal (``None`` where not kept); the
+        guidelines read the uncertainty of a good region from it.
     """
 
     name: str
@@ -101,6 +105,7 @@ class Marginal:
     values: np.ndarray
     mean: np.ndarray
     std: np.ndarray
+    per_tree: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def drawn_as_levels(self) -> bool:
@@ -118,17 +123,29 @@ class Marginal:
 class PairGrid:
     """The joint marginal of a pair of hyperparameters on a grid, over trees.
 
+    The first axis of every array follows ``names[0]`` (``values_a``), the second
+    ``names[1]`` (``values_b``): ``total_mean[i, j]`` is the mean prediction with
+    ``names[0]`` at ``values_a[i]`` and ``names[1]`` at ``values_b[j]``. A fit stores
+    each pair once, in search-space order; ``result.pairs[(b, a)]`` gives the same grid
+    transposed (:meth:`transposed`).
+
     Attributes
     ----------
     names
-        The pair, in search-space order.
+        The pair: ``names[0]`` along the rows, ``names[1]`` along the columns.
     values_a, values_b
-        Grid points in original units (lengths ``na``, ``nb``).
+        Grid points in original units (lengths ``na``, ``nb``) of ``names[0]`` and
+        ``names[1]``.
+    scale_a, scale_b, kind_a, kind_b
+        Scales and kinds of ``names[0]`` and ``names[1]``.
     total_mean, total_std
         ``(na, nb)`` joint marginal: mean prediction with both fixed.
     interaction_mean, interaction_std
         ``(na, nb)`` pure interaction: joint marginal − both main effects + mean
         (0 means no interaction).
+    total_per_tree
+        ``(trees, na, nb)``: each tree's joint marginal in single precision (``None``
+        where not kept).
     """
 
     names: tuple[str, str]
@@ -142,6 +159,16 @@ class PairGrid:
     total_std: np.ndarray
     interaction_mean: np.ndarray
     interaction_std: np.ndarray
+    total_per_tree: np.ndarray | None = field(default=None, repr=False)
+
+    def transposed(self) -> PairGrid:
+        """The same grid with the roles of the two hyperparameters swapped."""
+        per_tree = (None if self.total_per_tree is None
+                    else np.swapaxes(self.total_per_tree, 1, 2))
+        return PairGrid((self.names[1], self.names[0]), self.values_b, self.values_a,
+                        self.scale_b, self.scale_a, self.kind_b, self.kind_a,
+                        self.total_mean.T, self.total_std.T, self.interaction_mean.T,
+                        self.interaction_std.T, per_tree)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready arrays."""
@@ -149,6 +176,27 @@ class PairGrid:
                 "values_b": _jsonable(self.values_b),
                 "total_mean": self.total_mean.tolist(),
                 "interaction_mean": self.interaction_mean.tolist()}
+
+
+class PairGrids(dict):
+    """A fit's pair grids, keyed ``(a, b)`` in search-space order.
+
+    Either order may be asked for: ``grids[(b, a)]`` (and ``.get``, ``in``) gives the
+    stored grid transposed, with ``b`` along the rows.
+    """
+
+    def __missing__(self, key: Any) -> PairGrid:
+        if isinstance(key, tuple) and len(key) == 2 and dict.__contains__(self, key[::-1]):
+            return dict.__getitem__(self, key[::-1]).transposed()
+        raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or (
+            isinstance(key, tuple) and len(key) == 2 and dict.__contains__(self, key[::-1]))
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        """The grid for ``key`` in either order, else ``default``."""
+        return self[key] if key in self else default
 
 
 @dataclass(frozen=True)
@@ -260,7 +308,8 @@ class FanovaResult:
     oob_r2
         Out-of-bag R² of the forest.
     marginals, pairs
-        Curves and grids for the figures.
+        Curves and grids for the figures; ``pairs`` answers either order of a pair
+        (:class:`PairGrids`).
     measures
         Each hyperparameter's sampling distribution, in words: the measure integrated.
     fit
@@ -270,6 +319,9 @@ class FanovaResult:
     estimate
         The forest-mean estimate (``None`` with the per-tree estimator, whose fractions
         are the mean of the trees' own).
+    noise
+        The run-to-run noise of the response estimated from the trials
+        (:func:`~odyssey_analysis.noise.noise_variance`), where the method computed it.
     """
 
     group: dict[str, Any]
@@ -282,12 +334,17 @@ class FanovaResult:
     n_trials: int
     oob_r2: float
     marginals: dict[str, Marginal] = field(default_factory=dict)
-    pairs: dict[tuple[str, str], PairGrid] = field(default_factory=dict)
+    pairs: dict[tuple[str, str], PairGrid] = field(default_factory=PairGrids)
     measures: dict[str, str] = field(default_factory=dict)
     fit: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     trees: list[LeafBoxes] | None = field(default=None, repr=False)
     estimate: ForestMeanEstimate | None = field(default=None, repr=False)
+    noise: NoiseEstimate | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.pairs, PairGrids):
+            self.pairs = PairGrids(self.pairs)
 
     def __repr__(self) -> str:
         where = ", ".join(f"{k}={v}" for k, v in self.group.items())
@@ -619,6 +676,34 @@ class StudyResult:
         if not frames:
             return pd.DataFrame(columns=[*self.group_keys, *IMPORTANCE_COLUMNS])
         return pd.concat(frames, ignore_index=True)
+
+    def guidelines(self, *, directions: dict[str, str] | None = None,
+                   tolerance: float | dict[str, float] | None = None,
+                   responses: Sequence[str] | None = None) -> Any:
+        """What to tune, where, and whether optima stay put, per group and response.
+
+        Reads the fits' shares, curves and pair grids (analyse with ``curves=True``,
+        the default); see :mod:`odyssey_analysis.guidelines` for the rules.
+
+        Parameters
+        ----------
+        directions
+            ``response -> minimize|maximize``; default: the directions recorded.
+        tolerance
+            The good regions' tolerance in response units (one number, or per
+            response); default: the rule of :mod:`odyssey_analysis.guidelines`.
+        responses
+            Only these responses (default: all).
+
+        Returns
+        -------
+        odyssey_analysis.guidelines.Guidelines
+            With ``to_dict()`` and ``to_frame()``.
+        """
+        from .guidelines import study_guidelines
+
+        return study_guidelines(self, directions=directions, tolerance=tolerance,
+                                responses=responses)
 
     def to_dict(self, *, curves: bool = False) -> dict[str, Any]:
         """JSON-ready: the space and its encoding, the table facts, and every fit."""

@@ -104,6 +104,9 @@ class TrialTable:
         Why the trials are not a random sample of the space, where the source says so
         (a model-based optimiser chose them), else ``None``; see
         :func:`odyssey_analysis.design.assess_design`.
+    hyperparameters_declared
+        Whether the hyperparameters were named (by the user, a column spec or a space)
+        rather than guessed from the columns: a declared design column stays a factor.
     """
 
     frame: pd.DataFrame
@@ -124,6 +127,7 @@ class TrialTable:
     bookkeeping: dict[str, str] = field(default_factory=dict)
     id_column: str | None = None
     design: str | None = None
+    hyperparameters_declared: bool = False
     _resolved: SearchSpace | None = field(default=None, init=False, repr=False,
                                           compare=False)
 
@@ -294,7 +298,7 @@ class TrialTable:
             direction_origins=dict(self.direction_origins),
             diverged_threshold=dict(self.diverged_threshold), roles=dict(self.roles),
             bookkeeping=dict(self.bookkeeping), id_column=self.id_column,
-            design=self.design)
+            design=self.design, hyperparameters_declared=self.hyperparameters_declared)
         if self._resolved is not None:
             out._resolved = self._resolved
         return out
@@ -330,7 +334,8 @@ class TrialTable:
             direction_origins=dict(self.direction_origins),
             diverged_threshold=dict(self.diverged_threshold), roles=dict(self.roles),
             bookkeeping={c: k for c, k in self.bookkeeping.items() if c not in keys},
-            id_column=self.id_column, design=self.design)
+            id_column=self.id_column, design=self.design,
+            hyperparameters_declared=self.hyperparameters_declared)
         if self._resolved is not None:
             out._resolved = self._resolved.subset([h for h in self._resolved.names
                                                    if h in hps])
@@ -467,7 +472,8 @@ class TrialTable:
             exclusions=log.frame(), diverged_policy=on_diverged, crashed_policy=on_crashed,
             notes=notes,
             directions=chosen, direction_origins=origins, diverged_threshold=thresholds,
-            bookkeeping=roles.bookkeeping, id_column=id_column)
+            bookkeeping=roles.bookkeeping, id_column=id_column,
+            hyperparameters_declared=hyperparameters is not None or space is not None)
         if space is not None:
             table.resolve_space()
         return table
@@ -879,14 +885,17 @@ def _replace_with_worst(frame: pd.DataFrame, responses: Sequence[str], groups: S
 def _check_ids(kept: pd.DataFrame, roles: _Roles, source: str) -> str | None:
     """Each trial id appears once per group; returns the id column.
 
-    Ids are counted within the group keys and the task and variant columns where
-    present (a study numbers its trials per task and variant, whatever the analysis
-    groups by).
+    Ids are counted within the group keys, the task and variant columns where present (a
+    study numbers its trials per task and variant, whatever the analysis groups by), and
+    the levels of a text-valued hyperparameter (a design column declared a
+    hyperparameter, the variant as a factor, takes the place of a group key).
     """
     if roles.id_column is None:
         return None
+    levels = [c for c in roles.hyperparameters if c in kept.columns
+              and not pd.api.types.is_numeric_dtype(kept[c])]
     keys = list(dict.fromkeys([*roles.groups, *(k for k in DEFAULT_GROUP_KEYS
-                                                 if k in kept.columns)]))
+                                                 if k in kept.columns), *levels]))
     keys = [k for k in keys if k != roles.id_column]
     dup = kept.duplicated(subset=[*keys, roles.id_column], keep="first").to_numpy()
     if not dup.any():

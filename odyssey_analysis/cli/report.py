@@ -83,6 +83,8 @@ def report(debug: bool, out: str, trees: int, seed: int, top_fraction: float, al
     if result.comparison is not None:
         out_console.print(significance_table(result.comparison))
     report_choices(choices)
+    for note in result.notes:
+        err_console.print(text(f"note: {note}"))
     stages = ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items())
     err_console.print(text(f"wrote {len(result.files)} files to {result.out_dir} in "
                            f"{time.perf_counter() - started:.1f} s ({stages}); open "

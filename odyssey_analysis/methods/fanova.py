@@ -254,10 +254,14 @@ class FanovaMethod:
             estimate = ForestMeanEstimate(main, pair, mean, variance, m, points.exact,
                                           intervals)
         kept = [t.without_index() for t in trees] if self.keep_trees else None
-        return _result(parts, space, kept, fitted.oob_r2,
-                       fitted.settings, n_trials=len(y), group=group, response=response,
-                       cutoffs=cutoffs, pairs=self.pairs, rows_excluded=rows_excluded,
-                       estimate=estimate)
+        result = _result(parts, space, kept, fitted.oob_r2,
+                         fitted.settings, n_trials=len(y), group=group, response=response,
+                         cutoffs=cutoffs, pairs=self.pairs, rows_excluded=rows_excluded,
+                         estimate=estimate)
+        if self.curves:  # the guidelines' tolerance reads the noise beside the curves
+            levels = np.array([hp.is_discrete or hp.is_constant for hp in space])
+            result.noise = noise_variance(x, y, levels)
+        return result
 
     def _bootstrap(self, x: np.ndarray, y: np.ndarray, space: SearchSpace,
                    cutoffs: tuple[float, float] | None, main: np.ndarray, pair: np.ndarray,
@@ -386,14 +390,16 @@ def _result(parts: ForestDecomposition, space: SearchSpace, trees: list | None, 
         hp = hps[j]
         per_tree = parts.curves[j]
         marginals[hp.name] = Marginal(hp.name, hp.kind, hp.scale, grid, hp.decode(grid),
-                                      per_tree.mean(axis=0), per_tree.std(axis=0))
+                                      per_tree.mean(axis=0), per_tree.std(axis=0),
+                                      per_tree)
     pair_grids = {}
     for (j, k), pc in parts.pair_curves.items():
         ha, hb = hps[j], hps[k]
         pair_grids[(ha.name, hb.name)] = PairGrid(
             (ha.name, hb.name), ha.decode(pc.grid_a), hb.decode(pc.grid_b), ha.scale,
             hb.scale, ha.kind, hb.kind, pc.joint.mean(axis=0), pc.joint.std(axis=0),
-            pc.interaction.mean(axis=0), pc.interaction.std(axis=0))
+            pc.interaction.mean(axis=0), pc.interaction.std(axis=0),
+            pc.joint.astype(np.float32))  # per tree, for the guidelines: half the bytes
     warnings = []
     if low_oob_r2(oob_r2):
         warnings.append(f"out-of-bag R² is {oob_r2:.2f}: the forest predicts unseen "

@@ -7,6 +7,7 @@ The report folder::
     importance.csv      the long importance table (the ``importance.csv`` contract)
     comparison.csv      the variant comparison (when the trials have variants)
     analysis.json       every fit, the roles chosen and the report's settings
+    guidelines.md/.json what to tune and where, for the metric (as ``odyssey guide``)
     tables/             Markdown and LaTeX renderings of the tables
     figures/            every figure as PNG (200 dpi) and PDF
     .odyssey-report     marks the folder as a report, which the next report may replace
@@ -40,7 +41,7 @@ from .figures import FigureEntry, ReportContext, draw_figures
 MARKER = ".odyssey-report"
 #: Everything a report folder holds at its top level.
 REPORT_ENTRIES = frozenset({"index.html", "importance.csv", "comparison.csv", "analysis.json",
-                            "tables", "figures", MARKER})
+                            "guidelines.md", "guidelines.json", "tables", "figures", MARKER})
 
 
 def bundled_table() -> Path:
@@ -70,6 +71,9 @@ class Report:
         Seconds per stage (for the console; not written to any file).
     notes
         What the reader should know about how the report was made.
+    guidelines
+        The :class:`~odyssey_analysis.guidelines.Guidelines` of the metric (``None``
+        when its direction is unknown).
     """
 
     out_dir: Path
@@ -83,6 +87,7 @@ class Report:
     settings: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    guidelines: Any = None
 
 
 def load_for_report(table: TrialTable | str | Path | None,
@@ -223,11 +228,18 @@ def build_report(
     analysed = _responses(trials, responses, choices)
     group_by = list(trials.group_keys)
     for key in (choices.task_key, choices.variant_key):
-        if key is not None and key not in group_by:
+        role = "task" if key == choices.task_key else "variant"
+        declared = trials.hyperparameters_declared and key in trials.hyperparameters
+        if key is not None and key not in group_by and declared:
+            # A design column the user declared a hyperparameter stays a factor of the
+            # decomposition: its share and pairs are what the user asked for.
+            notes.append(f"the {role} column {key} is a declared hyperparameter: it stays "
+                         "a factor of the decomposition (its share and its pairs are "
+                         f"reported) and the analysis is not grouped by it; the variant "
+                         "comparison still compares its values")
+        elif key is not None and key not in group_by:
             group_by.append(key)
-            was = " (no longer a hyperparameter)" if key in trials.hyperparameters else ""
-            notes.append(f"the analysis is grouped by {key} too, the "
-                         f"{'task' if key == choices.task_key else 'variant'} column{was}")
+            notes.append(f"the analysis is grouped by {key} too, the {role} column")
     if group_by != list(trials.group_keys):
         trials = trials.regrouped(group_by)
     choices = choose(trials, responses=analysed, group_by=group_by, task_key=task_key,
@@ -273,12 +285,16 @@ def build_report(
             "holm": holm, "min_trials": min_trials, "roles": choices.to_dict(),
         }
         written = _write_tables(stage, study, comparison, settings)
+        guide = _guidelines(trials, study, choices.metric, notes)
+        if guide is not None:
+            written += _write_guidelines(stage, guide, choices.metric)
         timings["tables"] = time.perf_counter() - t0
 
         files = sorted({*written, *(f for fig in figures for f in fig.files), "index.html"})
         report = Report(out_dir=out, index=out / "index.html", table=trials, study=study,
                         comparison=comparison, choices=choices, figures=figures, files=files,
-                        settings=settings, timings=timings, notes=notes)
+                        settings=settings, timings=timings, notes=notes,
+                        guidelines=guide)
         t0 = time.perf_counter()
         from .html import render_html
 
@@ -287,6 +303,28 @@ def build_report(
                           "`odyssey report --out` here replaces it whole.\n")
         timings["html"] = time.perf_counter() - t0
     return report
+
+
+def _guidelines(trials: TrialTable, study: StudyResult, metric: str, notes: list[str]
+                ) -> Any:
+    """The metric's guidelines, or ``None`` (with a note) when its direction is unknown."""
+    if trials.directions.get(metric) not in ("minimize", "maximize"):
+        notes.append(f"no guidelines: which way is better for {metric} is unknown "
+                     "(declare it with --maximize or --minimize)")
+        return None
+    return study.guidelines(responses=[metric])
+
+
+def _write_guidelines(stage: Path, guide: Any, metric: str) -> list[str]:
+    """``guidelines.md`` and ``guidelines.json`` of the metric (as ``odyssey guide``)."""
+    from ..guidelines_text import guidelines_markdown
+
+    atomic_write_text(stage / "guidelines.md", guidelines_markdown(guide, metric))
+    body = guide.to_dict()
+    body["target"] = metric
+    atomic_write_text(stage / "guidelines.json",
+                      json.dumps(body, indent=2, ensure_ascii=False) + "\n")
+    return ["guidelines.md", "guidelines.json"]
 
 
 def _responses(trials: TrialTable, responses: Sequence[str] | None,
