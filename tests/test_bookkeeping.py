@@ -100,3 +100,25 @@ def test_a_spec_can_say_there_is_no_id(tmp_path, value):
     spec.write_text(f"id: {value}\n")
     table = load_trials(str(path))
     assert table.id_column is None and len(table) == 4
+
+
+def test_info_lists_the_bookkeeping_and_the_budget(tmp_path):
+    from click.testing import CliRunner
+
+    from odyssey_analysis.cli import main
+
+    path = tmp_path / "trials.csv"
+    _deepcave_like().to_csv(path, index=False)
+    runner = CliRunner()
+    shown = runner.invoke(main, ["info", str(path)])
+    assert shown.exit_code == 0, shown.output
+    lines = shown.stdout.splitlines()
+    assert ("not analysed: config_id (id), start_time (timestamp), end_time (timestamp), "
+            "additional (empty), seed (seed)") in lines
+    assert any("budget is a budget with 3 values (11, 33, 100)" in line for line in lines)
+    assert "groups by budget: 3 groups, 20–20 trials each" in lines
+    top = runner.invoke(main, ["info", str(path), "--budget", "max"])
+    assert top.exit_code == 0, top.output
+    assert f"{path}: 20 trials analysed, 40 excluded" in top.stdout.splitlines()
+    clash = runner.invoke(main, ["info", str(path), "--budget", "max", "-O", "budget=11"])
+    assert clash.exit_code == 2 and "disagree" in clash.stderr
