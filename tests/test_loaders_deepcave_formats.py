@@ -228,3 +228,15 @@ def load_trials_frame(frame: pd.DataFrame):
     from odyssey_analysis.trials import TrialTable
 
     return TrialTable.from_frame(frame)
+
+
+def test_renamed_columns_can_be_named_as_the_source_names_them():
+    pytest.importorskip("pyarrow")
+    table = load_trials(str(AMLTK_RUN), hyperparameters=[
+        "config:RandomForestClassifier:max_samples"],
+        responses=["metric:accuracy [0.0, 1.0] (maximize)"])
+    assert table.hyperparameters == ["RandomForestClassifier:max_samples"]
+    assert table.responses == ["accuracy"]
+    frame_run = load_trials(str(FRAME_RUN),
+                            responses=["metric:normal [0.0; 1.0] (maximize)"])
+    assert frame_run.responses == ["normal"]

@@ -250,6 +250,10 @@ def load_trials(
     else:
         raise InputError(f"unknown format '{fmt}'", file=source,
                          hint=f"use one of: {_known_formats()}")
+    if raw.aliases:
+        hyperparameters, responses, group_by = (
+            None if names is None else [raw.aliases.get(n, n) for n in names]
+            for names in (hyperparameters, responses, group_by))
     if budget is not None:
         raw = _keep_budget(raw, budget, source, hyperparameters)
     if declined and raw.space is not None:

@@ -81,6 +81,7 @@ def read_amltk(source: str, *, budget: object = None, **unknown: object) -> RawT
     frames = []
     directions: dict[str, str] = {}
     worst: dict[str, float] = {}
+    aliases: dict[str, str] = {}
     offset = 0
     for run in runs:
         first = run_space(run, first, "AMLTK")
@@ -104,6 +105,7 @@ def read_amltk(source: str, *, budget: object = None, **unknown: object) -> RawT
                              "configspace.json", file=history, column=missing[0])
         taken = set(configs.values()) | set(renames.values())
         frame = frame.rename(columns={**renames, **configs})
+        aliases.update({**renames, **configs})
         if "status" in frame.columns:
             frame["status"] = frame["status"].astype(str).str.strip().str.lower().map(
                 lambda s: STATUS.get(s, s))
@@ -129,7 +131,7 @@ def read_amltk(source: str, *, budget: object = None, **unknown: object) -> RawT
     return RawTrials(frame=frame, hyperparameters=space.names, responses=list(directions),
                      group_keys=groups, status="status" if "status" in frame.columns
                      else None, space=space, exclusions=exclusions_frame(excluded),
-                     directions=directions, worst_values=worst)
+                     directions=directions, worst_values=worst, aliases=aliases)
 
 
 FORMAT = SourceFormat("amltk", _detect, read_amltk,

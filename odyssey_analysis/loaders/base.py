@@ -34,6 +34,10 @@ class RawTrials:
     design
         Why the trials are not a random sample of the space, where the source says so
         (a model-based optimiser picked them), else ``None``.
+    aliases
+        ``name in the source -> column`` for columns the reader renamed (AMLTK's
+        ``config:lr`` -> ``lr``, DeepCAVE's ``metric:acc [0; 1] (maximize)`` -> ``acc``):
+        the user may name a column either way.
     """
 
     frame: pd.DataFrame
@@ -47,6 +51,7 @@ class RawTrials:
     worst_values: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     design: str | None = None
+    aliases: dict[str, str] = field(default_factory=dict)
 
     @property
     def maximize(self) -> list[str]:

@@ -86,6 +86,7 @@ def read_dataframe_run(source: str, *, budget: object = None,
     excluded: list[tuple[int, str]] = []
     directions: dict[str, str] = {}
     worst: dict[str, float] = {}
+    aliases: dict[str, str] = {}
     offset = 0
     for run in runs:
         run_space = space_from_deepcave_csv(run / "configspace.csv")
@@ -110,6 +111,7 @@ def read_dataframe_run(source: str, *, budget: object = None,
                            if directions[name] == "minimize" else
                            min(worst.get(name, value), value))
         frame = frame.rename(columns=renames)
+        aliases.update(renames)
         missing = [n for n in space.names if n not in frame.columns]
         if missing:
             raise InputError("hyperparameter column is missing", file=trials_file,
@@ -135,7 +137,7 @@ def read_dataframe_run(source: str, *, budget: object = None,
     return RawTrials(frame=frame, hyperparameters=space.names, responses=list(directions),
                      group_keys=groups, status="status" if "status" in frame.columns
                      else None, space=space, exclusions=exclusions_frame(excluded),
-                     directions=directions, worst_values=worst)
+                     directions=directions, worst_values=worst, aliases=aliases)
 
 
 FORMAT = SourceFormat("deepcave-dataframe", _detect, read_dataframe_run,
