@@ -87,6 +87,7 @@ def read_dataframe_run(source: str, *, budget: object = None,
     directions: dict[str, str] = {}
     worst: dict[str, float] = {}
     aliases: dict[str, str] = {}
+    run_column = "run"
     offset = 0
     for run in runs:
         run_space = space_from_deepcave_csv(run / "configspace.csv")
@@ -125,15 +126,15 @@ def read_dataframe_run(source: str, *, budget: object = None,
                 excluded.append((int(row), value.replace("_", " ")))
             frame = frame.loc[made].assign(status=status[made].map(MADE))
         if len(runs) > 1:
-            frame.insert(0, unique_name("run", set(frame.columns), "deepcave_"), run.name)
+            run_column = unique_name("run", set(frame.columns), "deepcave_")
+            frame.insert(0, run_column, run.name)
         frames.append(frame)
     assert space is not None
     frame = pd.concat(frames) if len(frames) > 1 else frames[0]
     if frame.empty:
         raise no_trials_left(count_reasons(excluded), source)
     frame, budget_group = select_budget(frame, budget, source, excluded)
-    groups = [c for c in frame.columns[:1] if len(runs) > 1]
-    groups += ["budget"] if budget_group else []
+    groups = ([run_column] if len(runs) > 1 else []) + (["budget"] if budget_group else [])
     return RawTrials(frame=frame, hyperparameters=space.names, responses=list(directions),
                      group_keys=groups, status="status" if "status" in frame.columns
                      else None, space=space, exclusions=exclusions_frame(excluded),
