@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ._threads import fit_threads
+from .design import assess_design
 from .errors import InputError
 from .methods import METHODS, FanovaMethod, ImportanceMethod
 from .methods.fanova import decompose_forest, fit_and_decompose
@@ -201,6 +202,7 @@ def analyze(
                            "from": table.direction_origins.get(r, "unknown")}
                        for r in responses},
         "notes": list(table.notes) + list(space.notes),
+        "design": assess_design(table, space),
     }
     return StudyResult(results, keys, responses, space, info, method=chosen.to_dict())
 

@@ -106,11 +106,22 @@ def test_comparison_summary_rounds_and_marks():
     shown = comparison_summary(comparison)
     assert list(shown.columns[:4]) == ["task", "variant", "n", "mean"]
     nfg = shown[shown.variant == "NFG"].iloc[0]
-    assert nfg["significant"] == "yes"
+    assert nfg["significant (top)"] == "yes"
     p = comparison.loc[comparison.variant == "NFG", "p_value"].iloc[0]
     assert nfg["p (top)"] == fmt_p(p)
     ref = shown[shown.variant == "V"].iloc[0]
-    assert ref["p (top)"] == "–" and ref["direction"] == "(reference)"
+    assert ref["p (top)"] == "–" and ref["direction (top)"] == "(reference)"
+    # Each test's direction stands beside that test, never beside the other one.
+    columns = list(shown.columns)
+    for test in ("top", "all"):
+        at = columns.index(f"p ({test})")
+        assert columns[at: at + 3] == [f"p ({test})", f"significant ({test})",
+                                       f"direction ({test})"]
+    for (_, row), (_, shown_row) in zip(comparison.iterrows(), shown.iterrows()):
+        assert shown_row["variant"] == row["variant"]
+        if row["direction"] != "reference":
+            assert shown_row["direction (top)"] == row["direction"]
+            assert shown_row["direction (all)"] == row["direction_all"]
     # the task is printed once per block
     assert shown["task"].tolist().count("speech") == 1
 

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from .common import (
+    check_jobs,
     check_outputs,
     err_console,
     handle_errors,
@@ -100,6 +101,7 @@ def analyze(debug: bool, out: str, trees: int, seed: int, max_depth: int | None,
     from ..result import importance_csv
     from ..study import analyze as run_analysis
 
+    check_jobs(jobs)
     options = pop_table_options(kwargs)
     table = load_from_options(options)
     out_dir = Path(out)

@@ -24,10 +24,12 @@ from rich.console import Console
 from rich.text import Text
 
 from ..atomic import check_writable
-from ..errors import InputError, MissingExtraError
+from ..errors import InputError, MissingExtraError, one_line
 
-err_console = Console(stderr=True, highlight=False)
-out_console = Console(highlight=False)
+# Lines are never broken by the console (soft wrap): a log read with grep, or a terminal
+# narrower than a message, keeps each message on one line; tables fit the width.
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+out_console = Console(highlight=False, soft_wrap=True)
 
 
 def text(value: Any, style: str = "") -> Text:
@@ -79,12 +81,12 @@ def handle_errors(fn: Callable) -> Callable:
         except (InputError, MissingExtraError) as exc:
             if debug:
                 traceback.print_exc()
-            click.echo(f"error: {exc}", err=True)
+            click.echo(one_line(f"error: {exc}"), err=True)
             sys.exit(2)
         except OSError as exc:  # unreadable input, read-only output folder, full disk
             if debug:
                 traceback.print_exc()
-            click.echo(f"error: {_os_error_line(exc)}", err=True)
+            click.echo(one_line(f"error: {_os_error_line(exc)}"), err=True)
             sys.exit(2)
         except (KeyboardInterrupt, Terminated) as exc:
             stop_workers()
@@ -97,8 +99,8 @@ def handle_errors(fn: Callable) -> Callable:
             if debug:
                 traceback.print_exc()
             else:
-                click.echo(f"internal error: {type(exc).__name__}: {exc} "
-                           "(run again with --debug for the traceback)", err=True)
+                click.echo(one_line(f"internal error: {type(exc).__name__}: {exc} "
+                                    "(run again with --debug for the traceback)"), err=True)
             sys.exit(1)
 
     return wrapper
@@ -138,7 +140,7 @@ def parse_thresholds(pairs: tuple[str, ...]) -> dict[str, float]:
 #: The keyword arguments that :func:`table_options` adds.
 TABLE_KEYS = ("table", "fmt", "space", "columns_spec", "params", "responses", "group_by",
               "no_groups", "status", "on_diverged", "on_crashed", "maximize", "minimize",
-              "diverged_threshold", "reader_options")
+              "diverged_threshold", "reader_options", "budget")
 
 
 def table_options(fn: Callable | None = None, *, optional: bool = False) -> Callable:
@@ -150,7 +152,9 @@ def table_options(fn: Callable | None = None, *, optional: bool = False) -> Call
             click.option("--format", "fmt", default=None,
                          help="Source format (default: detected from the path)."),
             click.option("--space", type=click.Path(dir_okay=False), default=None,
-                         help="Search space: ConfigSpace JSON or our YAML/JSON spec."),
+                         help="Search space: ConfigSpace JSON or our YAML/JSON spec; "
+                              "'none' declines the space the source records (inferred "
+                              "from the data instead)."),
             click.option("--columns", "columns_spec", type=click.Path(dir_okay=False),
                          default=None, help="Column roles from a YAML/JSON file "
                                             "(group_by, responses, variant, ...)."),
@@ -180,6 +184,9 @@ def table_options(fn: Callable | None = None, *, optional: bool = False) -> Call
             click.option("--diverged-threshold", "diverged_threshold", multiple=True,
                          help="COLUMN=VALUE: runs worse than VALUE count as diverged "
                               "(repeat)."),
+            click.option("--budget", default=None,
+                         help="Keep one budget (fidelity) of a multi-fidelity run: a value, "
+                              "or 'max' (default: each budget is a group of its own)."),
             click.option("--option", "-O", "reader_options", multiple=True,
                          help="Reader option KEY=VALUE (repeat), e.g. -O study=mystudy."),
             click.option("--debug", is_flag=True, help="Show tracebacks."),
@@ -209,7 +216,16 @@ def load_from_options(options: dict[str, Any]):
         maximize=list(o["maximize"]),
         minimize=list(o["minimize"]),
         diverged_threshold=parse_thresholds(o["diverged_threshold"]) or None,
-        columns=o["columns_spec"], **parse_options(o["reader_options"]))
+        columns=o["columns_spec"], **_with_budget(o["budget"], parse_options(o["reader_options"])))
+
+
+def _with_budget(budget: str | None, options: dict[str, Any]) -> dict[str, Any]:
+    """``--budget`` joined to the reader options (``-O budget=...`` is the same option)."""
+    if budget is not None and options.get("budget", budget) != budget:
+        raise InputError(f"--budget {budget} and -O budget={options['budget']} disagree")
+    if budget is not None:
+        options["budget"] = budget
+    return options
 
 
 def input_paths(options: dict[str, Any], table: Any = None) -> list[Path]:
@@ -222,7 +238,7 @@ def input_paths(options: dict[str, Any], table: Any = None) -> list[Path]:
         db = sqlite_file(source)
         paths.append(db if db is not None else local_path(source))
     for key in ("space", "columns_spec"):
-        if options.get(key):
+        if options.get(key) and str(options[key]).strip().lower() != "none":
             paths.append(Path(options[key]))
     return [p for p in paths if p.exists()]
 
@@ -245,6 +261,19 @@ def check_outputs(out_dir: Path, names: Iterable[str], inputs: Iterable[Path]) -
         if target in real_inputs:
             raise InputError(f"refusing to overwrite the input with {name}",
                              file=str(real_inputs[target]), hint="choose another --out folder")
+
+
+def check_jobs(jobs: int | None) -> None:
+    """``--jobs``: a number of cores (1 or more), or a negative number for all but some.
+
+    Raises
+    ------
+    InputError
+        For ``--jobs 0``, which would name no core at all.
+    """
+    if jobs is not None and jobs == 0:
+        raise InputError("--jobs 0 names no core to run on",
+                         hint="give 1 or more cores, or -1 for all of them")
 
 
 def parse_max_features(value: str) -> float | int | str:

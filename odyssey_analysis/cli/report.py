@@ -11,6 +11,7 @@ import click
 from ..errors import InputError
 from .analyze import forest_options
 from .common import (
+    check_jobs,
     err_console,
     handle_errors,
     input_paths,
@@ -51,6 +52,7 @@ def report(debug: bool, out: str, trees: int, seed: int, top_fraction: float, al
     from ..report import build_report, bundled_table
 
     started = time.perf_counter()
+    check_jobs(jobs)
     roles = pop_roles(kwargs)
     options = pop_table_options(kwargs)
     if options["table"] is None:

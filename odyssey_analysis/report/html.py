@@ -160,8 +160,9 @@ def _variants(page: _Page, report: Report, figures: list[FigureEntry], root: Pat
     display = comparison_summary(comp)
     body = _figures(figures, root)
     body += ("<h3>Comparison table</h3><p>p (top): Welch's t-test over the top runs (decides "
-             "the highlight); p (all): over all trials. Rows in blue differ significantly "
-             "over the top runs.</p>")
+             "the highlight), with its significance and direction (better or worse than "
+             "the reference) beside it; p (all): the same over all trials, with its own "
+             "direction. Rows in blue differ significantly over the top runs.</p>")
     body += '<div class="scroll">' + _table(
         list(display.columns), display.values.tolist(),
         text_cols=len(report.comparison.task_keys) + 1,
