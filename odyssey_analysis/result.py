@@ -92,6 +92,10 @@ class Marginal:
         The same points in original units (levels for categorical and ordinal).
     mean, std
         Mean and standard deviation across trees of the marginal at each point.
+    observed
+        The values the fitted trials had, in original units (levels for categorical and
+        ordinal), one per trial in the order of the fit's rows; ``None`` when unknown.
+        The figures draw them as a rug.
     """
 
     name: str
@@ -101,6 +105,7 @@ class Marginal:
     values: np.ndarray
     mean: np.ndarray
     std: np.ndarray
+    observed: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def drawn_as_levels(self) -> bool:

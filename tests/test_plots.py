@@ -134,7 +134,7 @@ def test_marginal_has_band_and_log_axis(speech):
 
 
 def test_marginal_scales_follow_the_sampling(speech):
-    fig, axes = plt.subplots(1, 3)
+    fig, axes = plt.subplots(1, 3, figsize=(9, 3))  # room for ticks at 1, 2 and 5
     plot_marginal(speech.marginals["input_noise"], ax=axes[0])
     plot_marginal(speech.marginals["momentum"], ax=axes[1])
     plot_marginal(speech.marginals["hidden_size"], ax=axes[2], band=False)
