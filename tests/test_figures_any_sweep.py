@@ -310,3 +310,39 @@ def test_figures_show_rounded_budgets_in_numeric_order():
     fig = variants_figure(numeric_variant_comparison())
     ticks = [t.get_text() for t in fig.axes[1].get_xticklabels()]
     assert ticks == ["100", "2.778", "11.11", "33.33"]  # reference first, then by value
+
+
+# -- the report's --top-pairs -------------------------------------------------------------------
+
+def test_report_top_pairs_reaches_the_interaction_figures(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+    from test_compare import make_sweep
+
+    from odyssey_analysis.cli import main
+    from odyssey_analysis.report import build, figures
+
+    path = tmp_path / "sweep.csv"
+    make_sweep(n_per=12, tasks=("speech",), variants=("V",), seed=3).to_csv(path,
+                                                                           index=False)
+    seen = []
+
+    def capture(ctx, fig_dir, **_):
+        seen.append(ctx)
+        return []
+
+    monkeypatch.setattr(build, "draw_figures", capture)
+    args = ["report", str(path), "--out", str(tmp_path / "out"), "--trees", "4", "--jobs",
+            "1", "--quiet", "--response", "test_error", "--response", "valid_error"]
+    result = CliRunner().invoke(main, [*args, "--top-pairs", "2"])
+    assert result.exit_code == 0, result.output
+    ctx = seen[-1]
+    assert ctx.top_pairs == 2
+    spec = next(s for s in figures.FIGURES if s.section == "interactions")
+    panel = spec.panels(ctx)[0]
+    d = len(ctx.study.space)
+    assert f"Only the 2 of the {d * (d - 1) // 2} pairs" in spec.caption(ctx, panel)
+    assert len(_cells(spec.make(ctx, panel))) == 2
+    everything = figures.ReportContext(**{**vars(ctx), "top_pairs": None})
+    assert "Only the" not in spec.caption(everything, panel)
+    bad = CliRunner().invoke(main, [*args, "--top-pairs", "0"])
+    assert bad.exit_code == 2 and "--top-pairs" in bad.output

@@ -208,11 +208,20 @@ def interactions_figure(
         group = group_text(result.group)
         title = f"Pairwise effects on {response}" + (f" — {group}" if group else "")
     n_pairs = len(cells)
-    wanted = top_pairs if top_pairs is not None else (
-        n_pairs if len(names) <= MATRIX_MAX else DEFAULT_TOP_PAIRS)
-    if wanted >= n_pairs and len(names) <= MATRIX_MAX:
+    shown = pairs_shown(len(names), top_pairs)
+    if shown == n_pairs and len(names) <= MATRIX_MAX:
         return _matrix_figure(result, names, cells, title, direction)
-    return _top_pairs_figure(result, names, cells, min(wanted, n_pairs), title, direction)
+    return _top_pairs_figure(result, names, cells, shown, title, direction)
+
+
+def pairs_shown(n_params: int, top_pairs: int | None = None) -> int:
+    """How many pairs :func:`interactions_figure` draws for ``n_params`` hyperparameters:
+    every pair up to :data:`MATRIX_MAX` of them, else :data:`DEFAULT_TOP_PAIRS`;
+    ``top_pairs`` (at most every pair) when given."""
+    n_pairs = n_params * (n_params - 1) // 2
+    if top_pairs is not None:
+        return min(int(top_pairs), n_pairs)
+    return n_pairs if n_params <= MATRIX_MAX else min(DEFAULT_TOP_PAIRS, n_pairs)
 
 
 def _cmap(kind: str, direction: str | None) -> Colormap:

@@ -256,8 +256,8 @@ def marginals_figure(
     params = list(params) if params is not None else list(rows[0][1].hyperparameters)
     has_secondary = secondary is not None and secondary in study.responses
     n_params = len(params)
-    n_cols = min(n_params, MAX_COLUMNS)
-    blocks = -(-n_params // n_cols)  # rows of panels per task
+    blocks = -(-n_params // MAX_COLUMNS)  # rows of panels per task
+    n_cols = -(-n_params // blocks)  # as even as can be: 6 are two rows of 3
     n_rows = len(rows) * blocks
     width = min(PANEL_WIDTH * n_cols + 1.2 + (0.5 if has_secondary else 0), 11.0)
     x_chars = chars_in(0.9 * (width - 1.2) / n_cols, 8)

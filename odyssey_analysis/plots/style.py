@@ -194,7 +194,7 @@ def set_level_ticks(ax: Axes, levels: Sequence[Any], axis: str = "x",
     key = "xtick.labelsize" if axis == "x" else "ytick.labelsize"
     size = fontsize or mpl.font_manager.FontProperties(
         size=mpl.rcParams[key]).get_size_in_points()
-    span = 0.85 * (length if length is not None else axes_length(ax, axis))
+    span = 0.95 * (length if length is not None else axes_length(ax, axis))
     line = LINE_HEIGHT * size / 72.0
     slot = span / max(n, 1)
     rotation = 0
