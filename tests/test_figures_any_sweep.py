@@ -344,5 +344,9 @@ def test_report_top_pairs_reaches_the_interaction_figures(tmp_path, monkeypatch)
     assert len(_cells(spec.make(ctx, panel))) == 2
     everything = figures.ReportContext(**{**vars(ctx), "top_pairs": None})
     assert "Only the" not in spec.caption(everything, panel)
+    assert "in full" not in spec.caption(ctx, panel)  # short names: nothing to list
+    long = figures.ReportContext(**{**vars(ctx), "study": foreign_study(3, budgets=(1.0,))})
+    assert ("in full: optimizer initial learning rate before warmup; number of "
+            "transformer layers in the encoder.") in spec.caption(long, panel)
     bad = CliRunner().invoke(main, [*args, "--top-pairs", "0"])
     assert bad.exit_code == 2 and "--top-pairs" in bad.output

@@ -217,6 +217,7 @@ def variants_figure(
     n = max(1, len(tasks))
     width = min(max(2.1 * n + 0.9, 3.6), 11.0)
     fig = new_figure(width, 5.6)
+    y_chars = chars_in(2.0, 8)
     axes = fig.subplots(2, n, squeeze=False)
     percent = f"{100 * comparison.top_fraction:g}%"
     has_bars = False
@@ -230,12 +231,14 @@ def variants_figure(
         ax_all = plot_variant_boxes(
             rows, metric, variant_key="_variant", order=order, reference=reference,
             significant=comp.get("significant_all", pd.Series(dtype=bool)).to_dict(),
-            ylabel=f"{label(metric)}, all trials\n({better})" if col == 0 else "",
+            ylabel=wrap(f"{label(metric)}, all trials", y_chars, 2) + f"\n({better})"
+            if col == 0 else "",
             ax=axes[0, col])
         ax_top = plot_variant_boxes(
             comparison.rows(task, top=True), metric, variant_key="_variant", order=order,
             reference=reference, significant=comp["significant"].to_dict(),
-            ylabel=f"{label(metric)}, top {percent}\n(by {label(comparison.select_by)})"
+            ylabel=wrap(f"{label(metric)}, top {percent}", y_chars, 2) + "\n"
+            + wrap(f"(by {label(comparison.select_by)})", y_chars, 2)
             if col == 0 else "", ax=axes[1, col])
         if params is not None:
             twin = plot_params_bars(params, ax=ax_top, label_text="parameters (top runs)"

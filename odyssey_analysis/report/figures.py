@@ -224,10 +224,22 @@ def _marginal_caption(ctx: ReportContext, panel: Panel) -> str:
             + (f" The dashed line (right axis) is {label(time)}." if time else "")
             + " Ticks along the bottom of each panel (the rug) mark the values the "
             "analysed trials had."
-            + " Log-sampled hyperparameters have log axes; long names are shortened in "
-            "the panels and given whole in the legend of the fractions figure."
+            + " Log-sampled hyperparameters have log axes." + _full_names(ctx)
             + (f" For {label(ctx.metric)}, {better_word(ctx.direction)}."
                if ctx.direction else ""))
+
+
+#: Names longer than this may be shortened in a figure; the caption then lists them whole.
+LONG_NAME = 24
+
+
+def _full_names(ctx: ReportContext) -> str:
+    """`` Names shortened in the figure, in full: ...`` when a name is long, else nothing."""
+    from ..plots.style import label
+
+    long = [label(n) for n in ctx.study.space.names if len(label(n)) > LONG_NAME]
+    return (" Names shortened in the figure, in full: " + "; ".join(long) + "."
+            if long else "")
 
 
 def _draw_marginals(ctx: ReportContext, panel: Panel) -> Any:
@@ -260,7 +272,7 @@ def _fraction_caption(ctx: ReportContext, panel: Panel) -> str:
     return ("Pie: the share of the variance that each hyperparameter explains on its own; "
             "'higher order' is everything left to interactions. Bars: the same shares, the "
             "largest pairwise interactions, and what is left beyond pairs; the "
-            + whiskers + ".")
+            + whiskers + "." + _full_names(ctx))
 
 
 def _draw_fractions(ctx: ReportContext, panel: Panel) -> Any:
@@ -311,7 +323,7 @@ def _interaction_caption(ctx: ReportContext, panel: Panel) -> str:
             f"{colours[0]}). Right: the interaction only, the joint marginal minus both main "
             f"effects plus the mean: grey = no interaction, {colours[1]} than the two "
             f"separate effects predict, {colours[2]}. One colour scale per matrix."
-            + _pairs_note(ctx))
+            + _pairs_note(ctx) + _full_names(ctx))
 
 
 def _pairs_note(ctx: ReportContext) -> str:
