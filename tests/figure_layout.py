@@ -21,8 +21,8 @@ def _visible(text: Text) -> bool:
 def text_boxes(fig: Figure) -> list[tuple[str, np.ndarray]]:
     """Each drawn text of ``fig`` and its box ``[x0, y0, x1, y1]`` in display pixels."""
     canvas = fig.canvas if hasattr(fig.canvas, "get_renderer") else FigureCanvasAgg(fig)
-    canvas.draw()
     renderer = canvas.get_renderer()
+    fig.draw_without_rendering()  # solves the layout and places every text, draws nothing
     tick_labels, drawn = set(), []
     for ax in fig.get_axes():
         for axis in ax._axis_map.values():

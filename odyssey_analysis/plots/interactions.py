@@ -291,8 +291,7 @@ def _matrix_figure(result: FanovaResult, names: list[str], cells: list, title: s
             cb.ax.xaxis.set_label_position("top")
             cb_chars = chars_in(0.84 * cell * (k - 1), 8)
         else:
-            cb = subfig.colorbar(mesh, ax=used, orientation="horizontal", location="bottom",
-                                 shrink=0.9, aspect=25)
+            cb = subfig.colorbar(mesh, ax=used, location="bottom", shrink=0.9, aspect=25)
             cb_chars = chars_in(0.9 * cell, 8)
         cb.ax.tick_params(labelsize=6)
         colorbar_ticks(cb, symmetric=kind != "total", nbins=3 if k < 3 else 4)

@@ -174,7 +174,9 @@ def axes_length(ax: Axes, axis: str = "x") -> float:
     """The Axes' length along ``axis`` in inches, as its grid cell gives it before the
     layout is solved (the layout only shrinks it: an estimate from above)."""
     pos = ax.get_position()
-    fig = ax.get_figure(root=True) if hasattr(ax, "get_figure") else ax.figure
+    fig = ax.figure
+    while not hasattr(fig, "get_size_inches"):  # a subfigure: its root figure has a size
+        fig = fig._parent
     width, height = fig.get_size_inches()
     return float(pos.width * width if axis == "x" else pos.height * height)
 
