@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from figure_layout import layout_problems  # noqa: E402
 from make_baselines import (  # noqa: E402
     BASELINE_DIR,
     BASELINE_DPI,
@@ -295,6 +296,7 @@ def test_figure_matches_baseline(name, tmp_path):
         ARTIFACTS.mkdir(exist_ok=True)
         (ARTIFACTS / f"{name}-actual.png").write_bytes(actual.read_bytes())
     assert result is None, result
+    assert layout_problems(fig) == []  # no clipped or overlapping text either
 
 
 def test_baseline_comparison_catches_a_lost_highlight(tmp_path):
