@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 
 from ..result import LEVEL_KINDS, FanovaResult, PairGrid
 from .style import (
+    TURNED_LABELS,
     better_note,
     cell_edges,
     chars_in,
@@ -28,6 +29,7 @@ from .style import (
     group_text,
     interaction_cmap,
     label,
+    levels_turn,
     new_figure,
     set_level_ticks,
     set_value_scale,
@@ -253,8 +255,10 @@ def _matrix_figure(result: FanovaResult, names: list[str], cells: list, title: s
     x_chars = chars_in(0.95 * cell, 8)
     y_chars = chars_in(0.95 * cell, 8)
     title_text = wrap(title, chars_in(0.95 * width, 10), 2)
+    turned = any(_turns(_oriented(p, names[j]), cell) for i, j, p in cells
+                 if i == len(names) - 1)  # only the bottom row shows x labels
     fig = new_figure(width, cell * k + 1.2 + 0.2 * title_text.count("\n")
-                     + (0.6 if k == 1 else 0))
+                     + (0.6 if k == 1 else 0) + (TURNED_LABELS if turned else 0))
     subfigs = fig.subfigures(1, 2, wspace=0.02)
     response = label(result.response)
     for subfig, kind in zip(subfigs, KINDS):
@@ -315,8 +319,9 @@ def _top_pairs_figure(result: FanovaResult, names: list[str], cells: list, n: in
     y_chars = chars_in(panel, 7)
     title_text = wrap(f"{title} — the {n} largest of {len(cells)} pairs", chars_in(
         0.95 * width, 10), 2)
-    fig = new_figure(width, 2 * (n_rows * (panel + 0.75) + 0.5) + 0.4
-                     + 0.2 * title_text.count("\n"))
+    turned = any(_turns(_oriented(p, names[j]), panel) for _, j, p in ranked)
+    fig = new_figure(width, 2 * (n_rows * (panel + 0.75 + (TURNED_LABELS if turned else 0))
+                                 + 0.5) + 0.4 + 0.2 * title_text.count("\n"))
     subfigs = fig.subfigures(2, 1, hspace=0.02)
     response = label(result.response)
     for subfig, kind in zip(subfigs, KINDS):
@@ -348,6 +353,13 @@ def _top_pairs_figure(result: FanovaResult, names: list[str], cells: list, n: in
                         "interaction", fontsize=8)
     fig.suptitle(title_text)
     return fig
+
+
+def _turns(pair: PairGrid, length: float) -> bool:
+    """Whether the x axis of ``pair`` (its first name) has level labels that turn upright
+    in ``length`` inches."""
+    return pair.kind_a in LEVEL_KINDS and levels_turn(
+        list(np.asarray(pair.values_a, dtype=object).ravel()), length)
 
 
 def _share(shares: Any, a: str, b: str) -> float:

@@ -25,6 +25,7 @@ from ..result import FanovaResult, Marginal, StudyResult
 from .style import (
     BAND_ALPHA,
     LINE_HEIGHT,
+    TURNED_LABELS,
     axes_length,
     better_note,
     chars_in,
@@ -32,6 +33,7 @@ from .style import (
     group_text,
     label,
     legend_columns,
+    levels_turn,
     new_figure,
     set_level_ticks,
     set_value_scale,
@@ -280,7 +282,12 @@ def marginals_figure(
                        for c in range(ncol)) if ncol == 1 else \
         -(-len(handles) // ncol) * max(h.get_label().count("\n") + 1 for h in handles)
     extra = (title_text.count("\n") + 1) * 0.2 + legend_lines * LINE_HEIGHT * 7 / 72 + 0.35
-    fig = new_figure(width, (PANEL_HEIGHT + (0.25 if blocks > 1 else 0)) * n_rows + extra)
+    panel_width = (width - 1.2 - (0.5 if has_secondary else 0)) / n_cols
+    turned = any(m.drawn_as_levels and levels_turn(list(dict.fromkeys(
+        map(str, np.asarray(m.values, dtype=object).ravel()))), panel_width)
+        for _, r in rows for p in params if (m := r.marginals.get(p)) is not None)
+    row_height = PANEL_HEIGHT + (0.25 if blocks > 1 else 0) + (TURNED_LABELS if turned else 0)
+    fig = new_figure(width, row_height * n_rows + extra)
     axes = fig.subplots(n_rows, n_cols, squeeze=False)
     for i, (row_title, result) in enumerate(rows):
         other = (study.get(secondary, **_group_filter(result.group, study.group_keys))

@@ -181,6 +181,20 @@ def axes_length(ax: Axes, axis: str = "x") -> float:
     return float(pos.width * width if axis == "x" else pos.height * height)
 
 
+def levels_turn(levels: Sequence[Any], length: float, fontsize: float = 7.0) -> bool:
+    """Whether :func:`set_level_ticks` turns these levels' labels upright on an x axis
+    ``length`` inches long (the figure then needs room below the Axes)."""
+    texts = [value_text(v) for v in levels]
+    if not texts:
+        return False
+    slot = 0.95 * length / len(texts)
+    return max(text_width(t, fontsize) for t in texts) + 0.04 > slot
+
+
+#: Height that upright level labels take below an Axes (inches, 14 characters at 7 pt).
+TURNED_LABELS = 0.55
+
+
 def set_level_ticks(ax: Axes, levels: Sequence[Any], axis: str = "x",
                     length: float | None = None, fontsize: float | None = None) -> None:
     """One tick per level at 0, 1, ..., labelled so that no two labels overlap.
@@ -201,7 +215,7 @@ def set_level_ticks(ax: Axes, levels: Sequence[Any], axis: str = "x",
     slot = span / max(n, 1)
     rotation = 0
     if axis == "x":
-        if max(text_width(t, size) for t in texts) + 0.04 > slot:
+        if levels_turn(levels, span / 0.95, size):
             rotation = 90
             texts = [shorten(t, 14) for t in texts]
     else:
