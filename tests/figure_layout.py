@@ -69,3 +69,16 @@ def layout_problems(fig: Figure) -> list[str]:
         for i, j in zip(*np.nonzero(np.triu(hit, 1))):
             problems.append(f"overlap: {boxes[i][0]!r} and {boxes[j][0]!r}")
     return problems
+
+
+def smallest_panel(fig: Figure) -> float:
+    """The shortest side, in inches, of the drawn Axes of ``fig`` that show data (colour
+    bars and Axes switched off left out), after the layout is solved."""
+    if not hasattr(fig.canvas, "get_renderer"):
+        FigureCanvasAgg(fig)
+    fig.draw_without_rendering()
+    sides = [min(box.width, box.height) / fig.dpi
+             for ax in fig.axes if ax.get_visible() and ax.axison
+             and not hasattr(ax, "_colorbar")
+             for box in [ax.get_window_extent()]]
+    return min(sides) if sides else float("inf")

@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-from figure_layout import layout_problems  # noqa: E402
+from figure_layout import layout_problems, smallest_panel  # noqa: E402
 from foreign_sweeps import (  # noqa: E402
     LONG_RESPONSE,
     foreign_result,
@@ -98,6 +98,7 @@ def _figures():
 def test_foreign_figure_has_no_clipped_or_overlapping_text(name, make):
     fig = make()
     assert layout_problems(fig) == []
+    assert smallest_panel(fig) >= 0.75  # inches: no panel squeezed to make room
 
 
 def test_marginals_wrap_many_hyperparameters_onto_rows():
