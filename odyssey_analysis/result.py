@@ -96,6 +96,10 @@ class Marginal:
     per_tree
         ``(trees, points)``: each tree's marginal (``None`` where not kept); the
         guidelines read the uncertainty of a good region from it.
+    observed
+        The values the fitted trials had, in original units (levels for categorical and
+        ordinal), one per trial in the order of the fit's rows; ``None`` when unknown.
+        The figures draw them as a rug.
     """
 
     name: str
@@ -106,6 +110,7 @@ class Marginal:
     mean: np.ndarray
     std: np.ndarray
     per_tree: np.ndarray | None = field(default=None, repr=False)
+    observed: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def drawn_as_levels(self) -> bool:

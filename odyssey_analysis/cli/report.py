@@ -37,10 +37,16 @@ from .summary import effects_table, significance_table
                    "else a response named like a time).")
 @click.option("--all-interactions", is_flag=True,
               help="Interaction matrices for every variant (default: the reference's).")
+@click.option("--top-pairs", "top_pairs", type=click.IntRange(min=1), default=None,
+              metavar="K",
+              help="Pairs in each interaction figure: the K with the largest shares of "
+                   "the pure interaction (default: every pair up to 6 hyperparameters, "
+                   "the 10 largest beyond).")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @handle_errors
 def report(debug: bool, out: str, trees: int, seed: int, top_fraction: float, alpha: float,
-           holm: bool, time_response: str | None, all_interactions: bool, min_trials: int,
+           holm: bool, time_response: str | None, all_interactions: bool,
+           top_pairs: int | None, min_trials: int,
            jobs: int | None, quiet: bool, estimator: str, n_bootstrap: int,
            conf_level: float, **kwargs: Any) -> None:
     """Everything for TABLE in one folder: tables, every figure and index.html.
@@ -67,8 +73,9 @@ def report(debug: bool, out: str, trees: int, seed: int, top_fraction: float, al
                      time_response=time_response)
     result = build_report(
         table, out, responses=list(options["responses"]) or None, n_trees=trees, seed=seed,
-        top_fraction=top_fraction, alpha=alpha, holm=holm, all_interactions=all_interactions,
-        min_trials=min_trials, n_jobs=jobs, estimator=estimator, n_bootstrap=n_bootstrap,
+        top_fraction=top_fraction, alpha=alpha, holm=holm,
+        all_interactions=all_interactions, top_pairs=top_pairs, min_trials=min_trials,
+        n_jobs=jobs, estimator=estimator, n_bootstrap=n_bootstrap,
         conf_level=conf_level, inputs=input_paths(options, table),
         progress=not quiet, console=err_console, **role_args)
     choices = result.choices

@@ -257,7 +257,7 @@ class FanovaMethod:
         result = _result(parts, space, kept, fitted.oob_r2,
                          fitted.settings, n_trials=len(y), group=group, response=response,
                          cutoffs=cutoffs, pairs=self.pairs, rows_excluded=rows_excluded,
-                         estimate=estimate)
+                         estimate=estimate, x=x)
         if self.curves:  # the guidelines' tolerance reads the noise beside the curves
             levels = np.array([hp.is_discrete or hp.is_constant for hp in space])
             result.noise = noise_variance(x, y, levels)
@@ -382,16 +382,19 @@ def _result(parts: ForestDecomposition, space: SearchSpace, trees: list | None, 
             settings: dict[str, Any], *, n_trials: int, group: Mapping[str, Any] | None,
             response: str, cutoffs: tuple[float, float] | None, pairs: bool,
             rows_excluded: Mapping[str, int] | None,
-            estimate: ForestMeanEstimate | None = None) -> FanovaResult:
-    """The per-tree decomposition as a :class:`FanovaResult` with curves in original units."""
+            estimate: ForestMeanEstimate | None = None,
+            x: np.ndarray | None = None) -> FanovaResult:
+    """The per-tree decomposition as a :class:`FanovaResult` with curves in original units
+    (and, given the encoded design ``x``, the trials' values for the rugs)."""
     hps = list(space)
     marginals = {}
     for j, grid in parts.grids.items():
         hp = hps[j]
         per_tree = parts.curves[j]
+        observed = None if x is None else hp.decode(x[:, j])
         marginals[hp.name] = Marginal(hp.name, hp.kind, hp.scale, grid, hp.decode(grid),
                                       per_tree.mean(axis=0), per_tree.std(axis=0),
-                                      per_tree)
+                                      per_tree, observed)
     pair_grids = {}
     for (j, k), pc in parts.pair_curves.items():
         ha, hb = hps[j], hps[k]

@@ -21,13 +21,23 @@ from ..result import FanovaResult, StudyResult
 from .marginals import _shown, select_rows
 from .style import (
     HIGHER_ORDER_COLOR,
+    LINE_HEIGHT,
     PAIR_COLOR,
+    chars_in,
     get_axes,
     label,
+    legend_columns,
     new_figure,
     param_colors,
+    shorten,
     styled,
+    wrap,
 )
+
+#: Longest bar label (characters); longer names end in an ellipsis (the legend has them).
+BAR_LABEL_CHARS = 34
+#: Longest legend entry (characters).
+LEGEND_CHARS = 36
 
 HIGHER_ORDER_LABEL = "higher order"
 
@@ -174,7 +184,7 @@ def plot_fraction_bars(
     ax.errorbar(0.5 * (lower + upper)[shown], y[shown], xerr=0.5 * (upper - lower)[shown],
                 fmt="none", elinewidth=0.8, capsize=2, ecolor="0.2")
     ax.set_yticks(y)
-    ax.set_yticklabels([b.label for b in bars])
+    ax.set_yticklabels([_bar_label(b) for b in bars])
     ax.set_xlabel("share of variance [%]" + (
         f" — whiskers: {100 * result.intervals.conf_level:.0f} % interval" if with_ci
         else " — whiskers: spread across trees"))
@@ -197,6 +207,14 @@ def plot_fraction_bars(
     ax.grid(axis="x", color="0.92", linewidth=0.6)
     ax.set_axisbelow(True)
     return ax
+
+
+def _bar_label(bar: FractionBar) -> str:
+    """A bar's label within :data:`BAR_LABEL_CHARS`; a pair shortens each of its names."""
+    if bar.kind == "pair" and len(bar.label) > BAR_LABEL_CHARS:
+        half = (BAR_LABEL_CHARS - 3) // 2
+        return " × ".join(shorten(part, half) for part in bar.label.split(" × ", 1))
+    return shorten(bar.label, BAR_LABEL_CHARS)
 
 
 @styled
@@ -244,19 +262,27 @@ def fractions_figure(
     n = len(rows)
     names = list(rows[0][1].hyperparameters)
     colors = param_colors(names)
-    fig = new_figure(6.4, 1.9 * n + 0.9)
+    n_bars = len(names) + min(n_pairs, len(names) * (len(names) - 1) // 2) + 1
+    longest = max(len(_bar_label(b)) for b in fraction_bars_data(rows[0][1], n_pairs))
+    width = min(6.4 + max(0, longest - 24) * 0.06, 8.5)
+    handles = [Patch(facecolor=colors[name], label=shorten(label(name), LEGEND_CHARS))
+               for name in names]
+    handles.append(Patch(facecolor=HIGHER_ORDER_COLOR, label=wrap(
+        "higher order (pie: all interactions; bars: beyond pairs)", LEGEND_CHARS, 2)))
+    handles.append(Patch(facecolor=PAIR_COLOR, label="pairwise interaction"))
+    ncol = legend_columns([h.get_label() for h in handles], width)
+    legend_height = (-(-len(handles) // ncol) + 1) * LINE_HEIGHT * 7 / 72 * 1.15
+    title_text = wrap(fig_title, chars_in(0.95 * width, 10), 2)
+    row_height = max(1.9, 0.14 * n_bars + 0.75)
+    fig = new_figure(width, row_height * n + 0.5 + legend_height
+                     + 0.2 * (title_text.count("\n") + 1))
     axes = fig.subplots(n, 2, squeeze=False, width_ratios=[1.0, 1.9])
-    for row, (title, result) in enumerate(rows):
+    for row, (row_title, result) in enumerate(rows):
         plot_fraction_pie(result, ax=axes[row, 0], colors=colors)
-        axes[row, 0].set_title(title, loc="left")
+        axes[row, 0].set_title(wrap(row_title, chars_in(0.3 * width, 9), 2), loc="left")
         plot_fraction_bars(result, ax=axes[row, 1], n_pairs=n_pairs, colors=colors)
         if row < n - 1:
             axes[row, 1].set_xlabel("")
-    handles = [Patch(facecolor=colors[name], label=label(name)) for name in names]
-    handles.append(Patch(facecolor=HIGHER_ORDER_COLOR,
-                         label="higher order (pie: all interactions; bars: beyond pairs)"))
-    handles.append(Patch(facecolor=PAIR_COLOR, label="pairwise interaction"))
-    fig.suptitle(fig_title)
-    fig.legend(handles=handles, loc="outside lower center", ncol=3,
-               frameon=False)
+    fig.suptitle(title_text)
+    fig.legend(handles=handles, loc="outside lower center", ncol=ncol, frameon=False)
     return fig

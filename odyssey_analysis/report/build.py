@@ -164,6 +164,7 @@ def build_report(
     time_response: str | None = None,
     params_column: str | None = None,
     all_interactions: bool = False,
+    top_pairs: int | None = None,
     min_trials: int = 10,
     n_jobs: int | None = None,
     estimator: str = "forest-mean",
@@ -199,6 +200,10 @@ def build_report(
         Comparison settings (see :func:`~odyssey_analysis.compare.compare`).
     all_interactions
         Draw the interaction matrices of every variant (default: the reference's).
+    top_pairs
+        Pairs drawn in each interaction figure: those with the largest shares of the
+        pure interaction (default: every pair up to six hyperparameters, the ten
+        largest beyond).
     n_jobs
         Worker processes for the fits and for drawing the figures (``None``: chosen by
         the work; 1: everything in this process).
@@ -272,7 +277,8 @@ def build_report(
         t0 = time.perf_counter()
         ctx = ReportContext(study=study, comparison=comparison, choices=choices,
                             directions=dict(trials.directions), top_fraction=top_fraction,
-                            alpha=alpha, holm=holm, all_interactions=all_interactions)
+                            alpha=alpha, holm=holm, all_interactions=all_interactions,
+                            top_pairs=top_pairs)
         figures = draw_figures(ctx, stage / "figures", bars=bars, n_jobs=n_jobs)
         timings["figures"] = time.perf_counter() - t0
 
