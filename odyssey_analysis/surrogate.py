@@ -37,8 +37,13 @@ class ForestSettings:
         Number of trees (``n_estimators``), at least 1.
     max_depth
         Maximum depth (at least 1); ``None`` grows trees fully.
-    min_samples_split, min_samples_leaf
-        Split stopping rules (at least 2 and 1).
+    min_samples_split
+        Fewest trials a node needs to be split (at least 2).
+    min_samples_leaf
+        Fewest trials per leaf (at least 1). ``None`` (default) leaves the choice to the
+        method: :class:`~odyssey_analysis.methods.FanovaMethod` takes 2 with a bootstrap
+        (the setting its intervals were calibrated with), else 1; a surrogate fitted on
+        its own takes 1.
     max_features
         Features considered per split: a fraction in (0, 1], a whole number of at
         least 1, ``"sqrt"`` or ``"log2"``.
@@ -57,7 +62,7 @@ class ForestSettings:
     n_trees: int = 64
     max_depth: int | None = None
     min_samples_split: int = 2
-    min_samples_leaf: int = 1
+    min_samples_leaf: int | None = None
     max_features: float | int | str = 1.0
     bootstrap: bool = True
     seed: int = 0
@@ -67,7 +72,8 @@ class ForestSettings:
         if self.max_depth is not None:
             _whole(self.max_depth, "max_depth", "--max-depth", 1)
         _whole(self.min_samples_split, "min_samples_split", "--min-samples-split", 2)
-        _whole(self.min_samples_leaf, "min_samples_leaf", "--min-samples-leaf", 1)
+        if self.min_samples_leaf is not None:
+            _whole(self.min_samples_leaf, "min_samples_leaf", "--min-samples-leaf", 1)
         _whole(self.seed, "seed", "--seed", 0, 2 ** 32 - 1)
         mf = self.max_features
         if isinstance(mf, str):
@@ -85,6 +91,12 @@ class ForestSettings:
     def to_dict(self) -> dict:
         """JSON-ready settings."""
         return asdict(self)
+
+    def with_leaf(self, min_samples_leaf: int) -> ForestSettings:
+        """These settings, with ``min_samples_leaf`` where it was left to the method."""
+        if self.min_samples_leaf is not None:
+            return self
+        return replace(self, min_samples_leaf=min_samples_leaf)
 
 
 def _whole(value: Any, name: str, option: str, low: int, high: int | None = None) -> None:
@@ -161,17 +173,26 @@ class RandomForestSurrogate:
     def __repr__(self) -> str:
         return f"RandomForestSurrogate({self.settings!r})"
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RandomForestSurrogate):
+            return NotImplemented
+        return (self.settings, self.n_jobs) == (other.settings, other.n_jobs)
+
+    def __hash__(self) -> int:
+        return hash((self.settings, self.n_jobs))
+
     def fit(self, x: np.ndarray, y: np.ndarray, *, evaluate_at: np.ndarray | None = None,
             clip: tuple[float, float] | None = None) -> FittedSurrogate:
         """Fit the forest and read its trees as leaf boxes (see :meth:`Surrogate.fit`)."""
         from .fanova import forest_leaf_boxes
 
         n_jobs = current_fit_threads() if self.n_jobs is None else self.n_jobs
-        fitted = fit_forest(x, y, self.settings, n_jobs=n_jobs)
+        settings = self.settings.with_leaf(1)
+        fitted = fit_forest(x, y, settings, n_jobs=n_jobs)
         evaluated = (None if evaluate_at is None else
                      forest_mean_prediction(fitted.forest, evaluate_at, clip, n_jobs))
         trees = forest_leaf_boxes(_hand_over(fitted.forest), x.shape[1])
-        return FittedSurrogate(trees, fitted.oob_r2, self.settings.to_dict(), evaluated)
+        return FittedSurrogate(trees, fitted.oob_r2, settings.to_dict(), evaluated)
 
     def replicate(self, *, n_trees: int, seed: int) -> RandomForestSurrogate:
         """The same settings with ``n_trees`` trees and ``seed``."""
@@ -259,7 +280,7 @@ def fit_forest(x: np.ndarray, y: np.ndarray, settings: ForestSettings | None = N
     """
     from joblib import parallel_config
 
-    settings = settings or ForestSettings()
+    settings = (settings or ForestSettings()).with_leaf(1)
     forest = _lean_forest_class()(
         n_estimators=settings.n_trees,
         max_depth=settings.max_depth,

@@ -48,6 +48,7 @@ def report(debug: bool, out: str, trees: int, seed: int, top_fraction: float, al
     that are not given (metric, selection column, variant column, ...) come from the
     column spec or a default rule; the console and the report say which were chosen.
     """
+    from ..methods import method_from_options
     from ..report import build_report, bundled_table
 
     started = time.perf_counter()
@@ -63,11 +64,12 @@ def report(debug: bool, out: str, trees: int, seed: int, top_fraction: float, al
                      reference=roles["reference"], metric=roles["metric"],
                      select_by=roles["select_by"], params_column=roles["params_column"],
                      time_response=time_response)
+    method = method_from_options(n_trees=trees, seed=seed, estimator=estimator,
+                                 n_bootstrap=n_bootstrap, conf_level=conf_level)
     result = build_report(
-        table, out, responses=list(options["responses"]) or None, n_trees=trees, seed=seed,
+        table, out, method=method, responses=list(options["responses"]) or None,
         top_fraction=top_fraction, alpha=alpha, holm=holm, all_interactions=all_interactions,
-        min_trials=min_trials, n_jobs=jobs, estimator=estimator, n_bootstrap=n_bootstrap,
-        conf_level=conf_level, inputs=input_paths(options, table),
+        min_trials=min_trials, n_jobs=jobs, inputs=input_paths(options, table),
         progress=not quiet, console=err_console, **role_args)
     choices = result.choices
     only = ({choices.variant_key: choices.reference}

@@ -12,6 +12,7 @@ default). With ``n_bootstrap`` it adds calibrated intervals
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -51,6 +52,27 @@ REPLICATE_POINTS = 1 << 12
 CONSTANT_WARNING = "every tree is constant"
 #: Fewest bootstrap replicates accepted (100 is the calibrated default of the CLI).
 MIN_BOOTSTRAP = 10
+#: ``min_samples_leaf`` of a forest left to the method, with and without a bootstrap
+#: (the intervals were calibrated with leaves of at least 2 trials).
+LEAF_WITH_BOOTSTRAP = 2
+LEAF_WITHOUT_BOOTSTRAP = 1
+
+
+def with_leaf_rule(surrogate: Surrogate, n_bootstrap: int) -> Surrogate:
+    """``surrogate`` with the leaf size chosen where its settings leave it to the method.
+
+    A surrogate whose ``settings`` are :class:`~odyssey_analysis.surrogate.ForestSettings`
+    with ``min_samples_leaf=None`` is copied with :data:`LEAF_WITH_BOOTSTRAP` when
+    ``n_bootstrap`` replicates are asked for, else :data:`LEAF_WITHOUT_BOOTSTRAP`; any
+    other surrogate is returned as it is.
+    """
+    settings = getattr(surrogate, "settings", None)
+    if not isinstance(settings, ForestSettings) or settings.min_samples_leaf is not None:
+        return surrogate
+    leaf = LEAF_WITH_BOOTSTRAP if n_bootstrap else LEAF_WITHOUT_BOOTSTRAP
+    chosen = copy.copy(surrogate)
+    chosen.settings = settings.with_leaf(leaf)  # type: ignore[attr-defined]
+    return chosen
 
 
 def grid_for(hp: Hyperparameter, points: int) -> np.ndarray:
@@ -91,7 +113,10 @@ class FanovaMethod:
     ----------
     surrogate
         The surrogate (default: :class:`~odyssey_analysis.surrogate.RandomForestSurrogate`
-        with default :class:`~odyssey_analysis.surrogate.ForestSettings`).
+        with default :class:`~odyssey_analysis.surrogate.ForestSettings`). Where its
+        ``settings`` leave ``min_samples_leaf`` at ``None`` the method chooses it: 2 with
+        a bootstrap (the setting the intervals were calibrated with), else 1; the
+        ``surrogate`` attribute holds the surrogate with that choice made.
     cutoffs
         Clamp leaf values into ``(low, high)`` (response units) first.
     cutoff_quantiles
@@ -136,6 +161,8 @@ class FanovaMethod:
     name = "fanova"
 
     def __post_init__(self) -> None:
+        surrogate = self.surrogate if self.surrogate is not None else RandomForestSurrogate()
+        object.__setattr__(self, "surrogate", with_leaf_rule(surrogate, self.n_bootstrap))
         check_cutoffs(self.cutoffs, self.cutoff_quantiles)
         for value, option in ((self.grid_points, "grid points"),
                               (self.pair_grid_points, "pair grid points")):
@@ -432,9 +459,7 @@ def decompose_forest(
     space: SearchSpace,
     *,
     cutoffs: tuple[float, float] | None = None,
-    pairs: bool = True,
-    grid_points: int = 50,
-    pair_grid_points: int = 24,
+    **options: Any,
 ) -> ForestDecomposition:
     """Exact functional ANOVA of every tree of a fitted scikit-learn forest.
 
@@ -447,20 +472,21 @@ def decompose_forest(
         The search space; its encoding defines the measure and the curves' grids.
     cutoffs
         Clamp leaf values into ``(low, high)`` first.
-    pairs
-        Compute pairwise effects and pair grids.
-    grid_points, pair_grid_points
-        Evaluation points per hyperparameter for the marginal curves and pair grids.
+    **options
+        ``pairs``, ``grid_points`` and ``pair_grid_points`` of :class:`FanovaMethod`
+        (pairwise effects, points per hyperparameter of the curves and pair grids).
 
     Returns
     -------
     ForestDecomposition
     """
+    allowed = {"pairs", "grid_points", "pair_grid_points"}
+    if set(options) - allowed:
+        raise TypeError(f"decompose_forest() got an unexpected keyword argument "
+                        f"{sorted(set(options) - allowed)[0]!r}")
     d = len(space)
     trees = forest_leaf_boxes([e.tree_ for e in forest.estimators_], d, cutoffs)
-    method = FanovaMethod(pairs=pairs, grid_points=grid_points,
-                          pair_grid_points=pair_grid_points)
-    return method._decompose(trees, space)
+    return FanovaMethod(**options)._decompose(trees, space)
 
 
 def fit_and_decompose(
@@ -471,25 +497,18 @@ def fit_and_decompose(
     group: dict[str, Any] | None = None,
     response: str = "response",
     settings: ForestSettings | None = None,
-    cutoffs: tuple[float, float] | None = None,
-    cutoff_quantiles: tuple[float, float] | None = None,
-    pairs: bool = True,
-    grid_points: int = 50,
-    pair_grid_points: int = 24,
-    keep_trees: bool = False,
     rows_excluded: dict[str, int] | None = None,
-    estimator: str = "forest-mean",
-    n_bootstrap: int = 0,
+    **options: Any,
 ) -> FanovaResult:
     """Fit a random forest to one group's trials and decompose it exactly.
 
-    A shortcut for ``FanovaMethod(RandomForestSurrogate(settings), ...).fit(...)``; the
-    parameters are those of :class:`FanovaMethod` and :meth:`FanovaMethod.fit`.
+    A shortcut for ``FanovaMethod(RandomForestSurrogate(settings), **options).fit(x, y,
+    space, group=group, response=response, rows_excluded=rows_excluded)``: ``settings``
+    are the forest's (:class:`~odyssey_analysis.surrogate.ForestSettings`), ``options``
+    the method's (``pairs``, ``n_bootstrap``, ...; see :class:`FanovaMethod`), and the
+    method chooses the leaf size where ``settings`` leave it, as :func:`~odyssey_analysis.
+    study.analyze` does.
     """
-    method = FanovaMethod(RandomForestSurrogate(settings), cutoffs=cutoffs,
-                          cutoff_quantiles=cutoff_quantiles, pairs=pairs,
-                          grid_points=grid_points, pair_grid_points=pair_grid_points,
-                          keep_trees=keep_trees, estimator=estimator,
-                          n_bootstrap=n_bootstrap)
+    method = FanovaMethod(RandomForestSurrogate(settings), **options)
     return method.fit(x, y, space, group=group, response=response,
                       rows_excluded=rows_excluded)
