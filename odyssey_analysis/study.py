@@ -14,6 +14,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ from .errors import InputError
 from .methods import METHODS, ImportanceMethod, method_from_options
 from .methods.fanova import decompose_forest, fit_and_decompose
 from .methods.options import method_options
+from .params import Interval, ParameterError, check
 from .result import StudyResult
 from .space import SearchSpace
 from .surrogate import ForestSettings
@@ -114,6 +116,8 @@ def analyze(
         warnings.warn("analyze(table, space) is deprecated: the second argument is the "
                       "method; pass analyze(table, space=space)", FutureWarning, stacklevel=2)
         method, space = None, method
+    check("min_trials", min_trials, [Interval(Integral, 1, None)])
+    check("n_jobs", n_jobs, [Interval(Integral, None, None), None])
     chosen = resolve_method(method, deprecated, caller="analyze")
     space = table.resolve_space(space)
     responses = ([response] if isinstance(response, str) else
@@ -136,9 +140,11 @@ def analyze(
         group = dict(zip(keys, key))
         if len(rows) < min_trials:
             label = ", ".join(f"{k}={v}" for k, v in group.items()) or "the table"
-            raise InputError(f"group {label} has {len(rows)} trial(s); at least {min_trials} "
-                             "are needed to fit a forest", file=table.source,
-                             hint="add trials, merge groups, or lower --min-trials")
+            label = label.replace("{", "{{").replace("}", "}}")  # data, not a template
+            raise ParameterError(f"group {label} has {len(rows)} trial(s); at least "
+                                 f"{min_trials} ({{min_trials}}) are needed to fit a forest",
+                                 parameters=("min_trials",), file=table.source,
+                                 hint="add trials, merge groups, or lower {min_trials}")
         x = space.encode(rows)
         excluded_here = table.excluded_in_group(group)
         for r in responses:

@@ -10,7 +10,6 @@ bootstrap helper), so the rest of the package never depends on them.
 
 from __future__ import annotations
 
-import math
 import numbers
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
@@ -19,12 +18,12 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import numpy as np
 
 from ._threads import current_fit_threads
-from .errors import InputError
+from .params import Constraint, Interval, OneOf, validate
+
+Integral, Real = numbers.Integral, numbers.Real
 
 if TYPE_CHECKING:
     from .fanova import LeafBoxes
-
-_MAX_FEATURES_WORDS = ("sqrt", "log2")
 
 
 @dataclass(frozen=True)
@@ -55,8 +54,9 @@ class ForestSettings:
 
     Raises
     ------
-    InputError
-        For any setting outside its range (the command line exits with status 2).
+    ~odyssey_analysis.params.ParameterError
+        For any setting outside its range (an :class:`~odyssey_analysis.errors.InputError`:
+        the command line exits with status 2).
     """
 
     n_trees: int = 64
@@ -68,25 +68,7 @@ class ForestSettings:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        _whole(self.n_trees, "n_trees", "--trees", 1)
-        if self.max_depth is not None:
-            _whole(self.max_depth, "max_depth", "--max-depth", 1)
-        _whole(self.min_samples_split, "min_samples_split", "--min-samples-split", 2)
-        if self.min_samples_leaf is not None:
-            _whole(self.min_samples_leaf, "min_samples_leaf", "--min-samples-leaf", 1)
-        _whole(self.seed, "seed", "--seed", 0, 2 ** 32 - 1)
-        mf = self.max_features
-        if isinstance(mf, str):
-            if mf not in _MAX_FEATURES_WORDS:
-                raise InputError(f"--max-features must be a fraction in (0, 1], a whole "
-                                 f"number >= 1, 'sqrt' or 'log2', got {mf!r}")
-        elif isinstance(mf, bool) or not isinstance(mf, numbers.Real):
-            raise InputError(f"--max-features must be a number, 'sqrt' or 'log2', got {mf!r}")
-        elif isinstance(mf, numbers.Integral):
-            if mf < 1:
-                raise InputError(f"--max-features must be at least 1 feature, got {mf}")
-        elif not (0.0 < float(mf) <= 1.0) or not math.isfinite(float(mf)):
-            raise InputError(f"--max-features as a fraction must lie in (0, 1], got {mf:g}")
+        validate(self, FOREST_CONSTRAINTS)
 
     def to_dict(self) -> dict:
         """JSON-ready settings."""
@@ -99,12 +81,17 @@ class ForestSettings:
         return replace(self, min_samples_leaf=min_samples_leaf)
 
 
-def _whole(value: Any, name: str, option: str, low: int, high: int | None = None) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise InputError(f"{option} must be a whole number, got {value!r}")
-    if value < low or (high is not None and value > high):
-        bound = f"at least {low}" if high is None else f"between {low} and {high}"
-        raise InputError(f"{option} must be {bound}, got {value}")
+#: What each forest setting accepts (see :mod:`odyssey_analysis.params`).
+FOREST_CONSTRAINTS: dict[str, list[Constraint]] = {
+    "n_trees": [Interval(Integral, 1, None)],
+    "max_depth": [Interval(Integral, 1, None), None],
+    "min_samples_split": [Interval(Integral, 2, None)],
+    "min_samples_leaf": [Interval(Integral, 1, None), None],
+    "max_features": [Interval(Integral, 1, None), Interval(Real, 0, 1, closed="right"),
+                     OneOf(("sqrt", "log2"))],
+    "bootstrap": [OneOf((True, False))],
+    "seed": [Interval(Integral, 0, 2 ** 32 - 1)],
+}
 
 
 @dataclass(frozen=True)
@@ -134,7 +121,8 @@ class FittedSurrogate:
 class Surrogate(Protocol):
     """A model made of axis-aligned trees, fitted on encoded inputs.
 
-    Any class with these methods plugs into :class:`~odyssey_analysis.methods.FanovaMethod`.
+    Any class with these methods plugs into :class:`~odyssey_analysis.methods.FanovaMethod`;
+    :func:`odyssey_analysis.testing.check_surrogate` checks one against the contract.
     """
 
     def fit(self, x: np.ndarray, y: np.ndarray, *, evaluate_at: np.ndarray | None = None,

@@ -25,6 +25,7 @@ from rich.text import Text
 
 from ..atomic import check_writable
 from ..errors import InputError, MissingExtraError
+from ..params import ParameterError
 
 err_console = Console(stderr=True, highlight=False)
 out_console = Console(highlight=False)
@@ -67,6 +68,34 @@ def _os_error_line(exc: OSError) -> str:
     return f"{where}: {what}" if where else what
 
 
+#: Each setting's Python name -> the command line's flag for it (the one table of them:
+#: errors raised by the library name the setting as Python spells it, and the command
+#: line shows them under the flag).
+FLAGS = {
+    "n_trees": "--trees",
+    "seed": "--seed",
+    "max_depth": "--max-depth",
+    "min_samples_leaf": "--min-samples-leaf",
+    "max_features": "--max-features",
+    "bootstrap": "--no-bootstrap",
+    "cutoffs": "--cutoff",
+    "cutoff_quantiles": "--cutoff-quantile",
+    "pairs": "--no-pairs",
+    "estimator": "--estimator",
+    "n_bootstrap": "--bootstrap",
+    "conf_level": "--conf-level",
+    "method": "--method",
+    "top_quantile": "--top-quantile",
+    "min_trials": "--min-trials",
+    "n_jobs": "--jobs",
+}
+
+
+def as_flags(exc: InputError) -> InputError:
+    """``exc`` with the settings it names spelled as the command line's flags."""
+    return exc.renamed(FLAGS) if isinstance(exc, ParameterError) else exc
+
+
 def handle_errors(fn: Callable) -> Callable:
     """Turn exceptions into the exit statuses above (use under ``@click.command``)."""
 
@@ -79,7 +108,8 @@ def handle_errors(fn: Callable) -> Callable:
         except (InputError, MissingExtraError) as exc:
             if debug:
                 traceback.print_exc()
-            click.echo(f"error: {exc}", err=True)
+            shown = as_flags(exc) if isinstance(exc, InputError) else exc
+            click.echo(f"error: {shown}", err=True)
             sys.exit(2)
         except OSError as exc:  # unreadable input, read-only output folder, full disk
             if debug:

@@ -15,12 +15,12 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 
 from .._threads import current_fit_threads
-from ..errors import InputError
 from ..fanova import (
     ForestDecomposition,
     LeafBoxes,
@@ -31,6 +31,7 @@ from ..fanova import (
 )
 from ..intervals import calibrated_interval
 from ..noise import noise_variance
+from ..params import Constraint, Interval, OneOf, OrderedPair, ParameterError, validate
 from ..quality import low_oob_r2
 from ..result import FanovaResult, ForestMeanEstimate, FractionIntervals, Marginal, PairGrid
 from ..space import Hyperparameter, SearchSpace
@@ -89,20 +90,21 @@ def grid_for(hp: Hyperparameter, points: int) -> np.ndarray:
     return np.linspace(0.0, 1.0, points)
 
 
-def check_cutoffs(cutoffs: tuple[float, float] | None,
-                  cutoff_quantiles: tuple[float, float] | None) -> None:
-    """Cutoffs must be ordered (``LOW < HIGH``), quantiles in [0, 1]; not both."""
-    if cutoffs is not None:
-        lo, hi = map(float, cutoffs)
-        if not (np.isfinite(lo) and np.isfinite(hi)) or lo >= hi:
-            raise InputError(f"--cutoff needs LOW < HIGH, got {lo:g} {hi:g}")
-    if cutoff_quantiles is not None:
-        lo_q, hi_q = map(float, cutoff_quantiles)
-        if not 0.0 <= lo_q < hi_q <= 1.0:
-            raise InputError("cutoff quantiles must satisfy 0 <= low < high <= 1, "
-                             f"got {lo_q:g} {hi_q:g}")
-    if cutoffs is not None and cutoff_quantiles is not None:
-        raise InputError("give --cutoff or --cutoff-quantile, not both")
+#: What each setting of :class:`FanovaMethod` accepts (see :mod:`odyssey_analysis.params`).
+METHOD_CONSTRAINTS: dict[str, list[Constraint]] = {
+    "cutoffs": [OrderedPair(what="two cutoffs"), None],
+    "cutoff_quantiles": [OrderedPair(Interval(Real, 0, 1), what="two cutoff quantiles"),
+                         None],
+    "pairs": [OneOf((True, False))],
+    "curves": [OneOf((True, False))],
+    "grid_points": [Interval(Integral, 2, None)],
+    "pair_grid_points": [Interval(Integral, 2, None)],
+    "keep_trees": [OneOf((True, False))],
+    "estimator": [OneOf(ESTIMATORS)],
+    "n_bootstrap": [OneOf((0,)), Interval(Integral, MIN_BOOTSTRAP, None)],
+    "conf_level": [Interval(Real, 0, 1, closed="neither")],
+    "variance_points": [Interval(Integral, 16, None)],
+}
 
 
 @dataclass(frozen=True)
@@ -161,31 +163,24 @@ class FanovaMethod:
     name = "fanova"
 
     def __post_init__(self) -> None:
+        try:
+            validate(self, METHOD_CONSTRAINTS)
+        except ParameterError as exc:
+            if exc.parameter != "n_bootstrap":
+                raise
+            raise ParameterError(exc.template, parameters=exc.parameters, got=exc.got,
+                                 hint="100 is the number the intervals were calibrated "
+                                      "with") from None
+        if self.cutoffs is not None and self.cutoff_quantiles is not None:
+            raise ParameterError("give {cutoffs} or {cutoff_quantiles}, not both",
+                                 parameters=("cutoffs", "cutoff_quantiles"))
+        if self.n_bootstrap and self.estimator != "forest-mean":
+            raise ParameterError("intervals ({n_bootstrap}) are calibrated for the "
+                                 "forest-mean {estimator}",
+                                 parameters=("n_bootstrap", "estimator"),
+                                 got=repr(self.estimator))
         surrogate = self.surrogate if self.surrogate is not None else RandomForestSurrogate()
         object.__setattr__(self, "surrogate", with_leaf_rule(surrogate, self.n_bootstrap))
-        check_cutoffs(self.cutoffs, self.cutoff_quantiles)
-        for value, option in ((self.grid_points, "grid points"),
-                              (self.pair_grid_points, "pair grid points")):
-            if int(value) < 2:
-                raise InputError(f"{option} must be at least 2, got {value}")
-        if self.estimator not in ESTIMATORS:
-            raise InputError(f"unknown estimator {self.estimator!r}",
-                             hint=f"use one of {', '.join(ESTIMATORS)}")
-        b = self.n_bootstrap
-        if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or (
-                b != 0 and not MIN_BOOTSTRAP <= b):
-            raise InputError(f"--bootstrap must be 0 or a whole number of at least "
-                             f"{MIN_BOOTSTRAP} replicates, got {b!r}", hint="100 is "
-                             "the number the intervals were calibrated with")
-        if b and self.estimator != "forest-mean":
-            raise InputError("intervals are calibrated for the forest-mean estimator",
-                             hint="drop --estimator per-tree or --bootstrap")
-        c = self.conf_level
-        if not (isinstance(c, (int, float)) and 0.0 < float(c) < 1.0):
-            raise InputError(f"--conf-level must lie in (0, 1), got {c!r}")
-        if int(self.variance_points) < 16:
-            raise InputError(f"variance points must be at least 16, got "
-                             f"{self.variance_points}")
 
     @property
     def forest_surrogate(self) -> Surrogate:

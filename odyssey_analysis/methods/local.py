@@ -16,11 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from numbers import Real
 from typing import Any
 
 import numpy as np
 
 from ..errors import InputError
+from ..params import Interval, ParameterError, check
 from ..result import FanovaResult
 from ..space import SearchSpace
 from .fanova import CONSTANT_WARNING, FanovaMethod
@@ -47,11 +49,11 @@ class LocalFanovaMethod(FanovaMethod):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        q = self.top_quantile
-        if not (isinstance(q, (int, float)) and 0.0 < float(q) < 1.0):
-            raise InputError(f"--top-quantile must lie in (0, 1), got {q!r}")
+        check("top_quantile", self.top_quantile, [Interval(Real, 0, 1, closed="neither")])
         if self.cutoffs is not None or self.cutoff_quantiles is not None:
-            raise InputError("the local method sets its own cutoff; give no --cutoff")
+            given = "cutoffs" if self.cutoffs is not None else "cutoff_quantiles"
+            raise ParameterError(f"the local method sets its own cutoff; give no {{{given}}}",
+                                 parameters=(given,))
 
     def to_dict(self) -> dict[str, Any]:
         """The method's settings, JSON-ready."""

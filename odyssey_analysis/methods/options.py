@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
-from ..errors import InputError
+from ..params import OneOf, ParameterError, check
 from ..surrogate import ForestSettings, RandomForestSurrogate
 from .base import ImportanceMethod
 from .fanova import FanovaMethod
@@ -49,7 +49,7 @@ def method_from_options(method: str | None = None, **options: Any) -> Importance
 
     Raises
     ------
-    InputError
+    ~odyssey_analysis.params.ParameterError
         For an unknown method name, an option of another method or a setting outside its
         range.
     TypeError
@@ -59,9 +59,7 @@ def method_from_options(method: str | None = None, **options: Any) -> Importance
         del options["top_quantile"]
     name = method if method is not None else (
         "local" if "top_quantile" in options else "fanova")
-    if name not in METHODS:
-        raise InputError(f"unknown importance method {name!r}",
-                         hint=f"use one of {', '.join(METHODS)}")
+    check("method", name, [OneOf(tuple(METHODS))])
     accepted = method_options(name)
     foreign = [k for k in options if k not in accepted]
     if foreign:
@@ -71,8 +69,9 @@ def method_from_options(method: str | None = None, **options: Any) -> Importance
             raise TypeError(f"unexpected option(s) {', '.join(unknown)}; the options are "
                             f"{', '.join(sorted(known))}")
         owners = [n for n in METHODS if foreign[0] in method_options(n)]
-        raise InputError(f"{foreign[0]} belongs to the {' or '.join(owners)} method",
-                         hint=f"leave it out, or use method={owners[0]!r}")
+        raise ParameterError(f"{{{foreign[0]}}} belongs to the {' or '.join(owners)} method",
+                             parameters=(foreign[0], "method"),
+                             hint=f"leave it out, or use {{method}} {owners[0]}")
     forest = {k: options.pop(k) for k in FOREST_OPTIONS if k in options}
     surrogate = RandomForestSurrogate(ForestSettings(**forest)) if forest else None
     return METHODS[name](surrogate, **options)
