@@ -263,7 +263,7 @@ def build_report(
         if choices.variant_key is not None:
             comparison = compare(trials, metric=choices.metric, select_by=choices.select_by,
                                  top_fraction=top_fraction, reference=choices.reference,
-                                 task_key=choices.task_keys or None,
+                                 task_key=choices.task_keys or (),
                                  variant_key=choices.variant_key, alpha=alpha, holm=holm,
                                  params_column=choices.params)
         timings["compare"] = time.perf_counter() - t0
