@@ -178,8 +178,17 @@ def _roles(table_or_frame: TrialTable | pd.DataFrame, metric: str | None,
     """The roles left at ``None``, chosen as the command line chooses them."""
     from .choices import choose
 
-    table = (table_or_frame if isinstance(table_or_frame, TrialTable)
-             else TrialTable.from_frame(table_or_frame))
+    table: Any = table_or_frame
+    if not isinstance(table_or_frame, TrialTable):  # a plain frame: the naming rules alone
+        from types import SimpleNamespace
+
+        from .roles import DEFAULT_GROUP_KEYS, looks_like_response
+
+        frame = table_or_frame
+        table = SimpleNamespace(
+            frame=frame, roles={}, source=None,
+            responses=[c for c in frame.columns if looks_like_response(c, frame[c])],
+            group_keys=[k for k in DEFAULT_GROUP_KEYS if k in frame.columns])
     one_task = task_key is not None and not isinstance(task_key, str)
     choices = choose(table, task_key=task_key if isinstance(task_key, str) else None,
                      variant_key=variant_key, reference=reference, metric=metric,
@@ -240,8 +249,7 @@ def compare(
     metric, select_by, reference, task_key, variant_key, params_column
         The roles of the columns. Each left at ``None`` is taken from the table as the
         command line takes it (:func:`~odyssey_analysis.choices.choose`: the column
-        spec, else the naming rules), from a plain DataFrame as from
-        ``TrialTable.from_frame(frame)``.
+        spec, else the naming rules; a plain DataFrame by the naming rules alone).
     metric
         The column compared (e.g. ``test_error``; default: ``test_error``, else the first
         test metric, else the first response).
@@ -358,7 +366,7 @@ def compare(
             sub = in_task.loc[in_task["_variant"] == variant]
             top = top_trials(sub, select, top_fraction, maximize=select_max)
             work.loc[top.index, "_top"] = True
-            row = _summary(sub[metric].to_numpy(), top[metric].to_numpy())
+            row: dict[str, Any] = _summary(sub[metric].to_numpy(), top[metric].to_numpy())
             row.update({"_task": task, "variant": variant})
             notes = []
             if variant == reference:

@@ -62,6 +62,11 @@ class InputError(ValueError):
         return self
 
 
+class FitQualityWarning(UserWarning):
+    """A fit whose numbers are uncertain (e.g. a surrogate that predicts unseen trials
+    poorly). :func:`~odyssey_analysis.study.analyze` gives one for a whole study."""
+
+
 class MissingExtraError(ImportError):
     """An optional dependency is needed for what was asked.
 

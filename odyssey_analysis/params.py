@@ -73,7 +73,7 @@ def _is_kind(value: Any, kind: type) -> bool:
     return not isinstance(value, bool) and isinstance(value, kind)
 
 
-def _number(value: float) -> str:
+def _number(value: float | None) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
@@ -111,18 +111,17 @@ class Interval:
         whole = self.kind is numbers.Integral
         lo_in = self.closed in ("both", "left")
         hi_in = self.closed in ("both", "right")
-        if self.high is None and self.low is not None:
-            return (f"at least {_number(self.low)}" if lo_in
-                    else f"greater than {_number(self.low)}")
-        if self.low is None and self.high is not None:
-            return (f"at most {_number(self.high)}" if hi_in
-                    else f"less than {_number(self.high)}")
-        if self.low is None:
+        low, high = self.low, self.high
+        if low is None and high is None:
             return "a finite number"
+        if high is None:
+            return f"at least {_number(low)}" if lo_in else f"greater than {_number(low)}"
+        if low is None:
+            return f"at most {_number(high)}" if hi_in else f"less than {_number(high)}"
         if whole and lo_in and hi_in:
-            return f"between {_number(self.low)} and {_number(self.high)}"
-        return (f"in {'[' if lo_in else '('}{_number(self.low)}, "
-                f"{_number(self.high)}{']' if hi_in else ')'}")
+            return f"between {_number(low)} and {_number(high)}"
+        return (f"in {'[' if lo_in else '('}{_number(low)}, "
+                f"{_number(high)}{']' if hi_in else ')'}")
 
     def kind_word(self) -> str:
         return "a whole number" if self.kind is numbers.Integral else "a number"

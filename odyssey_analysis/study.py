@@ -20,11 +20,12 @@ from typing import Any
 import numpy as np
 
 from ._threads import fit_threads
-from .errors import InputError
+from .errors import FitQualityWarning, InputError
 from .methods import METHODS, ImportanceMethod, method_from_options
 from .methods.fanova import decompose_forest, fit_and_decompose
 from .methods.options import method_options
 from .params import Interval, ParameterError, check
+from .quality import LOW_OOB_R2, format_r2, low_oob_r2
 from .result import StudyResult
 from .space import SearchSpace
 from .surrogate import ForestSettings
@@ -157,10 +158,13 @@ def analyze(
             jobs.append(((key, r), (x, y, group, r, excluded_here, directions[r])))
     plan = plan_fits([len(job[1][1]) for job in jobs], _trees_per_fit(chosen), n_jobs)
     results: dict[tuple[tuple, str], Any] = {}
-    for (job_key, _), result in zip(jobs, _run(plan, chosen, space, jobs)):
-        results[job_key] = result
-        if progress is not None:
-            progress(result)
+    with warnings.catch_warnings():  # the fits' own; the study gives one for all of them
+        warnings.simplefilter("ignore", FitQualityWarning)
+        for (job_key, _), result in zip(jobs, _run(plan, chosen, space, jobs)):
+            results[job_key] = result
+            if progress is not None:
+                progress(result)
+    _warn_fit_quality(list(results.values()))
     info = {
         "source": table.source,
         "rows_used": len(table.frame),
@@ -174,6 +178,23 @@ def analyze(
         "notes": list(table.notes) + list(space.notes),
     }
     return StudyResult(results, keys, responses, space, info, method=chosen.to_dict())
+
+
+def _warn_fit_quality(results: list[Any]) -> None:
+    """One :class:`~odyssey_analysis.errors.FitQualityWarning` for every fit whose
+    out-of-bag R² is low (each result also says so in its ``warnings``)."""
+    low = [r for r in results if low_oob_r2(getattr(r, "oob_r2", None))]
+    if not low:
+        return
+    labels = []
+    for r in low[:5]:
+        where = ", ".join(f"{k}={v}" for k, v in getattr(r, "group", {}).items())
+        labels.append(f"{r.response}" + (f" ({where})" if where else "")
+                      + f": {format_r2(r.oob_r2)}")
+    more = f" and {len(low) - 5} more" if len(low) > 5 else ""
+    warnings.warn(f"{len(low)} of {len(results)} fit(s) predict unseen trials poorly "
+                  f"(out-of-bag R² below {LOW_OOB_R2:g}: {'; '.join(labels)}{more}); their "
+                  "shares are uncertain", FitQualityWarning, stacklevel=3)
 
 
 def resolve_method(method: ImportanceMethod | str | None, deprecated: dict[str, Any], *,

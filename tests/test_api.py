@@ -127,3 +127,84 @@ def test_keep_forest_is_the_older_name_of_keep_trees():
     with pytest.warns(FutureWarning, match="keep_forest"):
         fit = only(analyze(table, n_trees=2, keep_forest=True, curves=False, n_jobs=1))
     assert fit.trees is not None and len(fit.trees) == 2
+
+
+# -- results ---------------------------------------------------------------------------------
+
+def test_the_package_namespace_holds_only_the_public_names():
+    import odyssey_analysis
+
+    names = dir(odyssey_analysis)
+    assert not {"Any", "TYPE_CHECKING", "importlib", "annotations"} & set(names)
+    assert set(odyssey_analysis.__all__) | {"__version__"} == set(names)
+    for name in odyssey_analysis.__all__:
+        assert getattr(odyssey_analysis, name) is not None
+
+
+def test_results_are_easy_to_read():
+    from odyssey_analysis import FitInfo, Share
+
+    table = small_table()
+    study = analyze(table, method_from_options(n_trees=8, grid_points=5, pair_grid_points=4),
+                    n_jobs=1)
+    fit = only(study)
+    for share in (fit.main_fraction(), fit.pair_fraction(), fit.higher_order_fraction(),
+                  fit.total_fraction(["a", "b"])):
+        assert isinstance(share, Share)
+    mean, std = fit.total_fraction(["a"])
+    assert mean == pytest.approx(fit.main_fraction().mean["a"])
+    assert isinstance(fit.fit, FitInfo) and fit.fit.forest["n_trees"] == 8
+    assert fit.fit["rows_used"] == fit.fit.rows_used == 60  # read as a mapping, too
+    assert "interval" not in " ".join(study.importance_table().columns)
+    assert "fraction_lo" not in fit.to_frame().columns
+    pd.testing.assert_frame_equal(study.to_frame(), study.importance_table())
+    short = repr(fit.marginals["a"])
+    assert short.startswith("Marginal('a', float, 5 points") and len(short) < 120
+    pair = repr(fit.pairs[("a", "b")])
+    assert pair.startswith("PairGrid('a' × 'b', 4 × 4 points") and len(pair) < 120
+
+
+def test_interval_columns_are_there_with_a_bootstrap_and_always_in_the_file():
+    from odyssey_analysis.result import INTERVAL_COLUMNS, importance_csv
+
+    table = small_table()
+    plain = analyze(table, method_from_options(n_trees=4, curves=False), n_jobs=1)
+    header = importance_csv(plain.importance_table()).splitlines()[0].split(",")
+    assert header[-3:] == INTERVAL_COLUMNS
+    boot = analyze(table, method_from_options(n_trees=4, curves=False, n_bootstrap=10),
+                   n_jobs=1).importance_table()
+    assert list(boot.columns[-3:]) == INTERVAL_COLUMNS
+    assert boot[boot.order == 1][INTERVAL_COLUMNS].notna().all().all()
+
+
+def test_key_errors_list_what_exists():
+    table = small_table()
+    study = analyze(table, method_from_options(n_trees=4, grid_points=5, pair_grid_points=4),
+                    n_jobs=1)
+    fit = only(study)
+    with pytest.raises(KeyError, match="responses: 'y'"):
+        study.get("loss")
+    with pytest.raises(KeyError, match="group keys: none"):
+        study.get("y", task="x")
+    with pytest.raises(KeyError, match="present: 'a', 'b', 'c'"):
+        fit.marginals["lr"]
+    with pytest.raises(KeyError, match="there are: a, b, c"):
+        fit.total_fraction(["a", "lr"])
+    with pytest.raises(KeyError, match="fields: forest"):
+        fit.fit["forests"]
+
+
+def test_a_low_out_of_bag_r2_is_one_warning_for_the_study():
+    from odyssey_analysis.errors import FitQualityWarning
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.uniform(0, 1, 60), "b": rng.uniform(0, 1, 60),
+                          "g": ["x"] * 30 + ["z"] * 30, "y": rng.normal(0, 1, 60)})
+    table = TrialTable.from_frame(frame, responses=["y"], group_by=["g"])
+    with pytest.warns(FitQualityWarning) as caught:
+        study = analyze(table, method_from_options(n_trees=16, curves=False), n_jobs=1)
+    quality = [w for w in caught if issubclass(w.category, FitQualityWarning)]
+    assert len(quality) == 1
+    assert str(quality[0].message).startswith("2 of 2 fit(s) predict unseen trials poorly")
+    assert "y (g=x)" in str(quality[0].message)
+    assert all(any("out-of-bag" in w for w in fit.warnings) for fit in study)

@@ -45,17 +45,15 @@ class ImportanceResult(Protocol):
 class ImportanceMethod(Protocol):
     """A way to measure how much each hyperparameter matters in one group's trials.
 
+    A method may also set ``needs_direction = True`` (the study then insists that every
+    response's direction is known) and ``trees_per_fit`` (the work a fit costs, for
+    deciding where fits run). :func:`odyssey_analysis.testing.check_importance_method`
+    checks a method against this contract.
+
     Attributes
     ----------
     name
         A short name recorded in ``analysis.json`` (e.g. ``"fanova"``).
-
-    A method may also set ``needs_direction = True`` (the study then insists that every
-    response's direction is known) and ``trees_per_fit`` (the work a fit costs, for
-    deciding where fits run).
-
-    :func:`odyssey_analysis.testing.check_importance_method` checks a method against
-    this contract.
     """
 
     name: str

@@ -33,7 +33,14 @@ from ..intervals import calibrated_interval
 from ..noise import noise_variance
 from ..params import Constraint, Interval, OneOf, OrderedPair, ParameterError, validate
 from ..quality import low_oob_r2
-from ..result import FanovaResult, ForestMeanEstimate, FractionIntervals, Marginal, PairGrid
+from ..result import (
+    FanovaResult,
+    FitInfo,
+    ForestMeanEstimate,
+    FractionIntervals,
+    Marginal,
+    PairGrid,
+)
 from ..space import Hyperparameter, SearchSpace
 from ..space.points import MeasurePoints, draw_design, variance_points
 from ..surrogate import ForestSettings, RandomForestSurrogate, Surrogate
@@ -266,11 +273,12 @@ class FanovaMethod:
         estimate = None
         if points is not None:
             m = len(points.points)
+            evaluated = np.asarray(fitted.evaluated)  # checked above
             main, pair, mean, variance = _forest_mean_fractions(
-                trees, fitted.evaluated[:m], points, self.pairs, parts.mean)
+                trees, evaluated[:m], points, self.pairs, parts.mean)
             intervals = None
             if designs is not None and np.isfinite(main).all():
-                world = fitted.evaluated[m:].reshape(len(designs), len(y))
+                world = evaluated[m:].reshape(len(designs), len(y))
                 intervals = self._bootstrap(x, y, space, cutoffs, main, pair, world,
                                             designs, key)
             estimate = ForestMeanEstimate(main, pair, mean, variance, m, points.exact,
@@ -433,14 +441,9 @@ def _result(parts: ForestDecomposition, space: SearchSpace, trees: list | None, 
     if ci is not None and ci.noise_source == "none":
         warnings.append("no noise estimate (no repeated configurations and no numeric "
                         "hyperparameter): the intervals assume noiseless responses")
-    fit_info = {
-        "forest": dict(settings),
-        "cutoffs": None if cutoffs is None else list(cutoffs),
-        "n_zero_variance_trees": n_zero,
-        "pairs_computed": pairs,
-        "rows_used": n_trials,
-        "rows_excluded": dict(rows_excluded or {}),
-    }
+    fit_info = FitInfo(forest=dict(settings), cutoffs=cutoffs, n_zero_variance_trees=n_zero,
+                       pairs_computed=pairs, rows_used=n_trials,
+                       rows_excluded=dict(rows_excluded or {}))
     return FanovaResult(
         group=dict(group or {}), response=response, hyperparameters=space.names,
         tree_mean=parts.mean, tree_variance=parts.variance, main_variance=parts.main,

@@ -32,14 +32,14 @@ from .fanova import CONSTANT_WARNING, FanovaMethod
 class LocalFanovaMethod(FanovaMethod):
     """Exact fANOVA of the response capped at the value of its best ``top_quantile``.
 
+    Takes the settings of :class:`~odyssey_analysis.methods.FanovaMethod` (surrogate,
+    pairs, curves, ...) and one more; its cutoffs are this method's own.
+
     Parameters
     ----------
     top_quantile
         The share of trials that counts as good, in (0, 1): 0.25 asks what matters
         within the best quarter of the runs.
-    **kwargs
-        The settings of :class:`~odyssey_analysis.methods.FanovaMethod` (surrogate,
-        pairs, curves, ...); its cutoffs are this method's own.
     """
 
     top_quantile: float = 0.25
@@ -92,9 +92,9 @@ class LocalFanovaMethod(FanovaMethod):
                                   f"--minimize {response}")
         result = super().fit(x, y, space, group=group, response=response,
                              rows_excluded=rows_excluded, direction=direction)
-        lo, hi = result.fit["cutoffs"]
+        lo, hi = result.fit.cutoffs or (np.nan, np.nan)
         cap = hi if direction == "minimize" else lo
-        result.fit["method"] = {"name": self.name, "top_quantile": self.top_quantile,
+        result.fit.method = {"name": self.name, "top_quantile": self.top_quantile,
                                 "cap": cap, "better": direction}
         constant = [w for w in result.warnings if w.startswith(CONSTANT_WARNING)]
         if constant:  # the response varies; only the good runs are all alike
