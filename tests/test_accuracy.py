@@ -79,6 +79,7 @@ def test_forest_mean_recovers_the_interaction_the_trees_smear():
     assert np.mean(pair_error["forest-mean"]) < 0.5 * np.mean(pair_error["per-tree"])
 
 
+@pytest.mark.slow
 def test_calibrated_intervals_cover_where_the_percentile_bootstrap_does_not():
     """Nominal 90 % intervals on the paper-like function, N = 200, noise 10 % of sd(f).
 
@@ -165,6 +166,7 @@ def test_each_group_draws_its_own_bootstrap_sweeps():
     assert not np.array_equal(p.fraction_lo, q.fraction_lo)
 
 
+@pytest.mark.slow
 def test_the_accuracy_benchmark_runs_its_quick_configuration(tmp_path):
     import subprocess
     import sys

@@ -18,6 +18,8 @@ from odyssey_analysis.space import Hyperparameter
 distributed = pytest.importorskip("distributed")
 joblib = pytest.importorskip("joblib")
 
+pytestmark = pytest.mark.slow  # see pyproject.toml: `make test-quick` skips it
+
 SPACE = SearchSpace((
     Hyperparameter("learning_rate", "float", 1e-5, 1e-1, "log"),
     Hyperparameter("width", "int", 16, 1024, "log"),

@@ -10,6 +10,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+pytestmark = pytest.mark.slow  # see pyproject.toml: `make test-quick` skips it
+
 from odyssey_sweep import search  # noqa: E402
 from odyssey_sweep.search import SweepError, read_done, run_sweep  # noqa: E402
 from odyssey_sweep.space import (  # noqa: E402
