@@ -15,6 +15,7 @@ import functools
 import signal
 import sys
 import traceback
+import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ..atomic import check_writable
-from ..errors import InputError, MissingExtraError
+from ..errors import FitQualityWarning, InputError, MissingExtraError
 from ..params import ParameterError
 
 err_console = Console(stderr=True, highlight=False)
@@ -104,7 +105,9 @@ def handle_errors(fn: Callable) -> Callable:
         ctx = click.get_current_context()
         debug = kwargs.get("debug", False) or ctx.find_root().params.get("debug", False)
         try:
-            return fn(*args, **kwargs)
+            with warnings.catch_warnings():  # the console's tables mark such fits (⚠)
+                warnings.simplefilter("ignore", FitQualityWarning)
+                return fn(*args, **kwargs)
         except (InputError, MissingExtraError) as exc:
             if debug:
                 traceback.print_exc()
