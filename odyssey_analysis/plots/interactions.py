@@ -10,7 +10,8 @@ higher (worse).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib import ticker
@@ -44,6 +45,8 @@ def plot_pair(
     cmap: Colormap | None = None,
     colorbar: bool = False,
     colorbar_label: str | None = None,
+    colorbar_kw: Mapping[str, Any] | None = None,
+    **kwargs: Any,
 ) -> Axes:
     """Heat map of one pair's joint marginal or interaction, first name on the x axis.
 
@@ -66,6 +69,10 @@ def plot_pair(
         Add a colour bar beside the Axes.
     colorbar_label
         Its label.
+    colorbar_kw
+        Passed to :meth:`matplotlib.figure.Figure.colorbar`.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.pcolormesh` (e.g. ``edgecolors``).
 
     Returns
     -------
@@ -83,8 +90,9 @@ def plot_pair(
         cmap = total_cmap() if kind == "total" else interaction_cmap()
     x_edges, x_ticks = _axis(ax, pair.values_a, pair.scale_a, pair.kind_a, "x")
     y_edges, y_ticks = _axis(ax, pair.values_b, pair.scale_b, pair.kind_b, "y")
-    mesh = ax.pcolormesh(x_edges, y_edges, values.T, cmap=cmap, norm=norm, shading="flat",
-                         rasterized=True)
+    mesh = ax.pcolormesh(x_edges, y_edges, values.T,
+                         **{"cmap": cmap, "norm": norm, "shading": "flat", "rasterized": True,
+                            **kwargs})
     for axis, ticks in (("x", x_ticks), ("y", y_ticks)):
         if ticks is not None:
             getattr(ax, f"set_{axis}ticks")(np.arange(len(ticks)))
@@ -94,7 +102,7 @@ def plot_pair(
     ax.set_xlabel(label(pair.names[0]))
     ax.set_ylabel(label(pair.names[1]))
     if colorbar:
-        cb = ax.figure.colorbar(mesh, ax=ax)
+        cb = ax.figure.colorbar(mesh, ax=ax, **(colorbar_kw or {}))
         if colorbar_label:
             cb.set_label(colorbar_label)
     return ax
