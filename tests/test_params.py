@@ -125,3 +125,27 @@ def test_data_in_a_message_is_not_read_as_a_template():
     with pytest.raises(ParameterError, match=r"group g=\{n\} has 3 trial\(s\); at least 10 "
                                              r"\(min_trials\)"):
         analyze(table, n_jobs=1)
+
+
+def test_the_command_line_defaults_are_the_engines():
+    import click
+
+    from odyssey_analysis.cli.analyze import analyze as command
+    from odyssey_analysis.study import MIN_TRIALS
+
+    ctx = click.Context(command)
+    defaults = {p.name: p.get_default(ctx) for p in command.params
+                if isinstance(p, click.Option)}
+    forest, method = ForestSettings(), FanovaMethod()
+    assert defaults["trees"] == forest.n_trees
+    assert defaults["seed"] == forest.seed
+    assert defaults["max_depth"] == forest.max_depth
+    assert defaults["min_samples_leaf"] == forest.min_samples_leaf  # None: the method's
+    assert float(defaults["max_features"]) == forest.max_features
+    assert bool(defaults["no_bootstrap"]) is (not forest.bootstrap)
+    assert bool(defaults["no_pairs"]) is (not method.pairs)
+    assert defaults["estimator"] == method.estimator
+    assert defaults["n_bootstrap"] == method.n_bootstrap
+    assert defaults["conf_level"] == method.conf_level
+    assert defaults["min_trials"] == MIN_TRIALS
+    assert defaults["top_quantile"] is None and LocalFanovaMethod().top_quantile == 0.25
