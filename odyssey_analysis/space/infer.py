@@ -36,7 +36,7 @@ def infer_space(frame: pd.DataFrame, columns: Sequence[str], *,
         hp = _infer_one(name, col, source)
         hps.append(hp)
         if hp.is_constant:
-            notes.append(f"{name} is constant ({hp.choices[0]!r}); its effect is 0")
+            notes.append(f"{name} is constant ({hp.levels[0]!r}); its effect is 0")
     return SearchSpace(tuple(hps), origin="inferred from the data", notes=tuple(notes))
 
 
@@ -102,7 +102,7 @@ def _infer_scale(x: np.ndarray, whole: bool) -> str:
         candidates["log"] = _uniformity_gap(np.log(x))
     if not whole and lo >= 0 and hi < 1 and (1 - lo) / (1 - hi) >= MIN_LOG_SPAN:
         candidates["one_minus_log"] = _uniformity_gap(-np.log1p(-x))
-    return min(candidates, key=candidates.get)
+    return min(candidates, key=candidates.__getitem__)
 
 
 def _categorical_or_constant(name: str, levels: tuple[Any, ...]) -> Hyperparameter:
