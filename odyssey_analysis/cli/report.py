@@ -56,7 +56,7 @@ def report(debug: bool, out: str, trees: int, seed: int, top_fraction: float, al
     options = pop_table_options(kwargs)
     if options["table"] is None:
         options["table"] = str(bundled_table())
-        if not Path(options["table"]).is_file():
+        if not Path(str(options["table"])).is_file():
             raise InputError("the bundled study is missing from this installation",
                              file=options["table"], hint="give a TABLE to report on")
     table = load_from_options(options)

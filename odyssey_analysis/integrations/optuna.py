@@ -307,7 +307,8 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
         for trial in completed:
             if not all(p in trial.params for p in required):
                 continue
-            value = float(target(trial) if target is not None else trial.value)
+            raw = target(trial) if target is not None else trial.value
+            value = float("nan") if raw is None else float(raw)
             if math.isfinite(value):
                 trials.append(trial)
                 values.append(value)
