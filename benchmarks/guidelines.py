@@ -30,7 +30,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from odyssey_analysis import analyze
+from odyssey_analysis import analyze, method_from_options
 from odyssey_analysis.guidelines import study_guidelines
 from odyssey_analysis.next_space import configspace_json, next_space
 from odyssey_analysis.space import Hyperparameter, SearchSpace
@@ -65,7 +65,8 @@ def guide(func, seed: int, n: int, trees: int, noise: float = 0.003):
     frame["y"] = func(u) + noise * rng.standard_normal(n)
     table = TrialTable.from_frame(frame, space=SPACE, responses=["y"], group_by=[],
                                   minimize=["y"])
-    return study_guidelines(analyze(table, n_trees=trees, seed=seed), tolerance=TAU)
+    method = method_from_options(n_trees=trees, seed=seed)
+    return study_guidelines(analyze(table, method), tolerance=TAU)
 
 
 def main() -> None:

@@ -72,6 +72,9 @@ def one_line(text: str) -> str:
     """``text`` with every line break written as its escape (``\\n``), so that a name
     from the data (a column called ``"a\\nb"``) cannot split a message over two lines."""
     return text.translate(_LINE_BREAKS)
+class FitQualityWarning(UserWarning):
+    """A fit whose numbers are uncertain (e.g. a surrogate that predicts unseen trials
+    poorly). :func:`~odyssey_analysis.study.analyze` gives one for a whole study."""
 
 
 class MissingExtraError(ImportError):

@@ -99,7 +99,7 @@ def file_stems(names: Iterable[Sequence[Any]]) -> list[str]:
         out.append(f"{stem[:MAX_STEM]}-{_suffix(name)}" if changed or reserved else stem)
     # Names that still meet (up to letter case, for case-blind file systems) all get the
     # suffix of their own original text.
-    owners: dict[str, set[tuple]] = {}
+    owners: dict[str, set[Any]] = {}
     for name, stem in zip(names, out):
         owners.setdefault(stem.casefold(), set()).add(name)
     return [f"{stem}-{_suffix(name)}" if len(owners[stem.casefold()]) > 1 else stem

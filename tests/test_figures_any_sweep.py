@@ -29,6 +29,7 @@ from foreign_sweeps import (  # noqa: E402
 )
 from matplotlib.figure import Figure  # noqa: E402
 
+from odyssey_analysis import method_from_options  # noqa: E402
 from odyssey_analysis.naming import file_stems, value_text  # noqa: E402
 from odyssey_analysis.ordering import GroupOrder, order_tasks, order_variants  # noqa: E402
 from odyssey_analysis.plots import (  # noqa: E402
@@ -240,7 +241,7 @@ def test_analysis_result_carries_the_observed_values():
     from odyssey_analysis.study import analyze
 
     table = load_trials(str(DEEPCAVE / "digits_sklearn" / "run_1"))
-    study = analyze(table, n_trees=4, pairs=False, n_jobs=1)
+    study = analyze(table, method_from_options(n_trees=4, pairs=False), n_jobs=1)
     fit = next(iter(study))
     rows = table.frame
     if table.group_keys:
@@ -264,8 +265,8 @@ def test_deepcave_runs_draw_cleanly(run):
 
     table = load_trials(str(DEEPCAVE / run))
     response = table.responses[0]
-    study = analyze(table, response=response, n_trees=4, n_jobs=1, grid_points=12,
-                    pair_grid_points=6)
+    study = analyze(table, method_from_options(n_trees=4, grid_points=12, pair_grid_points=6),
+                    response=response, n_jobs=1)
     figures = [marginals_figure(study, response=response, secondary=None, **GROUPED),
                fractions_figure(study, response=response, **GROUPED)]
     first = next(r for r in study if r.response == response)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from odyssey_analysis import analyze
+from odyssey_analysis import analyze, method_from_options
 from odyssey_analysis.space.infer import grid_ladder, infer_space
 from odyssey_analysis.trials import TrialTable
 
@@ -81,7 +81,7 @@ def test_fractions_on_a_grid_match_the_exact_anova():
     frame["loss"] = 3.0 * (kappa - 0.75) ** 2 * 10 + 2.0 * np.sqrt(k) + b * k
     exact = _exact_fractions(frame["loss"].to_numpy(), tuple(len(v) for v in levels.values()))
     table = TrialTable.from_frame(frame)
-    study = analyze(table, n_trees=64, seed=0, pairs=False, curves=False)
+    study = analyze(table, method_from_options(n_trees=64, seed=0, pairs=False, curves=False))
     got = study.importance_table().set_index("effect")["fraction"]
     for name, want in zip(levels, exact):
         assert got[name] == pytest.approx(want, abs=0.03), name

@@ -6,6 +6,7 @@ import json
 
 from test_compare import make_sweep
 
+from odyssey_analysis import method_from_options
 from odyssey_analysis.report import build_report
 from odyssey_analysis.space import Hyperparameter, SearchSpace
 from odyssey_analysis.trials import TrialTable
@@ -28,7 +29,7 @@ def test_a_declared_variant_stays_a_factor_and_the_report_says_so(tmp_path):
                        shifts={ODD: 0.15}, seed=3)
     table = TrialTable.from_frame(frame, space=_space(True), group_by=["task"],
                                   responses=["test_error", "valid_error"])
-    report = build_report(table, tmp_path / "r", n_trees=8, n_jobs=1)
+    report = build_report(table, tmp_path / "r", method=method_from_options(n_trees=8), n_jobs=1)
     assert report.study.group_keys == ["task"]
     assert "variant" in report.study.space.names
     assert any("stays a factor" in note for note in report.notes)
@@ -47,7 +48,7 @@ def test_an_undeclared_variant_still_groups_the_report(tmp_path):
     frame = make_sweep(n_per=20, tasks=("speech",), variants=("V", "NP"), seed=3)
     table = TrialTable.from_frame(frame, space=_space(False), group_by=["task"],
                                   responses=["test_error"])
-    report = build_report(table, tmp_path / "r", n_trees=4, n_jobs=1)
+    report = build_report(table, tmp_path / "r", method=method_from_options(n_trees=4), n_jobs=1)
     assert report.study.group_keys == ["task", "variant"]
     assert any("grouped by variant too" in note for note in report.notes)
     assert 'id="factor"' not in (tmp_path / "r" / "index.html").read_text()

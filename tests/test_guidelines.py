@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from odyssey_analysis import analyze
+from odyssey_analysis import analyze, method_from_options
 from odyssey_analysis.guidelines import (
     STABLE_FRACTION,
     Share,
@@ -42,7 +42,7 @@ def _study(func, n: int = 800, seed: int = 0, noise: float = 0.003, maximize: bo
     table = TrialTable.from_frame(frame, space=SPACE, responses=["y"], group_by=[],
                                   **({"maximize": ["y"]} if maximize else
                                      {"minimize": ["y"]}))
-    return analyze(table, n_trees=n_trees, seed=0)
+    return analyze(table, method_from_options(n_trees=n_trees, seed=0))
 
 
 def separable(u: np.ndarray) -> np.ndarray:
@@ -242,7 +242,8 @@ def test_a_low_budget_ranks_like_the_full_one_only_where_it_does(func, agrees):
     frame["y"] = func(u) + 0.003 * rng.standard_normal(len(u))
     table = TrialTable.from_frame(frame, space=BUDGET_SPACE, responses=["y"], group_by=[],
                                   minimize=["y"])
-    g = study_guidelines(analyze(table, n_trees=32, seed=0), tolerance=TAU).get("y")
+    study = analyze(table, method_from_options(n_trees=32, seed=0))
+    g = study_guidelines(study, tolerance=TAU).get("y")
     reading = next(b for b in g.budget if b.param == "lr")
     assert reading.budget == "epochs"
     assert reading.agrees is agrees
@@ -256,7 +257,7 @@ def test_with_a_bootstrap_the_verdict_rests_on_the_calibrated_interval():
     frame["y"] = separable(u) + 0.003 * rng.standard_normal(len(u))
     table = TrialTable.from_frame(frame, space=SPACE, responses=["y"], group_by=[],
                                   minimize=["y"])
-    fit_study = analyze(table, n_trees=16, seed=0, n_bootstrap=10)
+    fit_study = analyze(table, method_from_options(n_trees=16, seed=0, n_bootstrap=10))
     g = study_guidelines(fit_study, tolerance=TAU).get("y")
     ci = next(iter(fit_study)).intervals
     lr = g.hyperparameters["lr"]

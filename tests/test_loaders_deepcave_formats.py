@@ -208,16 +208,18 @@ def test_a_configspace_csv_beside_any_table_is_its_space(tmp_path):
 
 
 def test_the_design_reaches_analysis_json():
-    from odyssey_analysis import analyze
+    from odyssey_analysis import analyze, method_from_options
 
-    smac = analyze(load_trials(str(SMAC1_RUN)), n_trees=8, pairs=False, curves=False)
+    smac = analyze(load_trials(str(SMAC1_RUN)),
+                   method_from_options(n_trees=8, pairs=False, curves=False))
     design = smac.to_dict()["table"]["design"]
     assert design["kind"] == "model-based" and "Local Search" in design["evidence"]
     assert any(n.startswith("design: model-based") for n in smac.to_dict()["table"]["notes"])
     frame = pd.DataFrame([(a, b) for a in (0.1, 0.2, 0.3) for b in (1, 10, 100)] * 2,
                          columns=["a", "b"])
     frame["loss"] = frame["a"] + np.log10(frame["b"]) + np.arange(len(frame)) % 2 * 0.01
-    grid = analyze(load_trials_frame(frame), n_trees=8, pairs=False, curves=False)
+    grid = analyze(load_trials_frame(frame),
+                   method_from_options(n_trees=8, pairs=False, curves=False))
     design = grid.to_dict()["table"]["design"]
     assert design["kind"] == "grid"
     assert design["evidence"].startswith("9 distinct configurations of the 9 the levels allow")

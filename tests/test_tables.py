@@ -8,6 +8,7 @@ import pytest
 from make_baselines import fixed_comparison, fixed_study
 
 from odyssey_analysis import InputError
+from odyssey_analysis.result import INTERVAL_COLUMNS
 from odyssey_analysis.tables import (
     comparison_summary,
     fmt_num,
@@ -136,7 +137,8 @@ def test_written_files(tmp_path, importance):
                             "main_effects_train_time.tex"])
     back = pd.read_csv(tmp_path / "importance.csv", dtype={"order": str})
     assert np.allclose(back["fraction"], importance["fraction"])
-    assert list(back.columns) == list(importance.columns)
+    missing = [c for c in INTERVAL_COLUMNS if c not in importance.columns]
+    assert list(back.columns) == list(importance.columns) + missing  # the file keeps them
     comparison = fixed_comparison().table
     files = write_comparison_tables(comparison, tmp_path)
     assert sorted(p.name for p in files) == ["comparison.csv", "comparison.md",

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import click
 
-from ..sweep.command import sweep
+from odyssey_sweep.command import sweep
+
 from .analyze import analyze
 from .common import install_signal_handlers
 from .compare import compare

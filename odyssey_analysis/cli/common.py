@@ -15,6 +15,7 @@ import functools
 import signal
 import sys
 import traceback
+import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,8 @@ from rich.console import Console
 from rich.text import Text
 
 from ..atomic import check_writable
-from ..errors import InputError, MissingExtraError, one_line
+from ..errors import FitQualityWarning, InputError, MissingExtraError, one_line
+from ..params import ParameterError
 
 # Lines are never broken by the console (soft wrap): a log read with grep, or a terminal
 # narrower than a message, keeps each message on one line; tables fit the width.
@@ -69,6 +71,34 @@ def _os_error_line(exc: OSError) -> str:
     return f"{where}: {what}" if where else what
 
 
+#: Each setting's Python name -> the command line's flag for it (the one table of them:
+#: errors raised by the library name the setting as Python spells it, and the command
+#: line shows them under the flag).
+FLAGS = {
+    "n_trees": "--trees",
+    "seed": "--seed",
+    "max_depth": "--max-depth",
+    "min_samples_leaf": "--min-samples-leaf",
+    "max_features": "--max-features",
+    "bootstrap": "--no-bootstrap",
+    "cutoffs": "--cutoff",
+    "cutoff_quantiles": "--cutoff-quantile",
+    "pairs": "--no-pairs",
+    "estimator": "--estimator",
+    "n_bootstrap": "--bootstrap",
+    "conf_level": "--conf-level",
+    "method": "--method",
+    "top_quantile": "--top-quantile",
+    "min_trials": "--min-trials",
+    "n_jobs": "--jobs",
+}
+
+
+def as_flags(exc: InputError) -> InputError:
+    """``exc`` with the settings it names spelled as the command line's flags."""
+    return exc.renamed(FLAGS) if isinstance(exc, ParameterError) else exc
+
+
 def handle_errors(fn: Callable) -> Callable:
     """Turn exceptions into the exit statuses above (use under ``@click.command``)."""
 
@@ -77,11 +107,14 @@ def handle_errors(fn: Callable) -> Callable:
         ctx = click.get_current_context()
         debug = kwargs.get("debug", False) or ctx.find_root().params.get("debug", False)
         try:
-            return fn(*args, **kwargs)
+            with warnings.catch_warnings():  # the console's tables mark such fits (⚠)
+                warnings.simplefilter("ignore", FitQualityWarning)
+                return fn(*args, **kwargs)
         except (InputError, MissingExtraError) as exc:
             if debug:
                 traceback.print_exc()
-            click.echo(one_line(f"error: {exc}"), err=True)
+            shown = as_flags(exc) if isinstance(exc, InputError) else exc
+            click.echo(one_line(f"error: {shown}"), err=True)
             sys.exit(2)
         except OSError as exc:  # unreadable input, read-only output folder, full disk
             if debug:

@@ -10,6 +10,7 @@ import click
 
 from .analyze import forest_options
 from .common import (
+    check_jobs,
     check_outputs,
     err_console,
     handle_errors,
@@ -49,9 +50,11 @@ def guide(debug: bool, out: str, trees: int, seed: int, min_trials: int, jobs: i
     next_space_optuna.py into OUT."""
     from ..errors import InputError
     from ..guide_output import guide_files, write_all
+    from ..methods import method_from_options
     from ..progress import ProgressBars
     from ..study import analyze as run_analysis
 
+    check_jobs(jobs)
     options = pop_table_options(kwargs)
     wanted = {}
     for item in serve:
@@ -70,9 +73,9 @@ def guide(debug: bool, out: str, trees: int, seed: int, min_trials: int, jobs: i
     table.direction(target, needed_for="the guidelines (which values are good)")
     n_fits = table.n_groups * len(responses)
     with ProgressBars(n_fits > 4 or n_bootstrap > 0, err_console, transient=True) as bars:
-        study = run_analysis(table, n_trees=trees, seed=seed, min_trials=min_trials,
-                             n_jobs=jobs, estimator=estimator, n_bootstrap=n_bootstrap,
-                             conf_level=conf_level,
+        method = method_from_options(n_trees=trees, seed=seed, estimator=estimator,
+                                     n_bootstrap=n_bootstrap, conf_level=conf_level)
+        study = run_analysis(table, method, min_trials=min_trials, n_jobs=jobs,
                              progress=bars.add("fitting forests", n_fits))
     files = guide_files(study, target, tolerance=tolerance,
                         settings={"n_trees": trees, "seed": seed, "estimator": estimator,

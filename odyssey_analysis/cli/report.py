@@ -55,6 +55,7 @@ def report(debug: bool, out: str, trees: int, seed: int, top_fraction: float, al
     that are not given (metric, selection column, variant column, ...) come from the
     column spec or a default rule; the console and the report say which were chosen.
     """
+    from ..methods import method_from_options
     from ..report import build_report, bundled_table
 
     started = time.perf_counter()
@@ -63,7 +64,7 @@ def report(debug: bool, out: str, trees: int, seed: int, top_fraction: float, al
     options = pop_table_options(kwargs)
     if options["table"] is None:
         options["table"] = str(bundled_table())
-        if not Path(options["table"]).is_file():
+        if not Path(str(options["table"])).is_file():
             raise InputError("the bundled study is missing from this installation",
                              file=options["table"], hint="give a TABLE to report on")
     table = load_from_options(options)
@@ -71,12 +72,13 @@ def report(debug: bool, out: str, trees: int, seed: int, top_fraction: float, al
                      reference=roles["reference"], metric=roles["metric"],
                      select_by=roles["select_by"], params_column=roles["params_column"],
                      time_response=time_response)
+    method = method_from_options(n_trees=trees, seed=seed, estimator=estimator,
+                                 n_bootstrap=n_bootstrap, conf_level=conf_level)
     result = build_report(
-        table, out, responses=list(options["responses"]) or None, n_trees=trees, seed=seed,
-        top_fraction=top_fraction, alpha=alpha, holm=holm,
-        all_interactions=all_interactions, top_pairs=top_pairs, min_trials=min_trials,
-        n_jobs=jobs, estimator=estimator, n_bootstrap=n_bootstrap,
-        conf_level=conf_level, inputs=input_paths(options, table),
+        table, out, method=method, responses=list(options["responses"]) or None,
+        top_fraction=top_fraction, alpha=alpha, holm=holm, all_interactions=all_interactions,
+        top_pairs=top_pairs, min_trials=min_trials, n_jobs=jobs,
+        inputs=input_paths(options, table),
         progress=not quiet, console=err_console, **role_args)
     choices = result.choices
     only = ({choices.variant_key: choices.reference}

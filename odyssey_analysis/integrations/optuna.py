@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -309,7 +309,8 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
         for trial in completed:
             if not all(p in trial.params for p in required):
                 continue
-            value = float(target(trial) if target is not None else trial.value)
+            raw = target(trial) if target is not None else trial.value
+            value = float("nan") if raw is None else float(raw)
             if math.isfinite(value):
                 trials.append(trial)
                 values.append(value)
@@ -332,11 +333,9 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
         space = table.resolve_space().subset(varying)
         x = space.encode(table.frame)
         y = table.frame[response].to_numpy(dtype=float)
-        settings = self._settings
-        if n_bootstrap:
-            if self._estimator != "forest-mean":
-                raise ValueError("intervals are calibrated for the forest-mean estimator")
-            settings = replace(settings, min_samples_leaf=2)
+        settings = self._settings  # its leaf size is the method's choice (2 with a bootstrap)
+        if n_bootstrap and self._estimator != "forest-mean":
+            raise ValueError("intervals are calibrated for the forest-mean estimator")
         try:
             method = FanovaMethod(RandomForestSurrogate(settings), pairs=pairs, curves=False,
                                   estimator=self._estimator, n_bootstrap=n_bootstrap,

@@ -17,6 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from ..choices import study_roles
 from ..result import FanovaResult, StudyResult
 from .marginals import _shown, select_rows
 from .style import (
@@ -48,6 +49,7 @@ def plot_fraction_pie(
     ax: Axes | None = None,
     colors: Mapping[str, str] | None = None,
     min_pct_label: float = 8.0,
+    **kwargs: Any,
 ) -> Axes:
     """A pie of the main effects' shares of variance plus "higher order" (the rest).
 
@@ -61,6 +63,8 @@ def plot_fraction_pie(
         Colour per hyperparameter (default: the fixed palette).
     min_pct_label
         Wedges smaller than this (in percent) get no percentage printed on them.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.pie` (e.g. ``radius``, ``wedgeprops``).
 
     Returns
     -------
@@ -85,10 +89,10 @@ def plot_fraction_pie(
     def pct(value: float) -> str:
         return f"{value:.0f}%" if value >= min_pct_label else ""
 
-    wedges, _texts, autotexts = ax.pie(
-        sizes, colors=wedge_colors, startangle=90, counterclock=False, autopct=pct,
-        pctdistance=0.7, wedgeprops={"linewidth": 0.8, "edgecolor": "white"},
-        textprops={"fontsize": 7})
+    style = {"startangle": 90, "counterclock": False, "autopct": pct, "pctdistance": 0.7,
+             "wedgeprops": {"linewidth": 0.8, "edgecolor": "white"},
+             "textprops": {"fontsize": 7}}
+    wedges, _texts, autotexts = ax.pie(sizes, colors=wedge_colors, **{**style, **kwargs})
     for wedge, name in zip(wedges, labels):
         wedge.set_gid(name)
     for text, color in zip(autotexts, wedge_colors):
@@ -142,6 +146,8 @@ def plot_fraction_bars(
     ax: Axes | None = None,
     n_pairs: int = 3,
     colors: Mapping[str, str] | None = None,
+    errorbar_kw: Mapping[str, Any] | None = None,
+    **kwargs: Any,
 ) -> Axes:
     """Horizontal bars of the variance shares, with their calibrated intervals.
 
@@ -160,6 +166,10 @@ def plot_fraction_bars(
         How many of the largest pairwise interactions to list.
     colors
         Colour per hyperparameter.
+    errorbar_kw
+        Passed to :meth:`matplotlib.axes.Axes.errorbar` for the whiskers.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.barh` (e.g. ``height``, ``alpha``).
 
     Returns
     -------
@@ -179,10 +189,11 @@ def plot_fraction_bars(
         lower, upper = means - stds, means + stds
     fill = [colors.get(b.kind, PAIR_COLOR) if b.kind not in ("pair", "higher") else
             (PAIR_COLOR if b.kind == "pair" else HIGHER_ORDER_COLOR) for b in bars]
-    ax.barh(y, np.nan_to_num(means), color=fill, height=0.7)
+    ax.barh(y, np.nan_to_num(means), **{"color": fill, "height": 0.7, **kwargs})
     shown = np.isfinite(lower) & np.isfinite(upper)
+    whiskers = {"fmt": "none", "elinewidth": 0.8, "capsize": 2, "ecolor": "0.2"}
     ax.errorbar(0.5 * (lower + upper)[shown], y[shown], xerr=0.5 * (upper - lower)[shown],
-                fmt="none", elinewidth=0.8, capsize=2, ecolor="0.2")
+                **{**whiskers, **(errorbar_kw or {})})
     ax.set_yticks(y)
     ax.set_yticklabels([_bar_label(b) for b in bars])
     ax.set_xlabel("share of variance [%]" + (
@@ -221,10 +232,10 @@ def _bar_label(bar: FractionBar) -> str:
 def fractions_figure(
     study: StudyResult,
     *,
-    response: str = "test_error",
-    variant: Any = "V",
-    task_key: str | None = "task",
-    variant_key: str | None = "variant",
+    response: str | None = None,
+    variant: Any = None,
+    task_key: str | None = None,
+    variant_key: str | None = None,
     tasks: Sequence[Any] | None = None,
     n_pairs: int = 3,
     where: Mapping[str, Any] | None = None,
@@ -236,12 +247,11 @@ def fractions_figure(
     ----------
     study
         The analysed study.
-    response
-        The response whose variance is shared out.
-    variant
-        The variant shown (when the study is grouped by ``variant_key``).
-    task_key, variant_key
-        Group keys.
+    response, variant, task_key, variant_key
+        The response whose variance is shared out, the variant shown (when the study
+        is grouped by ``variant_key``) and the group keys of the task and the variant;
+        each left at ``None`` is chosen from the study as the command line chooses it
+        (:func:`~odyssey_analysis.choices.study_roles`).
     tasks
         Columns in order (default: every task of the study).
     n_pairs
@@ -255,6 +265,9 @@ def fractions_figure(
     -------
     matplotlib.figure.Figure
     """
+    response, variant, task_key, variant_key = study_roles(
+        study, response=response, variant=variant, task_key=task_key,
+        variant_key=variant_key)
     fig_title = title or f"Share of the variance of {label(response)}" + _shown(
         study, variant, variant_key, where)
     rows = select_rows(study, response, variant=variant, task_key=task_key,

@@ -10,7 +10,7 @@ higher (worse).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -59,6 +59,8 @@ def plot_pair(
     colorbar_label: str | None = None,
     max_ticks: int | None = None,
     size: float | None = None,
+    colorbar_kw: Mapping[str, Any] | None = None,
+    **kwargs: Any,
 ) -> Axes:
     """Heat map of one pair's joint marginal or interaction, first name on the x axis.
 
@@ -86,6 +88,10 @@ def plot_pair(
     size
         The side of the Axes in inches, when known before the layout is solved (a level
         axis labels as many levels as fit in it; default: measured from the Axes).
+    colorbar_kw
+        Passed to :meth:`matplotlib.figure.Figure.colorbar`.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.pcolormesh` (e.g. ``edgecolors``).
 
     Returns
     -------
@@ -103,8 +109,9 @@ def plot_pair(
         cmap = total_cmap() if kind == "total" else interaction_cmap()
     x_edges, x_ticks = _axis(ax, pair.values_a, pair.scale_a, pair.kind_a, "x", max_ticks)
     y_edges, y_ticks = _axis(ax, pair.values_b, pair.scale_b, pair.kind_b, "y", max_ticks)
-    mesh = ax.pcolormesh(x_edges, y_edges, values.T, cmap=cmap, norm=norm, shading="flat",
-                         rasterized=True)
+    mesh = ax.pcolormesh(x_edges, y_edges, values.T,
+                         **{"cmap": cmap, "norm": norm, "shading": "flat", "rasterized": True,
+                            **kwargs})
     for axis, ticks in (("x", x_ticks), ("y", y_ticks)):
         if ticks is not None:
             set_level_ticks(ax, ticks, axis, length=size)
@@ -113,7 +120,7 @@ def plot_pair(
     ax.set_xlabel(label(pair.names[0]))
     ax.set_ylabel(label(pair.names[1]))
     if colorbar:
-        cb = ax.figure.colorbar(mesh, ax=ax)
+        cb = ax.figure.colorbar(mesh, ax=ax, **(colorbar_kw or {}))
         colorbar_ticks(cb, symmetric=kind == "interaction")
         if colorbar_label:
             cb.set_label(colorbar_label)

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from ..choices import study_roles
 from ..naming import value_text
 from ..ordering import GroupOrder, order_tasks
 from ..quality import format_r2, low_oob_r2
@@ -209,12 +210,12 @@ def plot_marginals_twin(
 def marginals_figure(
     study: StudyResult,
     *,
-    response: str = "test_error",
+    response: str | None = None,
     secondary: str | None = "train_time",
     params: Sequence[str] | None = None,
-    variant: Any = "V",
-    task_key: str | None = "task",
-    variant_key: str | None = "variant",
+    variant: Any = None,
+    task_key: str | None = None,
+    variant_key: str | None = None,
     tasks: Sequence[Any] | None = None,
     where: Mapping[str, Any] | None = None,
     direction: str | None = None,
@@ -227,7 +228,9 @@ def marginals_figure(
     study
         The analysed study (with ``response`` and, optionally, ``secondary``).
     response
-        The response whose marginals are drawn (left axis).
+        The response whose marginals are drawn (left axis); ``None``: chosen from the
+        study as the command line chooses it (as are ``variant``, ``task_key`` and
+        ``variant_key``: :func:`~odyssey_analysis.choices.study_roles`).
     secondary
         A second response drawn on a right axis (``None``, or absent from the study,
         for none).
@@ -251,6 +254,9 @@ def marginals_figure(
     -------
     matplotlib.figure.Figure
     """
+    response, variant, task_key, variant_key = study_roles(
+        study, response=response, variant=variant, task_key=task_key,
+        variant_key=variant_key)
     fig_title = title or f"Marginals of {label(response)}" + _shown(study, variant,
                                                                     variant_key, where)
     rows = select_rows(study, response, variant=variant, task_key=task_key,
@@ -330,25 +336,30 @@ def marginals_figure(
 
 def select_rows(
     study: StudyResult,
-    response: str,
+    response: str | None = None,
     *,
-    variant: Any = "V",
-    task_key: str | None = "task",
-    variant_key: str | None = "variant",
+    variant: Any = None,
+    task_key: str | None = None,
+    variant_key: str | None = None,
     tasks: Sequence[Any] | None = None,
     where: Mapping[str, Any] | None = None,
 ) -> list[tuple[str, FanovaResult]]:
     """The fits of one variant, one per task, as ``(task title, result)`` in order.
 
-    Keys the study does not group by are ignored; ``where`` fixes the values of other
-    group keys. With no task key there is one row per remaining group, titled by its
-    values (an empty title when nothing is left to tell the rows apart).
+    Roles left at ``None`` are chosen from the study
+    (:func:`~odyssey_analysis.choices.study_roles`). Keys the study does not group by
+    are ignored; ``where`` fixes the values of other group keys. With no task key there
+    is one row per remaining group, titled by its values (an empty title when nothing is
+    left to tell the rows apart).
 
     Raises
     ------
     KeyError
         When no fit matches.
     """
+    response, variant, task_key, variant_key = study_roles(
+        study, response=response, variant=variant, task_key=task_key,
+        variant_key=variant_key)
     fixed = dict(where or {})
     out = []
     for result in study:

@@ -24,7 +24,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..atomic import atomic_folder, atomic_write_text, check_writable
 from ..choices import Choices, choose
@@ -36,6 +36,9 @@ from ..roles import better_word
 from ..space import SearchSpace
 from ..trials import TrialTable
 from .figures import FigureEntry, ReportContext, draw_figures
+
+if TYPE_CHECKING:
+    from ..methods import ImportanceMethod
 
 #: The file that marks a folder as an odyssey report.
 MARKER = ".odyssey-report"
@@ -149,10 +152,9 @@ def build_report(
     table: TrialTable | str | Path | None = None,
     out_dir: str | Path = "report",
     *,
+    method: ImportanceMethod | str | None = None,
     space: SearchSpace | str | Path | None = None,
     responses: Sequence[str] | None = None,
-    n_trees: int = 64,
-    seed: int = 0,
     metric: str | None = None,
     select_by: str | None = None,
     top_fraction: float = 0.1,
@@ -167,12 +169,10 @@ def build_report(
     top_pairs: int | None = None,
     min_trials: int = 10,
     n_jobs: int | None = None,
-    estimator: str = "forest-mean",
-    n_bootstrap: int = 0,
-    conf_level: float = 0.9,
     inputs: Sequence[str | Path] = (),
     progress: bool = False,
     console: Any = None,
+    **deprecated: Any,
 ) -> Report:
     """Run the whole analysis and write the report folder.
 
@@ -189,9 +189,13 @@ def build_report(
     responses
         Responses to analyse (default: the table's; the metric and the time response
         are always among them).
-    n_trees, seed, min_trials, estimator, n_bootstrap, conf_level
-        Forest settings, the estimator and the calibrated intervals (see
-        :func:`~odyssey_analysis.study.analyze`).
+    method
+        The importance method with every setting of the fits (see
+        :func:`~odyssey_analysis.study.analyze`; the figures need its curves, so leave
+        ``curves`` on). Default: :class:`~odyssey_analysis.methods.FanovaMethod` with
+        default settings.
+    min_trials
+        Fewest trials a group may have (see :func:`~odyssey_analysis.study.analyze`).
     metric, select_by, reference, task_key, variant_key, time_response, params_column
         The roles of the comparison and the figures (see
         :func:`~odyssey_analysis.choices.choose`): given here, else from the table's
@@ -212,10 +216,18 @@ def build_report(
     progress, console
         Show rich progress bars on ``console`` (standard error by default).
 
+    **deprecated
+        The flat settings of earlier releases (``n_trees``, ``seed``, ``estimator``,
+        ``n_bootstrap``, ``conf_level``) still build the method, with a
+        :class:`FutureWarning`; they go in the next release.
+
     Returns
     -------
     Report
     """
+    from ..study import resolve_method
+
+    chosen = resolve_method(method, deprecated, caller="build_report")
     timings: dict[str, float] = {}
     notes: list[str] = []
     out = Path(out_dir)
@@ -259,9 +271,8 @@ def build_report(
                     if group_by else 1)
         fits = bars.add("fitting forests", n_groups * len(analysed))
         study = analyze(trials, space=space if isinstance(space, SearchSpace) else None,
-                        response=analysed, group_by=group_by, n_trees=n_trees, seed=seed,
-                        n_jobs=n_jobs, min_trials=min_trials, estimator=estimator,
-                        n_bootstrap=n_bootstrap, conf_level=conf_level, progress=fits)
+                        method=chosen, response=analysed, group_by=group_by, n_jobs=n_jobs,
+                        min_trials=min_trials, progress=fits)
         timings["analyze"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
@@ -269,7 +280,7 @@ def build_report(
         if choices.variant_key is not None:
             comparison = compare(trials, metric=choices.metric, select_by=choices.select_by,
                                  top_fraction=top_fraction, reference=choices.reference,
-                                 task_key=choices.task_keys or None,
+                                 task_key=choices.task_keys or (),
                                  variant_key=choices.variant_key, alpha=alpha, holm=holm,
                                  params_column=choices.params)
         timings["compare"] = time.perf_counter() - t0
@@ -284,8 +295,7 @@ def build_report(
 
         t0 = time.perf_counter()
         settings = {
-            "n_trees": n_trees, "seed": seed, "estimator": estimator,
-            "n_bootstrap": n_bootstrap, "conf_level": conf_level, "responses": analysed,
+            **_method_settings(chosen), "responses": analysed,
             "metric": choices.metric, "select_by": choices.select_by,
             "top_fraction": top_fraction, "reference": choices.reference, "alpha": alpha,
             "holm": holm, "min_trials": min_trials, "roles": choices.to_dict(),
@@ -331,6 +341,15 @@ def _write_guidelines(stage: Path, guide: Any, metric: str) -> list[str]:
     atomic_write_text(stage / "guidelines.json",
                       json.dumps(body, indent=2, ensure_ascii=False) + "\n")
     return ["guidelines.md", "guidelines.json"]
+
+
+def _method_settings(method: ImportanceMethod) -> dict[str, Any]:
+    """What the report states of the method: its forest, estimator and intervals."""
+    forest = getattr(getattr(method, "surrogate", None), "settings", None)
+    return {"n_trees": getattr(forest, "n_trees", None), "seed": getattr(forest, "seed", None),
+            "estimator": getattr(method, "estimator", None),
+            "n_bootstrap": int(getattr(method, "n_bootstrap", 0)),
+            "conf_level": getattr(method, "conf_level", None)}
 
 
 def _responses(trials: TrialTable, responses: Sequence[str] | None,

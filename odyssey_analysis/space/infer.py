@@ -197,7 +197,7 @@ def _infer_scale(x: np.ndarray, whole: bool) -> str:
         candidates["log"] = _log_likelihood(x, "log", whole)
     if not whole and lo >= 0 and hi < 1 and (1 - lo) / (1 - hi) >= MIN_LOG_SPAN:
         candidates["one_minus_log"] = _log_likelihood(x, "one_minus_log", whole)
-    return max(candidates, key=candidates.get)
+    return max(candidates, key=candidates.__getitem__)
 
 
 def _categorical_or_constant(name: str, levels: tuple[Any, ...]) -> Hyperparameter:
