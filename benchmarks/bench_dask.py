@@ -28,6 +28,7 @@ import joblib
 from bench_fanova import SPACE, load, make_sweep
 
 from odyssey_analysis import TrialTable, analyze
+from odyssey_analysis.methods import method_from_options
 
 
 def meta_study(groups: int, trials: int) -> TrialTable:
@@ -57,7 +58,7 @@ def main() -> None:
 
     def run_local() -> tuple:
         t0 = time.perf_counter()
-        study = analyze(table, n_trees=args.trees)
+        study = analyze(table, method_from_options(n_trees=args.trees))
         print(f"local: {time.perf_counter() - t0:.1f} s ({load()})", flush=True)
         return study, time.perf_counter() - t0
 
@@ -69,12 +70,13 @@ def main() -> None:
     with cluster, Client(cluster) as client:
         start_s = time.perf_counter() - t0
         with joblib.parallel_config(backend="dask"):
-            analyze(meta_study(args.workers, 50), n_trees=4)  # warm the workers up
+            # warm the workers up
+            analyze(meta_study(args.workers, 50), method_from_options(n_trees=4))
         warm_s = time.perf_counter() - t0 - start_s
         with get_task_stream(client=client) as stream:
             t0, c0 = time.perf_counter(), time.process_time()
             with joblib.parallel_config(backend="dask"):
-                remote = analyze(table, n_trees=args.trees)
+                remote = analyze(table, method_from_options(n_trees=args.trees))
             dask_s, client_cpu = time.perf_counter() - t0, time.process_time() - c0
         print(f"dask: {dask_s:.1f} s ({load()})", flush=True)
         tasks = len(stream.data)

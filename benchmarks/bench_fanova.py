@@ -366,8 +366,14 @@ def meta_child(groups: int, trials: int, n_trees: int) -> None:
     frame["task"] = [f"g{i % groups:04d}" for i in range(len(frame))]
     table = TrialTable.from_frame(frame, hyperparameters=SPACE.names, responses=["y"],
                                   group_by=["task"], space=SPACE)
+    try:
+        from odyssey_analysis.methods import method_from_options
+    except ImportError:  # an older version, run as the baseline, takes flat keywords
+        options: dict = {"n_trees": n_trees}
+    else:
+        options = {"method": method_from_options(n_trees=n_trees)}
     t0 = time.perf_counter()
-    study = analyze(table, n_trees=n_trees)
+    study = analyze(table, **options)
     print(json.dumps({"fits": len(study), "wall_s": time.perf_counter() - t0}))
 
 

@@ -22,7 +22,13 @@ QUICKSTART = [
         "trained on three small tasks with random hyperparameters."),
     new_code_cell(
         "import matplotlib.pyplot as plt\n\n"
-        "from odyssey_analysis import analyze, load_trials\n"
+        "from odyssey_analysis import (\n"
+        "    FanovaMethod,\n"
+        "    ForestSettings,\n"
+        "    RandomForestSurrogate,\n"
+        "    analyze,\n"
+        "    load_trials,\n"
+        ")\n"
         "from odyssey_analysis.compare import compare\n"
         "from odyssey_analysis.plots import plot_marginal\n"
         "from odyssey_analysis.report import bundled_table\n\n"
@@ -44,8 +50,8 @@ QUICKSTART = [
         "For a handful of fits one process (`n_jobs=1`) is quicker than starting workers."),
     new_code_cell(
         "vanilla = table.subset(variant='V')\n"
-        "study = analyze(vanilla, response=['test_error', 'train_time'], n_trees=16, seed=0,\n"
-        "                n_jobs=1)\n"
+        "method = FanovaMethod(RandomForestSurrogate(ForestSettings(n_trees=16, seed=0)))\n"
+        "study = analyze(vanilla, method, response=['test_error', 'train_time'], n_jobs=1)\n"
         "importance = study.importance_table()\n"
         "mains = importance[(importance.response == 'test_error') & (importance.order == 1)]\n"
         "mains.pivot(index='effect', columns='task', values='fraction').round(3)"),
@@ -78,7 +84,13 @@ FIGURES = [
         "bundled with the package. The mini study is far smaller than the paper's "
         "5400 runs, so expect noisier numbers; the way to read each figure is the same."),
     new_code_cell(
-        "from odyssey_analysis import analyze, load_trials\n"
+        "from odyssey_analysis import (\n"
+        "    FanovaMethod,\n"
+        "    ForestSettings,\n"
+        "    RandomForestSurrogate,\n"
+        "    analyze,\n"
+        "    load_trials,\n"
+        ")\n"
         "from odyssey_analysis.compare import compare\n"
         "from odyssey_analysis.plots import (\n"
         "    fractions_figure,\n"
@@ -125,8 +137,8 @@ FIGURES = [
         "hidden size). 32 trees in one process keep the notebook quick."),
     new_code_cell(
         "vanilla = table.subset(variant='V')\n"
-        "study = analyze(vanilla, response=['test_error', 'train_time'], n_trees=32, seed=0,\n"
-        "                n_jobs=1)\n"
+        "method = FanovaMethod(RandomForestSurrogate(ForestSettings(n_trees=32, seed=0)))\n"
+        "study = analyze(vanilla, method, response=['test_error', 'train_time'], n_jobs=1)\n"
         "for fit in study:\n"
         "    print(f\"{fit.group['task']:>12} {fit.response:>11}: {fit.n_trials} trials, \"\n"
         "          f\"OOB R² {fit.oob_r2:.2f}\")"),

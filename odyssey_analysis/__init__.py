@@ -11,8 +11,9 @@ matplotlib.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+import importlib as _importlib
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 __version__ = "0.1.0"
 
@@ -20,62 +21,80 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "FanovaMethod": ".methods",
     "FanovaResult": ".result",
+    "FitInfo": ".result",
     "ForestSettings": ".surrogate",
-    "ImportanceMethod": ".methods",
     "Hyperparameter": ".space",
+    "ImportanceMethod": ".methods",
     "InputError": ".errors",
+    "LocalFanovaMethod": ".methods",
     "Marginal": ".result",
     "PairGrid": ".result",
+    "ParameterError": ".params",
     "RandomForestSurrogate": ".surrogate",
     "SearchSpace": ".space",
+    "Share": ".result",
     "StudyResult": ".result",
     "Surrogate": ".surrogate",
     "TrialTable": ".trials",
     "analyze": ".study",
+    "build_report": ".report",
+    "compare": ".compare",
     "decompose_forest": ".study",
     "fit_and_decompose": ".study",
     "load_trials": ".loaders",
+    "method_from_options": ".methods",
 }
-_SUBMODULES = {"presets"}
+_SUBMODULES = {"presets", "testing"}
 
 __all__ = [
     "FanovaMethod",
     "FanovaResult",
+    "FitInfo",
     "ForestSettings",
-    "ImportanceMethod",
     "Hyperparameter",
+    "ImportanceMethod",
     "InputError",
+    "LocalFanovaMethod",
     "Marginal",
     "PairGrid",
+    "ParameterError",
     "RandomForestSurrogate",
     "SearchSpace",
+    "Share",
     "StudyResult",
     "Surrogate",
     "TrialTable",
     "analyze",
+    "build_report",
+    "compare",
     "decompose_forest",
     "fit_and_decompose",
     "load_trials",
+    "method_from_options",
     "presets",
+    "testing",
 ]
 
-if TYPE_CHECKING:
-    from . import presets
+if _TYPE_CHECKING:
+    from . import presets, testing
+    from .compare import compare
     from .errors import InputError
     from .loaders import load_trials
-    from .methods import FanovaMethod, ImportanceMethod
-    from .result import FanovaResult, Marginal, PairGrid, StudyResult
+    from .methods import FanovaMethod, ImportanceMethod, LocalFanovaMethod, method_from_options
+    from .params import ParameterError
+    from .report import build_report
+    from .result import FanovaResult, FitInfo, Marginal, PairGrid, Share, StudyResult
     from .space import Hyperparameter, SearchSpace
     from .study import analyze, decompose_forest, fit_and_decompose
     from .surrogate import ForestSettings, RandomForestSurrogate, Surrogate
     from .trials import TrialTable
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _Any:
     if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+        value = getattr(_importlib.import_module(_EXPORTS[name], __name__), name)
     elif name in _SUBMODULES:
-        value = importlib.import_module(f".{name}", __name__)
+        value = _importlib.import_module(f".{name}", __name__)
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value
@@ -83,4 +102,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+    return [*__all__, "__version__"]

@@ -202,6 +202,30 @@ def choose(table: TrialTable, *, responses: Sequence[str] | None = None,
                    extra_keys=extra, chosen=chosen, warnings=warnings)
 
 
+def study_roles(study: Any, *, response: str | None = None, variant: Any = None,
+                task_key: str | None = None, variant_key: str | None = None
+                ) -> tuple[str, Any, str | None, str | None]:
+    """``(response, variant, task_key, variant_key)`` of a figure of ``study``: each given
+    one as it is, each left at ``None`` chosen as :func:`choose` chooses it for a table
+    with the study's group keys and responses (the metric: ``test_error``, else the first
+    test metric, else the first response; the variant: ``V``, else the first one).
+    """
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    keys = list(study.group_keys)
+    frame = pd.DataFrame(list(study.groups()), columns=keys)
+    for r in study.responses:
+        frame[r] = float("nan")
+    table = SimpleNamespace(frame=frame, roles={}, source=None,
+                            responses=list(study.responses), group_keys=keys)
+    chosen = choose(table, responses=study.responses, group_by=keys,  # type: ignore[arg-type]
+                    task_key=task_key, variant_key=variant_key,
+                    reference=variant, metric=response, with_time=False)
+    return chosen.metric, chosen.reference, chosen.task_key, chosen.variant_key
+
+
 def _validation_for(metric: str, table: TrialTable) -> str:
     """The validation twin of ``metric`` (``test_acc`` → ``val_acc``), else ``metric``."""
     columns = [str(c) for c in table.frame.columns]

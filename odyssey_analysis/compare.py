@@ -172,6 +172,35 @@ class Comparison:
         return ", ".join([str(first[1]), *(f"{k} {v}" for k, v in rest)])
 
 
+def _roles(table_or_frame: TrialTable | pd.DataFrame, metric: str | None,
+           select_by: str | None, reference: object, task_key: str | Sequence[str] | None,
+           variant_key: str | None, params_column: str | None) -> tuple[Any, ...]:
+    """The roles left at ``None``, chosen as the command line chooses them."""
+    from .choices import choose
+
+    table: Any = table_or_frame
+    if not isinstance(table_or_frame, TrialTable):  # a plain frame: the naming rules alone
+        from types import SimpleNamespace
+
+        from .roles import DEFAULT_GROUP_KEYS, looks_like_response
+
+        frame = table_or_frame
+        table = SimpleNamespace(
+            frame=frame, roles={}, source=None,
+            responses=[c for c in frame.columns if looks_like_response(c, frame[c])],
+            group_keys=[k for k in DEFAULT_GROUP_KEYS if k in frame.columns])
+    one_task = task_key is not None and not isinstance(task_key, str)
+    choices = choose(table, task_key=task_key if isinstance(task_key, str) else None,
+                     variant_key=variant_key, reference=reference, metric=metric,
+                     select_by=select_by, params=params_column, with_time=False)
+    if choices.variant_key is None:
+        raise InputError("no variant column to compare", file=table.source,
+                         hint="name it with variant_key=COLUMN")
+    tasks = task_key if one_task else (choices.task_keys or ())
+    return (choices.metric, choices.select_by, choices.reference, tasks, choices.variant_key,
+            choices.params)
+
+
 def compare_variants(table_or_frame: TrialTable | pd.DataFrame, *args: Any,
                      **kwargs: Any) -> pd.DataFrame:
     """The table of :func:`compare`: each variant against the reference, per task.
@@ -198,16 +227,16 @@ def compare_variants(table_or_frame: TrialTable | pd.DataFrame, *args: Any,
 
 def compare(
     table_or_frame: TrialTable | pd.DataFrame,
-    metric: str = "test_error",
-    select_by: str | None = "valid_error",
+    metric: str | None = None,
+    select_by: str | None = None,
     top_fraction: float = 0.1,
-    reference: object = "V",
-    task_key: str | Sequence[str] | None = "task",
-    variant_key: str = "variant",
+    reference: object = None,
+    task_key: str | Sequence[str] | None = None,
+    variant_key: str | None = None,
     alpha: float = 0.05,
     holm: bool = False,
     maximize: bool | None = None,
-    params_column: str | None = "n_params",
+    params_column: str | None = None,
     select_maximize: bool | None = None,
 ) -> Comparison:
     """Compare each variant with the reference variant, per task.
@@ -217,21 +246,28 @@ def compare(
     table_or_frame
         A :class:`~odyssey_analysis.trials.TrialTable` (its analysed rows) or a plain
         DataFrame with one row per trial.
+    metric, select_by, reference, task_key, variant_key, params_column
+        The roles of the columns. Each left at ``None`` is taken from the table as the
+        command line takes it (:func:`~odyssey_analysis.choices.choose`: the column
+        spec, else the naming rules; a plain DataFrame by the naming rules alone).
     metric
-        The column compared (e.g. ``test_error``).
+        The column compared (e.g. ``test_error``; default: ``test_error``, else the first
+        test metric, else the first response).
     select_by
-        The column that ranks trials for the top fraction (e.g. ``valid_error``);
-        ``None`` ranks by ``metric`` itself.
+        The column that ranks trials for the top fraction (default: the metric's
+        validation twin, e.g. ``valid_error`` for ``test_error``, else the metric
+        itself).
     top_fraction
         Share of each variant's trials that form its best runs, in (0, 1].
     reference
-        The variant every other one is compared with.
+        The variant every other one is compared with (default: ``V`` where there is
+        one, else the first variant).
     task_key
         Column of the task, or several columns that together make a task (e.g. the
-        task and the optimizer: each combination is compared on its own); ``None``
-        treats all rows as one task.
+        task and the optimizer: each combination is compared on its own); ``()``
+        treats all rows as one task (default: a column named ``task``, else one task).
     variant_key
-        Column of the variant.
+        Column of the variant (default: the column spec's, else ``variant``).
     alpha
         Significance level of the tests.
     holm
@@ -244,7 +280,8 @@ def compare(
         from its name: accuracy is maximised, loss minimised); an error when unknown.
     params_column
         Column with each run's parameter count; its mean over the top runs is reported
-        as ``top_params_mean`` (and over all runs as ``params_mean``) when present.
+        as ``top_params_mean`` (and over all runs as ``params_mean``) when present
+        (default: ``n_params`` or a column named like it, where there is one).
     select_maximize
         The top runs are the largest values of ``select_by``. Default: the selection
         column's own direction, found as for ``maximize`` (the metric's when
@@ -266,10 +303,15 @@ def compare(
         frame, source = table_or_frame, None
     else:
         raise TypeError("compare_variants needs a TrialTable or a pandas DataFrame")
+    if None in (metric, select_by, reference, task_key, variant_key, params_column):
+        metric, select_by, reference, task_key, variant_key, params_column = _roles(
+            table_or_frame, metric, select_by, reference, task_key, variant_key,
+            params_column)
+    assert metric is not None and variant_key is not None and select_by is not None
     _check_fraction(top_fraction)
     if not 0.0 < alpha < 1.0:
         raise InputError(f"significance level must be in (0, 1), got {alpha:g}")
-    select = metric if select_by is None else select_by
+    select = select_by
     task_keys = ([] if task_key is None else [task_key] if isinstance(task_key, str)
                  else list(task_key))
     needed = [*task_keys, variant_key, metric, select]
@@ -324,7 +366,7 @@ def compare(
             sub = in_task.loc[in_task["_variant"] == variant]
             top = top_trials(sub, select, top_fraction, maximize=select_max)
             work.loc[top.index, "_top"] = True
-            row = _summary(sub[metric].to_numpy(), top[metric].to_numpy())
+            row: dict[str, Any] = _summary(sub[metric].to_numpy(), top[metric].to_numpy())
             row.update({"_task": task, "variant": variant})
             notes = []
             if variant == reference:

@@ -52,7 +52,7 @@ class InputError(ValueError):
         text = (", ".join(where) + ": " if where else "") + self.message
         if self.hint:
             text += f" ({self.hint})"
-        return text
+        return one_line(text)
 
     def located(self, *, file: str | None = None) -> InputError:
         """Return this error with ``file`` filled in when it was not known yet."""
@@ -60,6 +60,21 @@ class InputError(ValueError):
             self.file = str(file)
             self.args = (str(self),)
         return self
+
+
+_LINE_BREAKS = str.maketrans({"\n": "\\n", "\r": "\\r", "\v": "\\v", "\f": "\\f",
+                              "\x1c": "\\x1c", "\x1d": "\\x1d", "\x1e": "\\x1e",
+                              "\x85": "\\x85", "\u2028": "\\u2028",
+                              "\u2029": "\\u2029"})
+
+
+def one_line(text: str) -> str:
+    """``text`` with every line break written as its escape (``\\n``), so that a name
+    from the data (a column called ``"a\\nb"``) cannot split a message over two lines."""
+    return text.translate(_LINE_BREAKS)
+class FitQualityWarning(UserWarning):
+    """A fit whose numbers are uncertain (e.g. a surrogate that predicts unseen trials
+    poorly). :func:`~odyssey_analysis.study.analyze` gives one for a whole study."""
 
 
 class MissingExtraError(ImportError):

@@ -197,6 +197,7 @@ def fit_forests(problems: Sequence[tuple[np.ndarray, np.ndarray]], seeds: Sequen
     """
     from . import _forest_kernels
 
+    settings = settings.with_leaf(1)  # a leaf size left to the method: 1 when unset
     if len(problems) != len(seeds):
         raise ValueError("one seed per forest")
     if not problems:
@@ -351,6 +352,20 @@ class CompiledForestSurrogate:
 
     def __repr__(self) -> str:
         return f"CompiledForestSurrogate({self.settings!r}, level_sets={self.level_sets})"
+
+    def _key(self) -> tuple[Any, ...]:
+        cells = (None if self.cells is None else tuple(
+            None if c is None else (tuple(np.asarray(c.edges).tolist()), c.ordered)
+            for c in self.cells))
+        return (self.settings, cells, self.n_jobs, self.level_sets)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CompiledForestSurrogate):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
 
     def _threads(self) -> int:
         return current_fit_threads() if self.n_jobs is None else self.n_jobs

@@ -1,9 +1,10 @@
 """File names built from data (group values, response names): safe, short and unique.
 
 Text from a sweep (a variant called ``a/b``, a 300-character task name, ``CON`` on
-Windows) never becomes part of a path directly. :func:`file_stems` turns the parts of
-every name a folder will hold into stems that contain only letters, digits, ``.``,
-``_`` and ``-``; a stem that had to be changed, shortened, or that would collide with
+Windows) never becomes part of a path directly, and a number is written as it is
+shown (:func:`value_text`: ``2.778``, not ``2.7777777777777777``). :func:`file_stems`
+turns the parts of every name a folder will hold into stems that contain only letters,
+digits, ``.``, ``_`` and ``-``; a stem that had to be changed, shortened, or that would collide with
 another (also when only letter case differs) gets a suffix derived from its original
 text, so the same input always gives the same names.
 """
@@ -11,6 +12,7 @@ text, so the same input always gives the same names.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -22,8 +24,43 @@ _WINDOWS_RESERVED = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in 
                                *(f"LPT{i}" for i in range(1, 10))})
 
 
+#: Significant digits of a group value shown in titles, labels and file names.
+VALUE_DIGITS = 4
+_LONG_NUMBER = re.compile(r"^[+-]?\d*\.\d{5,}(?:[eE][+-]?\d+)?$")
+
+
+def value_text(value: Any) -> str:
+    """A group value as it is shown: ``2.778`` for ``2.7777777777777777``, ``8`` for ``8.0``.
+
+    Floats (and text that is a float with many decimals, as a budget read from a CSV
+    column of text) get :data:`VALUE_DIGITS` significant digits; integral floats lose
+    their ``.0``; everything else is ``str(value)``.
+    """
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str):
+        if not _LONG_NUMBER.match(value.strip()):
+            return value
+        value = float(value)
+    try:
+        number = float(value) if _is_real(value) else None
+    except (TypeError, ValueError):
+        number = None
+    if number is None or not math.isfinite(number):
+        return str(value)
+    if number.is_integer() and abs(number) < 1e15:
+        return str(int(number))
+    return f"{number:.{VALUE_DIGITS}g}"
+
+
+def _is_real(value: Any) -> bool:
+    import numbers
+
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
 def _text(part: Any) -> str:
-    return str(part)
+    return value_text(part)
 
 
 def _clean(parts: Sequence[Any]) -> str:
@@ -32,7 +69,7 @@ def _clean(parts: Sequence[Any]) -> str:
 
 
 def _suffix(parts: Sequence[Any]) -> str:
-    raw = "\x1f".join(_text(p) for p in parts).encode("utf-8", "surrogatepass")
+    raw = "\x1f".join(str(p) for p in parts).encode("utf-8", "surrogatepass")
     return hashlib.sha1(raw).hexdigest()[:8]  # a name, not a secret
 
 
@@ -62,7 +99,7 @@ def file_stems(names: Iterable[Sequence[Any]]) -> list[str]:
         out.append(f"{stem[:MAX_STEM]}-{_suffix(name)}" if changed or reserved else stem)
     # Names that still meet (up to letter case, for case-blind file systems) all get the
     # suffix of their own original text.
-    owners: dict[str, set[tuple]] = {}
+    owners: dict[str, set[Any]] = {}
     for name, stem in zip(names, out):
         owners.setdefault(stem.casefold(), set()).add(name)
     return [f"{stem}-{_suffix(name)}" if len(owners[stem.casefold()]) > 1 else stem

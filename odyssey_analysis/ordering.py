@@ -34,7 +34,7 @@ def order_variants(variants: Iterable[object], reference: object | None = None) 
     """
     seen = list(dict.fromkeys(variants))
     known = [v for v in PAPER_VARIANT_ORDER if v in seen]
-    rest = sorted((v for v in seen if v not in PAPER_VARIANT_ORDER), key=str)
+    rest = sorted((v for v in seen if v not in PAPER_VARIANT_ORDER), key=_natural)
     ordered = known + rest
     if reference is not None and reference in ordered:
         ordered.remove(reference)
@@ -45,8 +45,33 @@ def order_variants(variants: Iterable[object], reference: object | None = None) 
 def order_tasks(tasks: Iterable[object]) -> list:
     """Tasks in the paper's order (speech, handwriting, music), others as they appear."""
     seen = list(dict.fromkeys(tasks))
-    return [t for t in PAPER_TASK_ORDER if t in seen] + [t for t in seen
-                                                        if t not in PAPER_TASK_ORDER]
+    rest = [t for t in seen if t not in PAPER_TASK_ORDER]
+    return [t for t in PAPER_TASK_ORDER if t in seen] + numeric_sorted(rest)
+
+
+def _number(value: object) -> float | None:
+    """``value`` as a number when it is one (also numeric text such as ``"2.5"``)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if number != number else number  # NaN has no place in an order
+
+
+def _natural(value: object) -> tuple:
+    """Sort key: numbers by value first, then text by its characters."""
+    number = _number(value)
+    return (0, number, "") if number is not None else (1, 0.0, str(value))
+
+
+def numeric_sorted(values: Sequence[Any]) -> list:
+    """``values`` in numeric order when every one is a number (budgets 11, 33, 100, not
+    100, 11, 33), else as given."""
+    if values and all(_number(v) is not None for v in values):
+        return sorted(values, key=_natural)
+    return list(values)
 
 
 class GroupOrder:
@@ -77,7 +102,7 @@ class GroupOrder:
             elif key == variant_key:
                 order = order_variants(seen, reference)
             else:
-                order = list(dict.fromkeys(seen))
+                order = numeric_sorted(list(dict.fromkeys(seen)))
             self._rank.append({value: i for i, value in enumerate(order)})
 
     def key(self, group: Sequence[Any]) -> tuple[int, ...]:
@@ -89,5 +114,5 @@ class GroupOrder:
         return sorted((tuple(g) for g in groups), key=self.key)
 
 
-__all__ = ["PAPER_TASK_ORDER", "PAPER_VARIANT_ORDER", "GroupOrder", "order_tasks",
-           "order_variants"]
+__all__ = ["PAPER_TASK_ORDER", "PAPER_VARIANT_ORDER", "GroupOrder", "numeric_sorted",
+           "order_tasks", "order_variants"]

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from .fanova import LeafBoxes, closed_variances, zero_variance
+from .noise import NoiseEstimate
 from .quality import format_r2
 from .space import DISCRETE_KINDS, SearchSpace
 
@@ -47,8 +48,10 @@ class Share(NamedTuple):
     std
         Standard deviation of the trees' own fractions.
 
-    Each is a :class:`pandas.Series` indexed by hyperparameter (main effects), or a
-    square :class:`pandas.DataFrame` indexed by hyperparameter on both axes (pairs).
+    Each is a :class:`pandas.Series` indexed by hyperparameter (main effects), a
+    square :class:`pandas.DataFrame` indexed by hyperparameter on both axes (pairs), or
+    a float (one effect: the higher-order remainder, a subset's total). Every accessor
+    of a share returns one; it unpacks as ``mean, std = ...``.
     """
 
     mean: Any
@@ -73,9 +76,79 @@ def effect_orders(order: pd.Series) -> pd.Series:
 
 
 def importance_csv(table: pd.DataFrame) -> str:
-    """The text of ``importance.csv``: ``order`` as ``1``, ``2`` or ``higher``."""
+    """The text of ``importance.csv``: ``order`` as ``1``, ``2`` or ``higher``; the
+    interval columns are always there (empty without intervals)."""
     out = table.assign(order=effect_orders(table["order"]).map(ORDER_LABELS))
+    for column in INTERVAL_COLUMNS:
+        if column not in out.columns:
+            out[column] = np.nan
     return out.to_csv(index=False)
+
+
+class Named(dict):
+    """A dict whose missing keys raise a :class:`KeyError` that lists the keys present."""
+
+    def __missing__(self, key: Any) -> Any:
+        present = ", ".join(map(repr, self)) or "none"
+        raise KeyError(f"{key!r} is not here; present: {present}")
+
+
+@dataclass
+class FitInfo:
+    """How one fit was made: the surrogate's settings and the trials it used.
+
+    Attributes
+    ----------
+    forest
+        The surrogate's settings, JSON-ready (for the default forest, those of
+        :class:`~odyssey_analysis.surrogate.ForestSettings`).
+    cutoffs
+        The leaf-value clamp ``(low, high)`` applied, or ``None``.
+    n_zero_variance_trees
+        Trees with no variance (left out of the fractions).
+    pairs_computed
+        Whether pairwise effects were computed.
+    rows_used
+        Trials fitted on.
+    rows_excluded
+        The group's excluded trials, counted by reason.
+    method
+        What a method adds about itself (the local method: its cap), or ``None``.
+
+    Reading it as the mapping it used to be (``fit["forest"]``) still works.
+    """
+
+    forest: dict[str, Any] = field(default_factory=dict)
+    cutoffs: tuple[float, float] | None = None
+    n_zero_variance_trees: int = 0
+    pairs_computed: bool = True
+    rows_used: int = 0
+    rows_excluded: dict[str, int] = field(default_factory=dict)
+    method: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (``method`` only where there is one)."""
+        out = {"forest": dict(self.forest),
+               "cutoffs": None if self.cutoffs is None else list(self.cutoffs),
+               "n_zero_variance_trees": self.n_zero_variance_trees,
+               "pairs_computed": self.pairs_computed, "rows_used": self.rows_used,
+               "rows_excluded": dict(self.rows_excluded)}
+        if self.method is not None:
+            out["method"] = self.method
+        return out
+
+    def __getitem__(self, key: str) -> Any:
+        names = [f.name for f in fields(self)]
+        if key not in names:
+            raise KeyError(f"{key!r} is not a field of FitInfo; fields: {', '.join(names)}")
+        return self.to_dict()[key] if key == "cutoffs" else getattr(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """``self[key]``, or ``default`` for a name that is not a field."""
+        try:
+            return self[key]
+        except KeyError:
+            return default
 
 
 @dataclass
@@ -92,6 +165,13 @@ class Marginal:
         The same points in original units (levels for categorical and ordinal).
     mean, std
         Mean and standard deviation across trees of the marginal at each point.
+    per_tree
+        ``(trees, points)``: each tree's marginal (``None`` where not kept); the
+        guidelines read the uncertainty of a good region from it.
+    observed
+        The values the fitted trials had, in original units (levels for categorical and
+        ordinal), one per trial in the order of the fit's rows; ``None`` when unknown.
+        The figures draw them as a rug.
     """
 
     name: str
@@ -101,6 +181,14 @@ class Marginal:
     values: np.ndarray
     mean: np.ndarray
     std: np.ndarray
+    per_tree: np.ndarray | None = field(default=None, repr=False)
+    observed: np.ndarray | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        lo, hi = (self.values[0], self.values[-1]) if len(self.values) else ("", "")
+        return (f"Marginal({self.name!r}, {self.kind}, {len(self.grid)} points from "
+                f"{_short(lo)} to {_short(hi)}, mean {_short(np.min(self.mean))}"
+                f"–{_short(np.max(self.mean))})")
 
     @property
     def drawn_as_levels(self) -> bool:
@@ -118,17 +206,29 @@ class Marginal:
 class PairGrid:
     """The joint marginal of a pair of hyperparameters on a grid, over trees.
 
+    The first axis of every array follows ``names[0]`` (``values_a``), the second
+    ``names[1]`` (``values_b``): ``total_mean[i, j]`` is the mean prediction with
+    ``names[0]`` at ``values_a[i]`` and ``names[1]`` at ``values_b[j]``. A fit stores
+    each pair once, in search-space order; ``result.pairs[(b, a)]`` gives the same grid
+    transposed (:meth:`transposed`).
+
     Attributes
     ----------
     names
-        The pair, in search-space order.
+        The pair: ``names[0]`` along the rows, ``names[1]`` along the columns.
     values_a, values_b
-        Grid points in original units (lengths ``na``, ``nb``).
+        Grid points in original units (lengths ``na``, ``nb``) of ``names[0]`` and
+        ``names[1]``.
+    scale_a, scale_b, kind_a, kind_b
+        Scales and kinds of ``names[0]`` and ``names[1]``.
     total_mean, total_std
         ``(na, nb)`` joint marginal: mean prediction with both fixed.
     interaction_mean, interaction_std
         ``(na, nb)`` pure interaction: joint marginal − both main effects + mean
         (0 means no interaction).
+    total_per_tree
+        ``(trees, na, nb)``: each tree's joint marginal in single precision (``None``
+        where not kept).
     """
 
     names: tuple[str, str]
@@ -142,6 +242,23 @@ class PairGrid:
     total_std: np.ndarray
     interaction_mean: np.ndarray
     interaction_std: np.ndarray
+    total_per_tree: np.ndarray | None = field(default=None, repr=False)
+
+    def transposed(self) -> PairGrid:
+        """The same grid with the roles of the two hyperparameters swapped."""
+        per_tree = (None if self.total_per_tree is None
+                    else np.swapaxes(self.total_per_tree, 1, 2))
+        return PairGrid((self.names[1], self.names[0]), self.values_b, self.values_a,
+                        self.scale_b, self.scale_a, self.kind_b, self.kind_a,
+                        self.total_mean.T, self.total_std.T, self.interaction_mean.T,
+                        self.interaction_std.T, per_tree)
+
+    def __repr__(self) -> str:
+        a, b = self.names
+        peak = (float(np.nanmax(np.abs(self.interaction_mean)))
+                if np.size(self.interaction_mean) else float("nan"))
+        return (f"PairGrid({a!r} × {b!r}, {len(self.values_a)} × {len(self.values_b)} "
+                f"points, largest interaction {_short(peak)})")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready arrays."""
@@ -149,6 +266,27 @@ class PairGrid:
                 "values_b": _jsonable(self.values_b),
                 "total_mean": self.total_mean.tolist(),
                 "interaction_mean": self.interaction_mean.tolist()}
+
+
+class PairGrids(Named):
+    """A fit's pair grids, keyed ``(a, b)`` in search-space order.
+
+    Either order may be asked for: ``grids[(b, a)]`` (and ``.get``, ``in``) gives the
+    stored grid transposed, with ``b`` along the rows.
+    """
+
+    def __missing__(self, key: Any) -> PairGrid:
+        if isinstance(key, tuple) and len(key) == 2 and dict.__contains__(self, key[::-1]):
+            return dict.__getitem__(self, key[::-1]).transposed()
+        return super().__missing__(key)
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or (
+            isinstance(key, tuple) and len(key) == 2 and dict.__contains__(self, key[::-1]))
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        """The grid for ``key`` in either order, else ``default``."""
+        return self[key] if key in self else default
 
 
 @dataclass(frozen=True)
@@ -260,16 +398,20 @@ class FanovaResult:
     oob_r2
         Out-of-bag R² of the forest.
     marginals, pairs
-        Curves and grids for the figures.
+        Curves and grids for the figures; ``pairs`` answers either order of a pair
+        (:class:`PairGrids`).
     measures
         Each hyperparameter's sampling distribution, in words: the measure integrated.
     fit
-        Details of the fit (forest settings, cutoffs, rows used, warnings).
+        How the fit was made (:class:`FitInfo`: forest settings, cutoffs, rows used).
     trees
         Each tree's leaf boxes (cutoffs applied), when the fit was asked to keep them.
     estimate
         The forest-mean estimate (``None`` with the per-tree estimator, whose fractions
         are the mean of the trees' own).
+    noise
+        The run-to-run noise of the response estimated from the trials
+        (:func:`~odyssey_analysis.noise.noise_variance`), where the method computed it.
     """
 
     group: dict[str, Any]
@@ -282,12 +424,19 @@ class FanovaResult:
     n_trials: int
     oob_r2: float
     marginals: dict[str, Marginal] = field(default_factory=dict)
-    pairs: dict[tuple[str, str], PairGrid] = field(default_factory=dict)
+    pairs: dict[tuple[str, str], PairGrid] = field(default_factory=PairGrids)
     measures: dict[str, str] = field(default_factory=dict)
-    fit: dict[str, Any] = field(default_factory=dict)
+    fit: FitInfo = field(default_factory=FitInfo)
     warnings: list[str] = field(default_factory=list)
     trees: list[LeafBoxes] | None = field(default=None, repr=False)
     estimate: ForestMeanEstimate | None = field(default=None, repr=False)
+    noise: NoiseEstimate | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.fit, dict):  # the mapping of earlier releases
+            self.fit = FitInfo(**self.fit)
+        self.marginals = Named(self.marginals)
+        self.pairs = PairGrids(self.pairs)
 
     def __repr__(self) -> str:
         where = ", ".join(f"{k}={v}" for k, v in self.group.items())
@@ -394,21 +543,21 @@ class FanovaResult:
         iu = np.triu_indices(d, 1)
         return 1.0 - main.sum(axis=1) - pair[:, iu[0], iu[1]].sum(axis=1)
 
-    def higher_order_fraction(self) -> tuple[float, float]:
+    def higher_order_fraction(self) -> Share:
         """The share left to interactions of order ≥ 3, and its spread over trees.
 
         With the forest-mean estimate, 1 − its main and pair fractions (at least 0).
         """
         h = self.higher_order_per_tree()
         if h.size == 0:
-            return float("nan"), float("nan")
+            return Share(float("nan"), float("nan"))
         if self.estimate is not None:
             iu = np.triu_indices(len(self.hyperparameters), 1)
             rest = 1.0 - self.estimate.main.sum() - self.estimate.pair[iu].sum()
-            return float(np.clip(rest, 0.0, 1.0)), float(h.std())
-        return float(h.mean()), float(h.std())
+            return Share(float(np.clip(rest, 0.0, 1.0)), float(h.std()))
+        return Share(float(h.mean()), float(h.std()))
 
-    def total_fraction(self, names: Sequence[str]) -> tuple[float, float]:
+    def total_fraction(self, names: Sequence[str]) -> Share:
         """Closed ("total") share of a subset: the variance of its joint marginal.
 
         That is every effect whose hyperparameters all lie in ``names`` (its main
@@ -418,10 +567,14 @@ class FanovaResult:
         closed fractions and need the trees (``analyze(..., keep_trees=True)``),
         computed exactly from their leaves.
         """
+        unknown = [n for n in names if n not in self.hyperparameters]
+        if unknown:
+            raise KeyError(f"{unknown[0]!r} is not a hyperparameter of this fit; there are: "
+                           f"{', '.join(self.hyperparameters)}")
         idx = sorted({self.hyperparameters.index(n) for n in names})
         ok = self.valid_trees
         if not idx:
-            return 0.0, 0.0
+            return Share(0.0, 0.0)
         if len(idx) <= 2:
             closed = self.main_variance[:, idx].sum(axis=1)
             if len(idx) == 2:
@@ -435,15 +588,15 @@ class FanovaResult:
             closed = closed_variances(self.trees, idx)
         frac = closed[ok] / self.tree_variance[ok]
         if frac.size == 0:
-            return float("nan"), float("nan")
+            return Share(float("nan"), float("nan"))
         if self.estimate is not None and len(idx) <= 2:
             value = float(self.estimate.main[idx].sum())
             if len(idx) == 2:
                 value += float(self.estimate.pair[idx[0], idx[1]])
-            return value, float(frac.std())
+            return Share(value, float(frac.std()))
         if self.estimate is not None and len(idx) == len(self.hyperparameters):
-            return 1.0, float(frac.std())
-        return float(frac.mean()), float(frac.std())
+            return Share(1.0, float(frac.std()))
+        return Share(float(frac.mean()), float(frac.std()))
 
     # -- tables --------------------------------------------------------------------------
     def importance_table(self) -> pd.DataFrame:
@@ -454,8 +607,9 @@ class FanovaResult:
         the file's ``1``, ``2``, ``higher``. A fit without pairs has no pair rows, and
         its remainder (every interaction) is called ``interactions (pairs not computed)``.
         ``fraction_lo``, ``fraction_hi`` and ``fraction_corrected`` hold the
-        calibrated interval and its bias-corrected centre when the fit ran a bootstrap
-        (NaN otherwise, and always for the remainder).
+        calibrated interval and its bias-corrected centre when the fit has intervals
+        (NaN for the remainder); without intervals the table has no such columns
+        (``importance.csv`` always has them: :func:`importance_csv`).
         """
         names = self.hyperparameters
         d = len(names)
@@ -474,7 +628,7 @@ class FanovaResult:
                          "fraction": mean[j], "fraction_std": std[j],
                          "fraction_lo": lo[j], "fraction_hi": hi[j],
                          "fraction_corrected": mid[j]})
-        with_pairs = self.fit.get("pairs_computed", True)
+        with_pairs = self.fit.pairs_computed
         for j in range(d if with_pairs else 0):
             for k in range(j + 1, d):
                 rows.append({**base, "effect": names[j] + PAIR_SEPARATOR + names[k],
@@ -489,7 +643,12 @@ class FanovaResult:
                      "param_b": "", "fraction": h_mean, "fraction_std": h_std,
                      "fraction_lo": np.nan, "fraction_hi": np.nan,
                      "fraction_corrected": np.nan})
-        return pd.DataFrame(rows, columns=IMPORTANCE_COLUMNS)
+        columns = [c for c in IMPORTANCE_COLUMNS if ci is not None or c not in INTERVAL_COLUMNS]
+        return pd.DataFrame(rows, columns=columns)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The importance table (:meth:`importance_table`)."""
+        return self.importance_table()
 
     def to_dict(self, *, curves: bool = False) -> dict[str, Any]:
         """A JSON-ready summary: fractions, the measure, and the details of the fit."""
@@ -511,7 +670,7 @@ class FanovaResult:
             "higher_order_fraction": h_mean,
             "higher_order_fraction_std": h_std,
             "estimator": self.estimator,
-            "fit": self.fit,
+            "fit": self.fit.to_dict(),
             "warnings": list(self.warnings),
         }
         if self.estimate is not None:
@@ -598,27 +757,70 @@ class StudyResult:
     def get(self, response: str | None = None, **group: Any) -> FanovaResult:
         """The result for ``response`` in the group given by keyword values."""
         response = response or self.responses[0]
+        if response not in self.responses:
+            raise KeyError(f"{response!r} is not a response of this study; responses: "
+                           f"{', '.join(map(repr, self.responses))}")
         unknown = set(group) - set(self.group_keys)
         if unknown:
-            raise KeyError(f"not group keys: {', '.join(sorted(unknown))}")
+            raise KeyError(f"not group keys: {', '.join(sorted(unknown))}; group keys: "
+                           f"{', '.join(self.group_keys) or 'none'}")
         matches = [r for (key, resp), r in self.results.items() if resp == response
                    and all(_same(r.group.get(k), v) for k, v in group.items())]
         if len(matches) != 1:
-            raise KeyError(f"{len(matches)} results match response={response!r} {group}")
+            groups = "; ".join(", ".join(f"{k}={v}" for k, v in zip(self.group_keys, key))
+                               for key in self.groups()) or "one group"
+            raise KeyError(f"{len(matches)} results match response={response!r} {group}; "
+                           f"the groups: {groups}")
         return matches[0]
 
     def importance_table(self) -> pd.DataFrame:
         """The long table of ``importance.csv``: group columns, then effects (see
-        :meth:`FanovaResult.importance_table`; :func:`importance_csv` writes it)."""
+        :meth:`FanovaResult.importance_table`; :func:`importance_csv` writes it). The
+        interval columns are there when the method computed intervals."""
+        with_intervals = bool(self.method.get("n_bootstrap"))
+        columns = [*self.group_keys, *(c for c in IMPORTANCE_COLUMNS
+                                       if with_intervals or c not in INTERVAL_COLUMNS)]
         frames = []
         for result in self.results.values():
             t = result.importance_table()
             for pos, key in enumerate(self.group_keys):
                 t.insert(pos, key, result.group[key])
-            frames.append(t)
+            frames.append(t.reindex(columns=columns))
         if not frames:
-            return pd.DataFrame(columns=[*self.group_keys, *IMPORTANCE_COLUMNS])
+            return pd.DataFrame(columns=columns)
         return pd.concat(frames, ignore_index=True)
+
+    def guidelines(self, *, directions: dict[str, str] | None = None,
+                   tolerance: float | dict[str, float] | None = None,
+                   responses: Sequence[str] | None = None) -> Any:
+        """What to tune, where, and whether optima stay put, per group and response.
+
+        Reads the fits' shares, curves and pair grids (analyse with ``curves=True``,
+        the default); see :mod:`odyssey_analysis.guidelines` for the rules.
+
+        Parameters
+        ----------
+        directions
+            ``response -> minimize|maximize``; default: the directions recorded.
+        tolerance
+            The good regions' tolerance in response units (one number, or per
+            response); default: the rule of :mod:`odyssey_analysis.guidelines`.
+        responses
+            Only these responses (default: all).
+
+        Returns
+        -------
+        odyssey_analysis.guidelines.Guidelines
+            With ``to_dict()`` and ``to_frame()``.
+        """
+        from .guidelines import study_guidelines
+
+        return study_guidelines(self, directions=directions, tolerance=tolerance,
+                                responses=responses)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The importance table (:meth:`importance_table`)."""
+        return self.importance_table()
 
     def to_dict(self, *, curves: bool = False) -> dict[str, Any]:
         """JSON-ready: the space and its encoding, the table facts, and every fit."""
@@ -636,6 +838,14 @@ def _mean_std(x: np.ndarray, shape: tuple[int, ...]) -> tuple[np.ndarray, np.nda
     if x.shape[0] == 0:
         return np.full(shape, np.nan), np.full(shape, np.nan)
     return x.mean(axis=0), x.std(axis=0)
+
+
+def _short(value: Any) -> str:
+    """A value in a few characters (numbers to 4 significant digits)."""
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+            value, bool):
+        return f"{float(value):.4g}"
+    return str(value)
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -36,22 +36,87 @@ DEFAULT_GROUP_KEYS = ("task", "variant")
 STATUS_COLUMNS = ("status", "state")
 #: Column names taken as the trial id, in this order of preference.
 ID_COLUMNS = ("trial_id", "run_id", "id", "trial", "number")
-#: Columns that are never hyperparameters or responses unless asked for explicitly.
-BOOKKEEPING = frozenset({
-    "trial", "trial_id", "trial_index", "id", "run", "run_id", "run_name", "index", "number",
-    "seed", "epochs", "epoch", "n_params", "num_params", "params", "diverged", "metric",
-    "status", "state", "start", "end", "started", "finished", "datetime_start",
-    "datetime_complete", "duration", "timestamp", "budget", "iteration", "iterations",
-    "step", "steps", "name", "notes", "origin", "date", "time_stamp",
-})
 _RESPONSE_NAME = re.compile(
     r"(error|loss|acc|accuracy|score|metric|nll|perplexity|cost|objective|value|"
     r"train_time|training_time|runtime|wall_time|f1|auc|rmse|mse|mae)", re.IGNORECASE)
 
 
+#: Kinds of bookkeeping column, as :func:`bookkeeping_kind` names them.
+ID, TIMESTAMP, SEED, BUDGET, DURATION, PROGRESS, EMPTY, ROW_INDEX, RECORD = (
+    "id", "timestamp", "seed", "budget", "duration", "progress counter", "empty",
+    "row index", "run record")
+_ID_WORDS = frozenset({"id", "ids", "uuid", "guid", "idx", "hash"})
+_ID_NAMES = frozenset({"trial", "trial_index", "run", "run_name", "index", "number", "name",
+                       "trial_name", "experiment_tag", "config", "configuration", "uuid"})
+_TIME_WORDS = frozenset({"start", "end", "started", "ended", "finished", "completed",
+                         "complete", "created", "updated", "submitted"})
+_CLOCK_WORDS = frozenset({"time", "at", "timestamp", "datetime", "date", "ts", "stamp"})
+_TIME_JOINED = frozenset({"starttime", "endtime", "timestamp", "datetime", "createdat",
+                          "updatedat", "timestart", "timeend", "timestamps", "date",
+                          "timestarted", "timefinished"})
+_DURATION_NAMES = frozenset({"duration", "elapsed", "time_this_iter_s", "time_total_s",
+                             "time_since_restore", "elapsed_time", "duration_s",
+                             "walltime_s", "time_elapsed"})
+_PROGRESS_NAMES = frozenset({"epochs", "epoch", "iteration", "iterations", "step", "steps",
+                             "training_iteration", "iterations_since_restore"})
+_RECORD_NAMES = frozenset({"n_params", "num_params", "params", "diverged", "metric", "status",
+                           "state", "notes", "origin", "additional", "additional_info",
+                           "instance", "hostname", "node_ip", "pid", "logdir", "path",
+                           "done", "config_origin", "message", "tags"})
+_PLACEHOLDER = re.compile(r"^Unnamed: \d+(\.\d+)?$")
+
+
+def bookkeeping_kind(name: str, values: pd.Series | None = None) -> str | None:
+    """Which kind of bookkeeping a column is (never a hyperparameter or a response unless
+    the user names it so), or ``None`` for a column that may be either.
+
+    The rules, on the name's words (``startTime`` -> ``start``, ``time``) and, where
+    given, on the values:
+
+    * ``id``: ``trial``, ``run``, ``number``, ``index``, ``name``, ..., or a name whose
+      last word is ``id``, ``uuid``, ``idx`` or ``hash`` (``config_id``, ``runId``);
+    * ``timestamp``: start, end, finished, ... alone or with a clock word (time, at,
+      date), or timestamp, datetime (``start_time``, ``datetime_complete``,
+      ``created_at``; not ``end_learning_rate``);
+    * ``seed``: a word ``seed`` (``seed``, ``data_seed``) or ``random_state``;
+    * ``budget``: a word ``budget`` or ``fidelity`` (a multi-fidelity run's budget);
+    * ``duration``: ``duration``, ``elapsed``, Ray Tune's ``time_total_s``, ...;
+    * ``progress counter``: ``epoch(s)``, ``iteration(s)``, ``step(s)``;
+    * ``run record``: status, notes, origin, DeepCAVE's ``additional``, SMAC's
+      ``instance``, host and process fields, ...;
+    * ``row index``: pandas' placeholder name for a nameless column (``Unnamed: 0``);
+    * ``empty``: a column with no value at all (needs ``values``).
+    """
+    text = str(name)
+    lower = text.lower()
+    words = name_words(text)
+    joined = lower.replace("_", "").replace("-", "").replace(" ", "")
+    if values is not None and len(values) and values.isna().all():
+        return EMPTY
+    if _PLACEHOLDER.match(text):
+        return ROW_INDEX
+    if lower in _RECORD_NAMES:
+        return RECORD
+    if lower in _ID_NAMES or (words and words[-1] in _ID_WORDS):
+        return ID
+    if "seed" in words or lower in ("random_state", "rng"):
+        return SEED
+    if {"budget", "fidelity"} & set(words):
+        return BUDGET
+    if lower in _DURATION_NAMES:
+        return DURATION
+    if lower in _PROGRESS_NAMES:
+        return PROGRESS
+    if joined in _TIME_JOINED or lower in _TIME_WORDS or (
+            set(words) & _TIME_WORDS and set(words) & _CLOCK_WORDS) or (
+            {"timestamp", "datetime"} & set(words)):
+        return TIMESTAMP
+    return None
+
+
 def is_bookkeeping(name: str) -> bool:
     """Whether a column name is bookkeeping (ids, seeds, timestamps, ...), case-blind."""
-    return str(name).lower() in BOOKKEEPING
+    return bookkeeping_kind(name) is not None
 
 
 def has_response_name(name: str) -> bool:
@@ -95,6 +160,7 @@ _WORD = re.compile(r"[A-Za-z]+[0-9]*|[0-9]+")
 
 
 _NEGATION = frozenset({"neg", "negative", "minus"})
+_STATED_DIRECTION = re.compile(r"\((maximi[sz]e|minimi[sz]e)\)\s*$", re.IGNORECASE)
 
 
 def name_words(name: str) -> list[str]:
@@ -121,7 +187,12 @@ def direction_from_name(name: str) -> str | None:
     error, nll, perplexity, mse, time say smaller is better; ``neg``/``negative`` turns
     the direction round (``neg_log_likelihood``, scikit-learn's ``neg_mean_squared_error``).
     A name with words of both kinds (``error_reward``), or of neither, does not tell.
+    A name that ends in ``(maximize)`` or ``(minimize)`` (DeepCAVE's and AMLTK's
+    objective columns) says it outright.
     """
+    stated = _STATED_DIRECTION.search(str(name))
+    if stated:  # DeepCAVE's and AMLTK's "metric:acc [0; 1] (maximize)"
+        return MAXIMIZE if stated.group(1).lower().startswith("maxim") else MINIMIZE
     words = set(name_words(name))
     joined = str(name).lower().replace("_", "").replace("-", "")
     if joined in MAXIMIZED_WORDS:

@@ -42,6 +42,12 @@ _SCALAR_KEYS = ("status", "id", "on_diverged", "on_crashed", "format")
 ROLE_KEYS = ("task", "variant", "reference", "metric", "select_by", "time", "params")
 
 
+def _says_none(value: Any) -> bool:
+    """``id: null``, ``id: ''``, ``id: none`` or ``id: false``: the table has no id."""
+    return value is None or value is False or (
+        isinstance(value, str) and value.strip().lower() in ("", "none", "null", "false"))
+
+
 def read_column_spec(path: str | Path) -> dict[str, Any]:
     """Read a column-role spec into keyword arguments of :func:`load_trials`.
 
@@ -91,7 +97,9 @@ def spec_from_mapping(spec: Mapping[str, Any], *, base: Path,
                 raise InputError(f"'{key}' must be a list of column names")
             out[key] = value
     for key in _SCALAR_KEYS:
-        if key in spec and spec[key] is not None:
+        if key == "id" and key in spec and _says_none(spec[key]):
+            out["id_column"] = ""  # no trial id column: none is looked for
+        elif key in spec and spec[key] is not None:
             out["id_column" if key == "id" else key] = str(spec[key])
     roles = {key: spec[key] for key in ROLE_KEYS if spec.get(key) is not None}
     for key, value in roles.items():

@@ -11,19 +11,25 @@ set (Dask, for instance).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from numbers import Integral
 from typing import Any
 
 import numpy as np
 
 from ._threads import fit_threads
-from .errors import InputError
-from .methods import METHODS, FanovaMethod, ImportanceMethod
+from .design import assess_design
+from .errors import FitQualityWarning, InputError
+from .methods import METHODS, ImportanceMethod, method_from_options
 from .methods.fanova import decompose_forest, fit_and_decompose
+from .methods.options import method_options
+from .params import Interval, ParameterError, check
+from .quality import LOW_OOB_R2, format_r2, low_oob_r2
 from .result import StudyResult
 from .space import SearchSpace
-from .surrogate import ForestSettings, make_surrogate
+from .surrogate import ForestSettings
 from .trials import TrialTable
 
 #: Fewest trials a group needs before a forest is fitted to it.
@@ -37,43 +43,22 @@ TREE_OVERHEAD_TRIALS = 600
 #: worker costs ~2.5 s of CPU to start (Python, scikit-learn, the compiled kernels), so
 #: below this the start-up would eat the gain.
 PROCESS_MIN_WORK = 1_500_000
-#: Trees assumed per fit when the method does not say (a method object of its own).
-DEFAULT_TREES = 64
 
 __all__ = ["MIN_TRIALS", "PROCESS_MIN_WORK", "TREE_OVERHEAD_TRIALS", "FitPlan", "analyze",
-           "decompose_forest", "fit_and_decompose", "plan_fits"]
+           "decompose_forest", "fit_and_decompose", "plan_fits", "resolve_method"]
 
 
 def analyze(
     table: TrialTable,
+    method: ImportanceMethod | str | None = None,
+    *,
     space: SearchSpace | None = None,
     response: str | Sequence[str] | None = None,
     group_by: Sequence[str] | None = None,
-    n_trees: int = 64,
-    seed: int = 0,
-    *,
-    method: ImportanceMethod | str | None = None,
-    max_depth: int | None = None,
-    min_samples_split: int = 2,
-    min_samples_leaf: int | None = None,
-    max_features: float | int | str = 1.0,
-    bootstrap: bool = True,
-    cutoffs: tuple[float, float] | None = None,
-    cutoff_quantiles: tuple[float, float] | None = None,
-    pairs: bool = True,
-    curves: bool = True,
-    grid_points: int = 50,
-    pair_grid_points: int = 24,
     min_trials: int = MIN_TRIALS,
     n_jobs: int | None = None,
-    keep_trees: bool = False,
-    keep_forest: bool | None = None,
-    estimator: str = "forest-mean",
-    n_bootstrap: int = 0,
-    conf_level: float = 0.9,
-    top_quantile: float | None = None,
     progress: Callable[[Any], None] | None = None,
-    surrogate: str | None = None,
+    **deprecated: Any,
 ) -> StudyResult:
     """Importance of every hyperparameter for every response in every group.
 
@@ -81,32 +66,19 @@ def analyze(
     ----------
     table
         The trials.
+    method
+        The importance method, which holds every setting of a fit: an object following
+        :class:`~odyssey_analysis.methods.ImportanceMethod` (e.g.
+        ``FanovaMethod(RandomForestSurrogate(ForestSettings(n_trees=128)),
+        n_bootstrap=100)``), or a name from :data:`~odyssey_analysis.methods.METHODS`
+        with its default settings. Default: :class:`~odyssey_analysis.methods.FanovaMethod`
+        with default settings.
     space
         The search space (measure); default: the table's recorded space, else inferred.
     response
         One response or several; default: all of the table's responses.
     group_by
         Group keys; default: the table's.
-    n_trees, seed, max_depth, min_samples_split, min_samples_leaf, max_features, bootstrap
-        Forest settings (see :class:`~odyssey_analysis.surrogate.ForestSettings`) of the
-        default method. ``min_samples_leaf`` defaults to 2 with a bootstrap (the
-        setting the intervals were calibrated with), else 1.
-    method
-        The importance method: an object following
-        :class:`~odyssey_analysis.methods.ImportanceMethod`, or a name from
-        :data:`~odyssey_analysis.methods.METHODS`. Default (``None`` or ``"fanova"``):
-        :class:`~odyssey_analysis.methods.FanovaMethod` with the forest settings and the
-        options below; ``"local"`` (or any ``top_quantile``):
-        :class:`~odyssey_analysis.methods.LocalFanovaMethod`. A method object brings its
-        own settings; the forest options must then be left at their defaults.
-    cutoffs, cutoff_quantiles
-        Clamp leaf values by value or by quantiles of each group's observed response.
-    pairs
-        Compute pairwise effects (on by default).
-    curves
-        Store marginal curves and pair grids (for figures; off saves time).
-    grid_points, pair_grid_points
-        Resolution of the stored marginal curves and pair grids.
     min_trials
         Groups with fewer trials are an error (a forest on a handful of points says
         nothing).
@@ -123,38 +95,33 @@ def analyze(
         joblib.parallel_config(backend="dask"): ...``) takes precedence: every fit is
         one task there, and builds its trees inside that task. Results do not depend
         on any of this, bit for bit.
-    keep_trees
-        Keep each fit's trees (leaf boxes) on its result, for closed fractions of three
-        or more hyperparameters. ``keep_forest`` is the older name.
-    estimator
-        ``"forest-mean"`` (default) or ``"per-tree"``; see
-        :class:`~odyssey_analysis.methods.FanovaMethod`.
-    n_bootstrap, conf_level
-        Replicates for calibrated intervals (0: none) and their nominal coverage.
-    top_quantile
-        Local importance: what matters within the best ``top_quantile`` of each
-        group's trials (each response's direction must be known).
     progress
         Called with each finished result (e.g. to advance a bar).
-    surrogate
-        The forest of the default method: ``"compiled"`` (default) or ``"sklearn"``
-        (:data:`~odyssey_analysis.surrogate.SURROGATES`).
+    **deprecated
+        The flat settings of earlier releases (``n_trees``, ``seed``, ``pairs``,
+        ``n_bootstrap``, ...; see :func:`~odyssey_analysis.methods.method_from_options`)
+        still build the method, with a :class:`FutureWarning`; they go in the next
+        release. ``keep_forest`` is the older name of ``keep_trees``.
 
     Returns
     -------
     StudyResult
+
+    Warns
+    -----
+    FutureWarning
+        For the flat settings, and for the search space given second (by position).
     """
+    if isinstance(method, SearchSpace):
+        if space is not None:
+            raise TypeError("analyze() got the search space twice")
+        warnings.warn("analyze(table, space) is deprecated: the second argument is the "
+                      "method; pass analyze(table, space=space)", FutureWarning, stacklevel=2)
+        method, space = None, method
+    check("min_trials", min_trials, [Interval(Integral, 1, None)])
+    check("n_jobs", n_jobs, [Interval(Integral, None, None), None])
+    chosen = resolve_method(method, deprecated, caller="analyze")
     space = table.resolve_space(space)
-    if min_samples_leaf is None:
-        min_samples_leaf = 2 if n_bootstrap else 1
-    chosen = _method(method, n_trees=n_trees, seed=seed, max_depth=max_depth,
-                     min_samples_split=min_samples_split, min_samples_leaf=min_samples_leaf,
-                     max_features=max_features, bootstrap=bootstrap,
-                     top_quantile=top_quantile, surrogate=surrogate, cutoffs=cutoffs,
-                     cutoff_quantiles=cutoff_quantiles, pairs=pairs, curves=curves,
-                     grid_points=grid_points, pair_grid_points=pair_grid_points,
-                     keep_trees=keep_trees if keep_forest is None else keep_forest,
-                     estimator=estimator, n_bootstrap=n_bootstrap, conf_level=conf_level)
     responses = ([response] if isinstance(response, str) else
                  list(response) if response is not None else list(table.responses))
     for r in responses:
@@ -175,9 +142,11 @@ def analyze(
         group = dict(zip(keys, key))
         if len(rows) < min_trials:
             label = ", ".join(f"{k}={v}" for k, v in group.items()) or "the table"
-            raise InputError(f"group {label} has {len(rows)} trial(s); at least {min_trials} "
-                             "are needed to fit a forest", file=table.source,
-                             hint="add trials, merge groups, or lower --min-trials")
+            label = label.replace("{", "{{").replace("}", "}}")  # data, not a template
+            raise ParameterError(f"group {label} has {len(rows)} trial(s); at least "
+                                 f"{min_trials} ({{min_trials}}) are needed to fit a forest",
+                                 parameters=("min_trials",), file=table.source,
+                                 hint="add trials, merge groups, or lower {min_trials}")
         x = space.encode(rows)
         excluded_here = table.excluded_in_group(group)
         for r in responses:
@@ -190,10 +159,13 @@ def analyze(
             jobs.append(((key, r), (x, y, group, r, excluded_here, directions[r])))
     plan = plan_fits([len(job[1][1]) for job in jobs], _trees_per_fit(chosen), n_jobs)
     results: dict[tuple[tuple, str], Any] = {}
-    for (job_key, _), result in zip(jobs, _run(plan, chosen, space, jobs)):
-        results[job_key] = result
-        if progress is not None:
-            progress(result)
+    with warnings.catch_warnings():  # the fits' own; the study gives one for all of them
+        warnings.simplefilter("ignore", FitQualityWarning)
+        for (job_key, _), result in zip(jobs, _run(plan, chosen, space, jobs)):
+            results[job_key] = result
+            if progress is not None:
+                progress(result)
+    _warn_fit_quality(list(results.values()))
     info = {
         "source": table.source,
         "rows_used": len(table.frame),
@@ -205,44 +177,63 @@ def analyze(
                            "from": table.direction_origins.get(r, "unknown")}
                        for r in responses},
         "notes": list(table.notes) + list(space.notes),
+        "design": assess_design(table, space),
     }
     return StudyResult(results, keys, responses, space, info, method=chosen.to_dict())
 
 
-_DEFAULT_OPTIONS = {"cutoffs": None, "cutoff_quantiles": None, "pairs": True, "curves": True,
-                    "grid_points": 50, "pair_grid_points": 24, "keep_trees": False,
-                    "estimator": "forest-mean", "n_bootstrap": 0, "conf_level": 0.9}
+def _warn_fit_quality(results: list[Any]) -> None:
+    """One :class:`~odyssey_analysis.errors.FitQualityWarning` for every fit whose
+    out-of-bag R² is low (each result also says so in its ``warnings``)."""
+    low = [r for r in results if low_oob_r2(getattr(r, "oob_r2", None))]
+    if not low:
+        return
+    labels = []
+    for r in low[:5]:
+        where = ", ".join(f"{k}={v}" for k, v in getattr(r, "group", {}).items())
+        labels.append(f"{r.response}" + (f" ({where})" if where else "")
+                      + f": {format_r2(r.oob_r2)}")
+    more = f" and {len(low) - 5} more" if len(low) > 5 else ""
+    warnings.warn(f"{len(low)} of {len(results)} fit(s) predict unseen trials poorly "
+                  f"(out-of-bag R² below {LOW_OOB_R2:g}: {'; '.join(labels)}{more}); their "
+                  "shares are uncertain", FitQualityWarning, stacklevel=3)
 
 
-def _method(method: ImportanceMethod | str | None, *, n_trees: int, seed: int,
-            max_depth: int | None, min_samples_split: int, min_samples_leaf: int,
-            max_features: float | int | str, bootstrap: bool,
-            top_quantile: float | None, surrogate: str | None = None,
-            **options: Any) -> ImportanceMethod:
-    """The method asked for; the default one is built from the forest settings."""
-    settings = ForestSettings(n_trees=n_trees, max_depth=max_depth,
-                              min_samples_split=min_samples_split,
-                              min_samples_leaf=min_samples_leaf, max_features=max_features,
-                              bootstrap=bootstrap, seed=seed)
-    if method is None and top_quantile is not None:
-        method = "local"
-    if method is None or method == "fanova":
-        if top_quantile is not None:
-            raise InputError("--top-quantile belongs to the local method",
-                             hint="drop --method fanova, or use --method local")
-        return FanovaMethod(make_surrogate(surrogate, settings), **options)
-    if isinstance(method, str):
-        if method not in METHODS:
-            raise InputError(f"unknown importance method {method!r}",
-                             hint=f"use one of {', '.join(METHODS)}")
-        if top_quantile is not None:
-            options["top_quantile"] = top_quantile
-        return METHODS[method](make_surrogate(surrogate, settings), **options)
-    if (settings != ForestSettings() or options != _DEFAULT_OPTIONS
-            or top_quantile is not None or surrogate is not None):
-        raise TypeError("with a method object, its settings go into the object "
-                        "(e.g. FanovaMethod(RandomForestSurrogate(ForestSettings(...)), "
-                        "pairs=False)), not into analyze()")
+def resolve_method(method: ImportanceMethod | str | None, deprecated: dict[str, Any], *,
+                   caller: str) -> ImportanceMethod:
+    """The method asked for; flat settings of earlier releases build it with a warning.
+
+    Parameters
+    ----------
+    method
+        A method object, a method's name, or ``None`` (the default method).
+    deprecated
+        Flat settings given to ``caller`` (see
+        :func:`~odyssey_analysis.methods.method_from_options`).
+    caller
+        The function's name, for the messages.
+    """
+    options = dict(deprecated)
+    if "keep_forest" in options:
+        if "keep_trees" in options:
+            raise TypeError(f"{caller}() got keep_trees and its older name keep_forest")
+        options["keep_trees"] = options.pop("keep_forest")
+    known = {k for name in METHODS for k in method_options(name)}
+    unknown = sorted(k for k in options if k not in known)
+    if unknown:
+        raise TypeError(f"{caller}() got an unexpected keyword argument {unknown[0]!r}")
+    if options and method is not None and not isinstance(method, str):
+        raise TypeError(f"with a method object, its settings go into the object (e.g. "
+                        f"FanovaMethod(RandomForestSurrogate(ForestSettings(...)), "
+                        f"pairs=False)), not into {caller}()")
+    if options:
+        given = ", ".join(deprecated)
+        warnings.warn(f"{caller}() keywords {given} are deprecated and go in the next "
+                      "release: the settings belong to the method, e.g. "
+                      f"{caller}(table, FanovaMethod(RandomForestSurrogate(ForestSettings("
+                      "n_trees=...)), n_bootstrap=...))", FutureWarning, stacklevel=3)
+    if method is None or isinstance(method, str):
+        return method_from_options(method, **options)
     return method
 
 
@@ -296,7 +287,7 @@ def _trees_per_fit(method: ImportanceMethod) -> int:
         return int(own)
     surrogate = getattr(method, "surrogate", None)
     settings = getattr(surrogate, "settings", None)
-    return int(getattr(settings, "n_trees", DEFAULT_TREES))
+    return int(getattr(settings, "n_trees", ForestSettings.n_trees))
 
 
 def _run(plan: FitPlan, method: ImportanceMethod, space: SearchSpace, jobs: list

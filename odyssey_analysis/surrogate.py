@@ -12,7 +12,6 @@ bootstrap helper), and it imports scikit-learn only when that forest is fitted.
 
 from __future__ import annotations
 
-import math
 import numbers
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
@@ -22,11 +21,13 @@ import numpy as np
 
 from ._threads import current_fit_threads
 from .errors import InputError
+from .params import Constraint, Interval, OneOf, validate
+
+Integral, Real = numbers.Integral, numbers.Real
 
 if TYPE_CHECKING:
     from .fanova import LeafBoxes
 
-_MAX_FEATURES_WORDS = ("sqrt", "log2")
 #: The built-in surrogates by name (``--surrogate``); the first is the default.
 SURROGATES = ("compiled", "sklearn")
 
@@ -41,8 +42,13 @@ class ForestSettings:
         Number of trees (``n_estimators``), at least 1.
     max_depth
         Maximum depth (at least 1); ``None`` grows trees fully.
-    min_samples_split, min_samples_leaf
-        Split stopping rules (at least 2 and 1).
+    min_samples_split
+        Fewest trials a node needs to be split (at least 2).
+    min_samples_leaf
+        Fewest trials per leaf (at least 1). ``None`` (default) leaves the choice to the
+        method: :class:`~odyssey_analysis.methods.FanovaMethod` takes 2 with a bootstrap
+        (the setting its intervals were calibrated with), else 1; a surrogate fitted on
+        its own takes 1.
     max_features
         Features considered per split: a fraction in (0, 1], a whole number of at
         least 1, ``"sqrt"`` or ``"log2"``.
@@ -54,49 +60,44 @@ class ForestSettings:
 
     Raises
     ------
-    InputError
-        For any setting outside its range (the command line exits with status 2).
+    ~odyssey_analysis.params.ParameterError
+        For any setting outside its range (an :class:`~odyssey_analysis.errors.InputError`:
+        the command line exits with status 2).
     """
 
     n_trees: int = 64
     max_depth: int | None = None
     min_samples_split: int = 2
-    min_samples_leaf: int = 1
+    min_samples_leaf: int | None = None
     max_features: float | int | str = 1.0
     bootstrap: bool = True
     seed: int = 0
 
     def __post_init__(self) -> None:
-        _whole(self.n_trees, "n_trees", "--trees", 1)
-        if self.max_depth is not None:
-            _whole(self.max_depth, "max_depth", "--max-depth", 1)
-        _whole(self.min_samples_split, "min_samples_split", "--min-samples-split", 2)
-        _whole(self.min_samples_leaf, "min_samples_leaf", "--min-samples-leaf", 1)
-        _whole(self.seed, "seed", "--seed", 0, 2 ** 32 - 1)
-        mf = self.max_features
-        if isinstance(mf, str):
-            if mf not in _MAX_FEATURES_WORDS:
-                raise InputError(f"--max-features must be a fraction in (0, 1], a whole "
-                                 f"number >= 1, 'sqrt' or 'log2', got {mf!r}")
-        elif isinstance(mf, bool) or not isinstance(mf, numbers.Real):
-            raise InputError(f"--max-features must be a number, 'sqrt' or 'log2', got {mf!r}")
-        elif isinstance(mf, numbers.Integral):
-            if mf < 1:
-                raise InputError(f"--max-features must be at least 1 feature, got {mf}")
-        elif not (0.0 < float(mf) <= 1.0) or not math.isfinite(float(mf)):
-            raise InputError(f"--max-features as a fraction must lie in (0, 1], got {mf:g}")
+        validate(self, FOREST_CONSTRAINTS)
 
     def to_dict(self) -> dict:
         """JSON-ready settings."""
         return asdict(self)
 
+    def with_leaf(self, min_samples_leaf: int) -> ForestSettings:
+        """These settings, with ``min_samples_leaf`` where it was left to the method."""
+        if self.min_samples_leaf is not None:
+            return self
+        return replace(self, min_samples_leaf=min_samples_leaf)
 
-def _whole(value: Any, name: str, option: str, low: int, high: int | None = None) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise InputError(f"{option} must be a whole number, got {value!r}")
-    if value < low or (high is not None and value > high):
-        bound = f"at least {low}" if high is None else f"between {low} and {high}"
-        raise InputError(f"{option} must be {bound}, got {value}")
+
+#: What each forest setting accepts (see :mod:`odyssey_analysis.params`).
+FOREST_CONSTRAINTS: dict[str, list[Constraint]] = {
+    "n_trees": [Interval(Integral, 1, None)],
+    "max_depth": [Interval(Integral, 1, None), None],
+    "min_samples_split": [Interval(Integral, 2, None)],
+    "min_samples_leaf": [Interval(Integral, 1, None), None],
+    "max_features": [Interval(Integral, 1, None), Interval(Real, 0, 1, closed="right"),
+                     OneOf(("sqrt", "log2"))],
+    "bootstrap": [OneOf((True, False))],
+    "seed": [Interval(Integral, 0, 2 ** 32 - 1)],
+}
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,8 @@ class FittedSurrogate:
 class Surrogate(Protocol):
     """A model made of axis-aligned trees, fitted on encoded inputs.
 
-    Any class with these methods plugs into :class:`~odyssey_analysis.methods.FanovaMethod`.
+    Any class with these methods plugs into :class:`~odyssey_analysis.methods.FanovaMethod`;
+    :func:`odyssey_analysis.testing.check_surrogate` checks one against the contract.
     """
 
     def fit(self, x: np.ndarray, y: np.ndarray, *, evaluate_at: np.ndarray | None = None,
@@ -165,18 +167,27 @@ class RandomForestSurrogate:
     def __repr__(self) -> str:
         return f"RandomForestSurrogate({self.settings!r})"
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RandomForestSurrogate):
+            return NotImplemented
+        return (self.settings, self.n_jobs) == (other.settings, other.n_jobs)
+
+    def __hash__(self) -> int:
+        return hash((self.settings, self.n_jobs))
+
     def fit(self, x: np.ndarray, y: np.ndarray, *, evaluate_at: np.ndarray | None = None,
             clip: tuple[float, float] | None = None) -> FittedSurrogate:
         """Fit the forest and read its trees as leaf boxes (see :meth:`Surrogate.fit`)."""
         from .fanova import forest_leaf_boxes
 
         n_jobs = current_fit_threads() if self.n_jobs is None else self.n_jobs
-        fitted = fit_forest(x, y, self.settings, n_jobs=n_jobs)
+        settings = self.settings.with_leaf(1)
+        fitted = fit_forest(x, y, settings, n_jobs=n_jobs)
         evaluated = (None if evaluate_at is None else
                      forest_mean_prediction(fitted.forest, evaluate_at, clip, n_jobs))
         trees = forest_leaf_boxes(_hand_over(fitted.forest), x.shape[1])
         return FittedSurrogate(trees, fitted.oob_r2,
-                               {**self.settings.to_dict(), "surrogate": "sklearn"}, evaluated)
+                               {**settings.to_dict(), "surrogate": "sklearn"}, evaluated)
 
     def replicate(self, *, n_trees: int, seed: int) -> RandomForestSurrogate:
         """The same settings with ``n_trees`` trees and ``seed``."""
@@ -313,7 +324,7 @@ def fit_forest(x: np.ndarray, y: np.ndarray, settings: ForestSettings | None = N
     """
     from joblib import parallel_config
 
-    settings = settings or ForestSettings()
+    settings = (settings or ForestSettings()).with_leaf(1)
     forest = _lean_forest_class()(
         n_estimators=settings.n_trees,
         max_depth=settings.max_depth,

@@ -201,7 +201,8 @@ def comparison_summary(comparison: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Strings: task, variant, n, mean, median, std, top n, top mean, top median,
-        p (top), significant, direction, p (all), significant (all).
+        p (top), significant (top), direction (top), p (all), significant (all),
+        direction (all): each test's direction beside it.
     """
     if "variant" not in comparison.columns:
         raise InputError("not a comparison table: no 'variant' column", column="variant")
@@ -217,15 +218,22 @@ def comparison_summary(comparison: pd.DataFrame) -> pd.DataFrame:
     out["top mean"] = comparison["top_mean"].map(fmt_num)
     if "top_median" in comparison.columns:
         out["top median"] = comparison["top_median"].map(fmt_num)
+    # Each test's direction sits beside that test: over the top runs, then over all
+    # trials (the two can disagree: worse among the best runs, better on average).
     out["p (top)"] = comparison["p_value"].map(fmt_p)
-    out["significant"] = comparison["significant"].map(lambda s: "yes" if s else "")
-    out["direction"] = comparison["direction"].map(
-        lambda d: "(reference)" if d == "reference" else str(d))
+    out["significant (top)"] = comparison["significant"].map(lambda s: "yes" if s else "")
+    out["direction (top)"] = comparison["direction"].map(_direction_text)
     if "p_value_all" in comparison.columns:
         out["p (all)"] = comparison["p_value_all"].map(fmt_p)
         out["significant (all)"] = comparison["significant_all"].map(
             lambda s: "yes" if s else "")
+        if "direction_all" in comparison.columns:
+            out["direction (all)"] = comparison["direction_all"].map(_direction_text)
     return out
+
+
+def _direction_text(direction: object) -> str:
+    return "(reference)" if direction == "reference" else str(direction)
 
 
 def importance_display(summary: pd.DataFrame) -> pd.DataFrame:

@@ -24,6 +24,7 @@ from .errors import InputError
 from .numeric import read_numbers
 from .roles import (
     AUXILIARY_COLUMNS,
+    BUDGET,
     DEFAULT_GROUP_KEYS,
     DIVERGED_STATUSES,
     FAILED_STATUSES,
@@ -32,9 +33,9 @@ from .roles import (
     MAXIMIZE,
     MINIMIZE,
     STATUS_COLUMNS,
+    bookkeeping_kind,
     direction_from_name,
     first_present,
-    is_bookkeeping,
     looks_like_response,
 )
 from .space import SearchSpace
@@ -92,6 +93,20 @@ class TrialTable:
         (options of the commands take precedence).
     notes
         Things the user should know (e.g. values replaced by the worst policy).
+    bookkeeping
+        ``column -> kind`` for the columns that are neither hyperparameters, responses,
+        group keys nor the status: ids, timestamps, seeds, budgets, durations, empty
+        columns, ... (see :func:`odyssey_analysis.roles.bookkeeping_kind`), and
+        ``other metric`` for metric-like columns that are not a chosen response.
+    id_column
+        The trial id column, if any (each id appears once per group).
+    design
+        Why the trials are not a random sample of the space, where the source says so
+        (a model-based optimiser chose them), else ``None``; see
+        :func:`odyssey_analysis.design.assess_design`.
+    hyperparameters_declared
+        Whether the hyperparameters were named (by the user, a column spec or a space)
+        rather than guessed from the columns: a declared design column stays a factor.
     """
 
     frame: pd.DataFrame
@@ -109,6 +124,10 @@ class TrialTable:
     direction_origins: dict[str, str] = field(default_factory=dict)
     diverged_threshold: dict[str, float] = field(default_factory=dict)
     roles: dict[str, Any] = field(default_factory=dict)
+    bookkeeping: dict[str, str] = field(default_factory=dict)
+    id_column: str | None = None
+    design: str | None = None
+    hyperparameters_declared: bool = False
     _resolved: SearchSpace | None = field(default=None, init=False, repr=False,
                                           compare=False)
 
@@ -223,6 +242,11 @@ class TrialTable:
         chosen.validate(self.frame, source=self.source)
         if space is None:
             self._resolved = chosen
+            from .design import GRID, assess_design, design_note
+
+            design = assess_design(self, chosen)
+            if design["kind"] == GRID and design_note(design) not in self.notes:
+                self.notes.append(design_note(design))
         return chosen
 
     def subset(self, **group: Any) -> TrialTable:
@@ -272,7 +296,9 @@ class TrialTable:
             diverged_policy=self.diverged_policy, crashed_policy=self.crashed_policy,
             notes=list(self.notes), directions=dict(self.directions),
             direction_origins=dict(self.direction_origins),
-            diverged_threshold=dict(self.diverged_threshold), roles=dict(self.roles))
+            diverged_threshold=dict(self.diverged_threshold), roles=dict(self.roles),
+            bookkeeping=dict(self.bookkeeping), id_column=self.id_column,
+            design=self.design, hyperparameters_declared=self.hyperparameters_declared)
         if self._resolved is not None:
             out._resolved = self._resolved
         return out
@@ -306,7 +332,10 @@ class TrialTable:
             crashed_policy=self.crashed_policy, notes=list(self.notes),
             directions=dict(self.directions),
             direction_origins=dict(self.direction_origins),
-            diverged_threshold=dict(self.diverged_threshold), roles=dict(self.roles))
+            diverged_threshold=dict(self.diverged_threshold), roles=dict(self.roles),
+            bookkeeping={c: k for c, k in self.bookkeeping.items() if c not in keys},
+            id_column=self.id_column, design=self.design,
+            hyperparameters_declared=self.hyperparameters_declared)
         if self._resolved is not None:
             out._resolved = self._resolved.subset([h for h in self._resolved.names
                                                    if h in hps])
@@ -410,7 +439,7 @@ class TrialTable:
         values = {col: read_numbers(frame[col], source=source, column=col, check=keep)
                   for col in roles.responses}
         chosen, origins = _directions(roles.responses, maximize, minimize, directions, source)
-        notes: list[str] = []
+        notes: list[str] = list(roles.notes)
         if roles.other_metrics:
             notes.append(f"metric-like column(s) {', '.join(roles.other_metrics)} are not "
                          "analysed (not a chosen response) and are not hyperparameters; "
@@ -436,13 +465,15 @@ class TrialTable:
         kept = frame if keep.all() else frame.loc[keep]  # no copy when every row stays
         if kept.empty:
             raise no_trials_left(log.counts(), source, "after excluding")
-        _check_ids(kept, roles, source)
+        id_column = _check_ids(kept, roles, source)
         table = cls(
             frame=kept, hyperparameters=roles.hyperparameters, responses=roles.responses,
             group_keys=roles.groups, status=roles.status, source=source, space=space,
             exclusions=log.frame(), diverged_policy=on_diverged, crashed_policy=on_crashed,
             notes=notes,
-            directions=chosen, direction_origins=origins, diverged_threshold=thresholds)
+            directions=chosen, direction_origins=origins, diverged_threshold=thresholds,
+            bookkeeping=roles.bookkeeping, id_column=id_column,
+            hyperparameters_declared=hyperparameters is not None or space is not None)
         if space is not None:
             table.resolve_space()
         return table
@@ -476,6 +507,8 @@ class _Roles:
     hyperparameters: list[str]
     responses: list[str]
     other_metrics: list[str] = field(default_factory=list)
+    bookkeeping: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 def _numbered(frame: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -495,9 +528,35 @@ def _numbered(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     return frame
 
 
+def _budget_groups(frame: pd.DataFrame, bookkeeping: Mapping[str, str]
+                   ) -> tuple[list[str], list[str]]:
+    """Budget columns with several values, which become group keys, and the note."""
+    keys, notes = [], []
+    for col, kind in bookkeeping.items():
+        if kind != BUDGET:
+            continue
+        levels = pd.unique(frame[col].dropna())
+        if len(levels) > 1:
+            keys.append(col)
+            numeric = all(isinstance(v, (int, float, np.number)) for v in levels)
+            ordered = sorted(levels) if numeric else sorted(levels, key=str)
+            shown = ", ".join(f"{v:g}" if numeric else str(v) for v in ordered[:6])
+            more = ", ..." if len(levels) > 6 else ""
+            notes.append(f"{col} is a budget with {len(levels)} values ({shown}{more}): each "
+                         "budget is analysed as a group of its own; keep one with --budget "
+                         "max or --budget VALUE")
+    return keys, notes
+
+
 def _assign_roles(frame: pd.DataFrame, source: str, *, hyperparameters, responses, group_by,
                   status, id_column, space) -> _Roles:
-    """Group keys, status, id, responses and hyperparameters: given, else by name."""
+    """Group keys, status, id, responses and hyperparameters: given, else by name.
+
+    Bookkeeping columns (ids, timestamps, seeds, budgets, durations, empty columns; see
+    :func:`~odyssey_analysis.roles.bookkeeping_kind`) are never hyperparameters or
+    responses unless named; a budget with several values becomes a group key unless
+    the groups are given.
+    """
     columns = list(frame.columns)
 
     def require(cols: Sequence[str], role: str) -> None:
@@ -506,21 +565,32 @@ def _assign_roles(frame: pd.DataFrame, source: str, *, hyperparameters, response
                 raise InputError(f"{role} column is missing", file=source, column=c,
                                  hint=f"columns present: {', '.join(columns)}")
 
+    named = {*(hyperparameters or ()), *(responses or ()), *(group_by or ())}
+    if hyperparameters is None and space is not None:
+        named |= set(space.names)
+    kinds = {c: kind for c in columns if c not in named
+             and (kind := bookkeeping_kind(c, frame[c])) is not None}
+    notes: list[str] = []
     groups = ([c for c in DEFAULT_GROUP_KEYS if c in columns]
               if group_by is None else list(group_by))
+    if group_by is None:
+        budgets, budget_notes = _budget_groups(frame, kinds)
+        groups += budgets
+        notes += budget_notes
     require(groups, "group key")
     if status is None:
         status = first_present(STATUS_COLUMNS, columns)
     require([status] if status is not None else [], "status")
     if id_column is None:
         id_column = first_present(ID_COLUMNS, columns)
-    else:
+    elif id_column:
         require([id_column], "trial id")
+    id_column = id_column or None
     if hyperparameters is None and space is not None:
         hyperparameters = list(space.names)
     if responses is None:
         taken = set(groups) | {status} | set(hyperparameters or ())
-        responses = [c for c in columns if c not in taken and not is_bookkeeping(c)
+        responses = [c for c in columns if c not in taken and c not in kinds
                      and looks_like_response(c, frame[c])]
         if not responses:
             raise InputError("no response (metric) column found", file=source,
@@ -532,10 +602,10 @@ def _assign_roles(frame: pd.DataFrame, source: str, *, hyperparameters, response
         taken = set(groups) | {status, id_column} | set(responses)
         # Metric-like columns that were not chosen as responses are other results of
         # the run (a second metric, a runtime), not settings: never hyperparameters.
-        other_metrics = [c for c in columns if c not in taken and not is_bookkeeping(c)
+        other_metrics = [c for c in columns if c not in taken and c not in kinds
                          and looks_like_response(c, frame[c])]
         taken |= set(other_metrics)
-        hyperparameters = [c for c in columns if c not in taken and not is_bookkeeping(c)]
+        hyperparameters = [c for c in columns if c not in taken and c not in kinds]
         if not hyperparameters:
             raise InputError("no hyperparameter columns found", file=source,
                              hint="name them with --param COLUMN or give --space FILE")
@@ -545,7 +615,11 @@ def _assign_roles(frame: pd.DataFrame, source: str, *, hyperparameters, response
     if overlap:
         raise InputError("column is both a hyperparameter and a response", file=source,
                          column=sorted(overlap)[0])
-    return _Roles(groups, status, id_column, hyperparameters, responses, other_metrics)
+    used = {*groups, *hyperparameters, *responses, status}
+    bookkeeping = {c: k for c, k in kinds.items() if c not in used}
+    bookkeeping.update((c, "other metric") for c in other_metrics if c not in used)
+    return _Roles(groups, status, id_column, hyperparameters, responses, other_metrics,
+                  bookkeeping, notes)
 
 
 _NESTED = (list, tuple, dict, set, frozenset, np.ndarray)
@@ -808,14 +882,26 @@ def _replace_with_worst(frame: pd.DataFrame, responses: Sequence[str], groups: S
     return int(diverged.sum())
 
 
-def _check_ids(kept: pd.DataFrame, roles: _Roles, source: str) -> None:
-    """Each trial id appears once per group."""
+def _check_ids(kept: pd.DataFrame, roles: _Roles, source: str) -> str | None:
+    """Each trial id appears once per group; returns the id column.
+
+    Ids are counted within the group keys, the task and variant columns where present (a
+    study numbers its trials per task and variant, whatever the analysis groups by), and
+    the levels of a text-valued hyperparameter (a design column declared a
+    hyperparameter, the variant as a factor, takes the place of a group key).
+    """
     if roles.id_column is None:
-        return
-    dup = kept.duplicated(subset=[*roles.groups, roles.id_column], keep="first").to_numpy()
-    if dup.any():
-        pos = int(np.flatnonzero(dup)[0])
-        dup_id = kept[roles.id_column].tolist()[pos]  # a Python value: no np.int64(...)
-        raise InputError(f"duplicated trial id {dup_id!r}", file=source,
-                         row=int(kept.index[pos]), column=roles.id_column,
-                         hint="each trial must appear once per group")
+        return None
+    levels = [c for c in roles.hyperparameters if c in kept.columns
+              and not pd.api.types.is_numeric_dtype(kept[c])]
+    keys = list(dict.fromkeys([*roles.groups, *(k for k in DEFAULT_GROUP_KEYS
+                                                 if k in kept.columns), *levels]))
+    keys = [k for k in keys if k != roles.id_column]
+    dup = kept.duplicated(subset=[*keys, roles.id_column], keep="first").to_numpy()
+    if not dup.any():
+        return roles.id_column
+    pos = int(np.flatnonzero(dup)[0])
+    dup_id = kept[roles.id_column].tolist()[pos]  # a Python value: no np.int64(...)
+    raise InputError(f"duplicated trial id {dup_id!r}", file=source,
+                     row=int(kept.index[pos]), column=roles.id_column,
+                     hint="each trial must appear once per group")

@@ -26,7 +26,12 @@ from odyssey_analysis.result import FanovaResult, Marginal, PairGrid, StudyResul
 BASELINE_DIR = Path(__file__).parent / "baseline_images"
 #: Resolution of the baseline images (small files, enough to see a change).
 BASELINE_DPI = 72
-NAMES = ("variants", "marginals", "fractions", "interactions")
+#: The bundled study's four figures, then sweeps unlike it (:mod:`foreign_sweeps`): many
+#: hyperparameters with long names, 9- and 30-level categoricals, budgets as groups,
+#: a long response name, numbers as variants.
+NAMES = ("variants", "marginals", "fractions", "interactions", "foreign_marginals_10",
+         "foreign_fractions_20", "foreign_interactions_3", "foreign_interactions_top",
+         "foreign_variants_numeric")
 TASKS = ("speech", "music")
 
 
@@ -123,6 +128,8 @@ def render(name: str):
         variants_figure,
     )
 
+    if name.startswith("foreign_"):
+        return _render_foreign(name)
     if name == "variants":
         return variants_figure(fixed_comparison())
     study = fixed_study()
@@ -132,6 +139,40 @@ def render(name: str):
         return fractions_figure(study, tasks=TASKS)
     if name == "interactions":
         return interactions_figure(study.get("test_error", task="speech", variant="V"))
+    raise KeyError(name)
+
+
+def _render_foreign(name: str):
+    from foreign_sweeps import (
+        LONG_RESPONSE,
+        foreign_study,
+        numeric_variant_comparison,
+    )
+
+    from odyssey_analysis.plots import (
+        fractions_figure,
+        interactions_figure,
+        marginals_figure,
+        variants_figure,
+    )
+
+    grouped = {"task_key": None, "variant_key": None}
+    if name == "foreign_marginals_10":
+        return marginals_figure(foreign_study(10), response=LONG_RESPONSE,
+                                secondary="wall_clock_time_in_seconds", **grouped)
+    if name == "foreign_fractions_20":
+        return fractions_figure(foreign_study(20, budgets=(2.7777777777777777,)),
+                                response=LONG_RESPONSE, **grouped)
+    if name == "foreign_interactions_3":
+        study = foreign_study(3, budgets=(2.7777777777777777,), secondary=None)
+        return interactions_figure(study.get(LONG_RESPONSE, budget=2.7777777777777777),
+                                   direction="maximize")
+    if name == "foreign_interactions_top":
+        study = foreign_study(20, budgets=(11.11111111111111,), secondary=None)
+        return interactions_figure(study.get(LONG_RESPONSE, budget=11.11111111111111),
+                                   top_pairs=6)
+    if name == "foreign_variants_numeric":
+        return variants_figure(numeric_variant_comparison())
     raise KeyError(name)
 
 

@@ -16,7 +16,7 @@ from analytic import PAPER_NAMES, paper_like, tensor_truth, unit_space
 
 from odyssey_analysis import TrialTable, analyze
 from odyssey_analysis.intervals import percentile_interval
-from odyssey_analysis.methods import FanovaMethod
+from odyssey_analysis.methods import FanovaMethod, method_from_options
 from odyssey_analysis.surrogate import ForestSettings, RandomForestSurrogate
 
 
@@ -79,6 +79,7 @@ def test_forest_mean_recovers_the_interaction_the_trees_smear():
     assert np.mean(pair_error["forest-mean"]) < 0.5 * np.mean(pair_error["per-tree"])
 
 
+@pytest.mark.slow
 def test_calibrated_intervals_cover_where_the_percentile_bootstrap_does_not():
     """Nominal 90 % intervals on the paper-like function, N = 200, noise 10 % of sd(f).
 
@@ -121,7 +122,8 @@ def test_interval_columns_and_json_with_a_bootstrap():
     frame = pd.DataFrame(rng.random((150, 3)), columns=["a", "b", "c"])
     frame["loss"] = 3 * frame.a + frame.b ** 2 + 0.05 * rng.standard_normal(150)
     table = TrialTable.from_frame(frame, responses=["loss"], group_by=[])
-    study = analyze(table, n_trees=16, n_bootstrap=10, curves=False, n_jobs=1)
+    study = analyze(table, method_from_options(n_trees=16, n_bootstrap=10, curves=False),
+                    n_jobs=1)
     imp = study.importance_table()
     rows = imp[imp.order < 3]
     assert rows[["fraction_lo", "fraction_hi", "fraction_corrected"]].notna().all().all()
@@ -143,8 +145,9 @@ def test_same_numbers_on_any_number_of_cores(options):
     frame["g"] = rng.choice(["p", "q"], 120)
     frame["loss"] = frame.a * frame.b + frame.c + 0.1 * rng.standard_normal(120)
     table = TrialTable.from_frame(frame, responses=["loss"], group_by=["g"])
-    one = analyze(table, n_trees=16, n_jobs=1, curves=False, **options)
-    two = analyze(table, n_trees=16, n_jobs=2, curves=False, **options)
+    method = method_from_options(n_trees=16, curves=False, **options)
+    one = analyze(table, method, n_jobs=1)
+    two = analyze(table, method, n_jobs=2)
     pd.testing.assert_frame_equal(one.importance_table(), two.importance_table(),
                                   check_exact=True)
 
@@ -155,13 +158,15 @@ def test_each_group_draws_its_own_bootstrap_sweeps():
     one["loss"] = one.a + 0.5 * one.b ** 2 + 0.05 * rng.standard_normal(80)
     frame = pd.concat([one.assign(g="p"), one.assign(g="q")], ignore_index=True)
     table = TrialTable.from_frame(frame, responses=["loss"], group_by=["g"])
-    imp = analyze(table, n_trees=16, n_bootstrap=10, curves=False, n_jobs=1).importance_table()
+    method = method_from_options(n_trees=16, n_bootstrap=10, curves=False)
+    imp = analyze(table, method, n_jobs=1).importance_table()
     p, q = (imp[(imp.g == g) & (imp.order == 1)].reset_index(drop=True) for g in "pq")
     # The same trials give the same forest and estimate, but not the same simulated sweeps.
     np.testing.assert_array_equal(p.fraction, q.fraction)
     assert not np.array_equal(p.fraction_lo, q.fraction_lo)
 
 
+@pytest.mark.slow
 def test_the_accuracy_benchmark_runs_its_quick_configuration(tmp_path):
     import subprocess
     import sys

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from odyssey_analysis.errors import InputError
+from odyssey_analysis.errors import InputError, one_line
 from odyssey_analysis.loaders import load_trials
 
 HERE = Path(__file__).parent / "bad_inputs"
@@ -31,7 +31,19 @@ def _files(case):
     files = [path]
     if case["space"]:
         files.append(path.with_name(path.name.rsplit(".", 1)[0] + ".space.yaml"))
+    if case["space_file"]:
+        files.append(HERE / case["space_file"])
     return files
+
+
+def _where(case):
+    """The texts the one-line error must hold: the file, and the row and column."""
+    parts = [case["message"] or case["error_file"] or case["name"]]
+    if case["row"] is not None:
+        parts.append(f"row {case['row']}")
+    if case["column"] is not None:
+        parts.append(one_line(f"column '{case['column']}'"))
+    return parts
 
 
 def _digests(case):
@@ -51,9 +63,11 @@ def test_corpus_matches_its_script():
     cases = make_corpus.cases(generated=False)  # Optuna's file depends on its version
     assert [c["name"] for c in cases] == [c["name"] for c in CASES]
     for case, listed in zip(cases, CASES):
-        assert {k: v for k, v in case.items() if k != "data"} == listed
+        assert {k: v for k, v in case.items() if k not in ("data", "space_data")} == listed
         if case["data"] is not None:
             assert (HERE / case["name"]).read_bytes() == case["data"], case["name"]
+        if case["space_data"] is not None:
+            assert (HERE / case["space_file"]).read_bytes() == case["space_data"]
 
 
 @pytest.mark.parametrize("case", ERRORS, ids=_ids(ERRORS))
@@ -65,14 +79,13 @@ def test_load_trials_names_file_row_and_column(case):
     err = info.value
     text = str(err)
     assert "\n" not in text
-    assert err.file is not None and Path(err.file).name == case["name"]
-    assert text.startswith(str(path))
+    named = case["error_file"] or case["name"]
+    assert err.file is not None and Path(err.file).name == named
+    assert text.startswith(str(HERE / named))
     assert err.row == case["row"]
     assert err.column == case["column"]
-    if case["row"] is not None:
-        assert f"row {case['row']}" in text
-    if case["column"] is not None:
-        assert f"column '{case['column']}'" in text
+    for part in _where(case):
+        assert part in text
     assert _digests(case) == before
 
 
@@ -123,11 +136,8 @@ def _assert_one_line_error(result, case):
     assert "Traceback" not in result.output
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
-    assert case["name"] in lines[0]
-    if case["row"] is not None:
-        assert f"row {case['row']}" in lines[0]
-    if case["column"] is not None:
-        assert f"column '{case['column']}'" in lines[0]
+    for part in _where(case):
+        assert part in lines[0]
     assert not result.stdout.strip()
 
 
@@ -137,7 +147,8 @@ def test_cli_refuses_with_status_2(cli, case, tmp_path):
     before = _digests(case)
     _assert_one_line_error(cli("info", path, *case["cli"]), case)
     out = tmp_path / "out"
-    _assert_one_line_error(cli("analyze", path, *case["cli"], "--out", out), case)
+    _assert_one_line_error(cli("analyze", path, *case["cli"], *case["analyze_cli"], "--out",
+                               out), case)
     assert not out.exists() or not any(out.iterdir())
     assert _digests(case) == before
 
@@ -237,7 +248,14 @@ def test_cli_reads_what_it_can_and_says_what_it_did(cli, case, tmp_path):
     flat = " ".join(info.stdout.split())
     for expected in case["info_contains"]:
         assert expected in flat, expected
-    result = cli("analyze", path, *case["cli"], "--trees", 4, "--out", tmp_path / "out")
+    lines = [line.strip() for line in info.stdout.splitlines()]
+    for expected in case["info_lines"]:
+        assert any(expected in line for line in lines), expected
+    if case["hyperparameters"] is not None:
+        table = load_trials(str(path), **case["kwargs"])
+        assert table.hyperparameters == case["hyperparameters"]
+    result = cli("analyze", path, *case["cli"], *case["analyze_cli"], "--trees", 4,
+                 "--out", tmp_path / "out")
     if case["analyze_error"]:
         _assert_one_line_error(result, case)
     else:

@@ -224,3 +224,27 @@ def test_selection_helpers():
     top = top_trials(frame, "s", 0.5, by=["g"])
     assert top.index.tolist() == [1, 2]
     assert top_trials(frame, "s", 0.5, by=["g"], maximize=True).index.tolist() == [0, 2]
+
+
+def test_roles_left_out_are_taken_from_the_table_as_the_command_line_takes_them():
+    from odyssey_analysis.choices import choose
+
+    frame = make_sweep(n_per=20, tasks=("speech", "music"), variants=("V", "NFG"))
+    table = TrialTable.from_frame(frame)
+    choices = choose(table, with_time=False)
+    explicit = compare_variants(table, metric=choices.metric, select_by=choices.select_by,
+                                reference=choices.reference, task_key=choices.task_keys,
+                                variant_key=choices.variant_key,
+                                params_column=choices.params)
+    pd.testing.assert_frame_equal(compare_variants(table), explicit)
+    assert (choices.metric, choices.select_by, choices.reference) == (
+        "test_error", "valid_error", "V")
+
+
+def test_roles_of_a_sweep_with_other_names():
+    frame = make_sweep(n_per=20, tasks=("speech",), variants=("V", "NFG")).rename(
+        columns={"test_error": "test_loss", "valid_error": "val_loss", "variant": "model"})
+    frame["model"] = frame["model"].map({"V": "base", "NFG": "small"})
+    out = compare_variants(frame, variant_key="model")
+    assert set(out["metric"]) == {"test_loss"} and set(out["select_by"]) == {"val_loss"}
+    assert out["variant"].tolist()[0] == "base"  # the first variant is the reference

@@ -12,10 +12,13 @@ import pandas as pd
 import pytest
 
 from odyssey_analysis import SearchSpace, TrialTable, analyze
+from odyssey_analysis.methods import method_from_options
 from odyssey_analysis.space import Hyperparameter
 
 distributed = pytest.importorskip("distributed")
 joblib = pytest.importorskip("joblib")
+
+pytestmark = pytest.mark.slow  # see pyproject.toml: `make test-quick` skips it
 
 SPACE = SearchSpace((
     Hyperparameter("learning_rate", "float", 1e-5, 1e-1, "log"),
@@ -51,7 +54,7 @@ def client():
 
 def test_dask_study_is_bit_identical_and_one_task_per_fit(client):
     table = small_study()
-    options = dict(n_trees=16, grid_points=5, pair_grid_points=4)
+    options = dict(method=method_from_options(n_trees=16, grid_points=5, pair_grid_points=4))
     local = analyze(table, n_jobs=1, **options)
     with distributed.get_task_stream(client=client) as stream:
         with joblib.parallel_config(backend="dask"):

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from odyssey_analysis import SearchSpace, TrialTable, analyze
 from odyssey_analysis.fanova import TreeDecomposition
+from odyssey_analysis.methods import method_from_options
 from odyssey_analysis.space import Hyperparameter
 
 
@@ -23,9 +24,10 @@ def random_study(seed: int, d: int, n: int, ignored: bool = False, **kwargs):
     frame["y"] = y
     space = SearchSpace(tuple(Hyperparameter(f"h{i}", "float", 0.0, 1.0) for i in range(d)))
     table = TrialTable.from_frame(frame, responses=["y"], space=space, group_by=[])
-    options = dict(n_trees=6, n_jobs=1, grid_points=5, pair_grid_points=4)
+    options = dict(n_trees=6, grid_points=5, pair_grid_points=4)
+    n_jobs = kwargs.pop("n_jobs", 1)
     options.update(kwargs)
-    return analyze(table, space, **options)
+    return analyze(table, method_from_options(**options), space=space, n_jobs=n_jobs)
 
 
 @settings(max_examples=15, deadline=None)

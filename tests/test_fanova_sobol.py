@@ -7,13 +7,15 @@ import pandas as pd
 import pytest
 
 from odyssey_analysis import SearchSpace, TrialTable, analyze
+from odyssey_analysis.methods import method_from_options
 from odyssey_analysis.presets import odyssey_space
 from odyssey_analysis.space import Hyperparameter
 
 
 def fractions(frame: pd.DataFrame, space: SearchSpace, **kwargs) -> dict[str, float]:
     table = TrialTable.from_frame(frame, responses=["y"], space=space, group_by=[])
-    result = analyze(table, space, n_jobs=1, grid_points=5, pair_grid_points=3, **kwargs)
+    method = method_from_options(grid_points=5, pair_grid_points=3, **kwargs)
+    result = analyze(table, method, space=space, n_jobs=1)
     imp = result.importance_table()
     return dict(zip(imp["effect"], imp["fraction"]))
 
@@ -103,9 +105,9 @@ def test_total_fractions_of_subsets_against_the_g_function():
     space = SearchSpace(tuple(Hyperparameter(f"x{i}", "float", 0.0, 1.0) for i in range(4)))
     frame = pd.DataFrame({f"x{i}": x[:, i] for i in range(4)} | {"y": y})
     table = TrialTable.from_frame(frame, responses=["y"], space=space, group_by=[])
-    result = next(iter(analyze(table, space, n_trees=2, min_samples_leaf=5, bootstrap=False,
-                               n_jobs=1, grid_points=3, pair_grid_points=3,
-                               keep_forest=True)))
+    method = method_from_options(n_trees=2, min_samples_leaf=5, bootstrap=False,
+                                 grid_points=3, pair_grid_points=3, keep_trees=True)
+    result = next(iter(analyze(table, method, space=space, n_jobs=1)))
     for subset in (["x0"], ["x0", "x1"], ["x0", "x1", "x2"], ["x1", "x2", "x3"]):
         idx = [int(name[1]) for name in subset]
         expected = (np.prod(1 + vi[idx]) - 1) / total

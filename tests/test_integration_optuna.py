@@ -6,9 +6,10 @@ suite (``tests/importance_tests/test_evaluator.py``) runs its evaluators through
 follows, and ours is placed the same way:
 
 * basic: mean decrease impurity, fANOVA and PED-ANOVA; here ours, in both modes;
-* conditional parameters: PED-ANOVA only; here ours with ``conditional=True``;
+* conditional parameters: PED-ANOVA only; here ours with its default
+  (``conditional=True``);
 * non-conditional (intersection search space): mean decrease impurity and fANOVA; here
-  ours in its default mode;
+  ours with ``conditional=False``;
 * multi-objective without a target: PED-ANOVA only. Ours, like Optuna's fANOVA, asks
   for a target instead (tested below).
 """
@@ -62,12 +63,12 @@ def _ours(seed: int | None = 0, **kwargs) -> FanovaImportanceEvaluator:
     return FanovaImportanceEvaluator(seed=seed, **kwargs)
 
 
-def _ours_conditional(seed: int | None = 0, **kwargs) -> FanovaImportanceEvaluator:
-    return FanovaImportanceEvaluator(seed=seed, conditional=True, **kwargs)
+def _ours_intersection(seed: int | None = 0, **kwargs) -> FanovaImportanceEvaluator:
+    return FanovaImportanceEvaluator(seed=seed, conditional=False, **kwargs)
 
 
 OURS = pytest.param(_ours, id="odyssey-fanova")
-OURS_CONDITIONAL = pytest.param(_ours_conditional, id="odyssey-fanova-conditional")
+OURS_INTERSECTION = pytest.param(_ours_intersection, id="odyssey-fanova-intersection")
 # The shared cases fit forests to 3-10 trials on purpose; the warning that says so is ours.
 _QUIET = pytest.mark.filterwarnings(
     "ignore::odyssey_analysis.integrations.optuna.ImportanceWarning")
@@ -75,21 +76,21 @@ _QUIET = pytest.mark.filterwarnings(
 
 @_QUIET
 class TestBasicImportanceEvaluator(BasicImportanceEvaluatorTestCase):
-    @pytest.fixture(params=[OURS, OURS_CONDITIONAL])
+    @pytest.fixture(params=[OURS, OURS_INTERSECTION])
     def evaluator(self, request):
         return request.param
 
 
 @_QUIET
 class TestConditionalImportanceEvaluator(ConditionalImportanceEvaluatorTestCase):
-    @pytest.fixture(params=[OURS_CONDITIONAL])
+    @pytest.fixture(params=[OURS])
     def evaluator(self, request):
         return request.param
 
 
 @_QUIET
 class TestNonConditionalImportanceEvaluator(NonConditionalImportanceEvaluatorTestCase):
-    @pytest.fixture(params=[OURS])
+    @pytest.fixture(params=[OURS_INTERSECTION])
     def evaluator(self, request):
         return request.param
 
@@ -294,13 +295,14 @@ def _with_conditional(trial):
 
 
 @_QUIET  # x alone explains little of this study: a low out-of-bag R²
-def test_conditional_parameters_only_in_conditional_mode():
+def test_conditional_parameters_by_default_and_not_in_intersection_mode():
     study = _study(_with_conditional, 40)
-    assert list(FanovaImportanceEvaluator(seed=0).evaluate(study)) == ["x"]
-    both = FanovaImportanceEvaluator(seed=0, conditional=True).evaluate(study)
+    both = FanovaImportanceEvaluator(seed=0).evaluate(study)
     assert set(both) == {"x", "z"} and both["z"] > 0.1
+    intersection = FanovaImportanceEvaluator(seed=0, conditional=False)
+    assert list(intersection.evaluate(study)) == ["x"]
     # Asked for, a conditional parameter is assessed on the trials that have it.
-    on_half = FanovaImportanceEvaluator(seed=0).evaluate(study, params=["x", "z"])
+    on_half = intersection.evaluate(study, params=["x", "z"])
     assert on_half["z"] > 0.5
 
 

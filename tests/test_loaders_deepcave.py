@@ -180,11 +180,12 @@ def test_counting_crashes_moves_the_importance_as_in_deepcave():
     """On these logs DeepCAVE's treatment of the crashed runs raises dropout's share of the
     loss from about 2 % to about 13 % (measured: 1.7 % and 13.5 %, 32 trees, seed 0)."""
     from odyssey_analysis import analyze
+    from odyssey_analysis.methods import method_from_options
 
     shares = {}
     for policy in ("drop", "worst"):
         table = load_trials(str(MNIST), budget="max", on_crashed=policy, responses=["loss"])
-        fit = next(iter(analyze(table, n_trees=32, seed=0, n_jobs=1)))
+        fit = next(iter(analyze(table, method_from_options(n_trees=32, seed=0), n_jobs=1)))
         shares[policy] = float(fit.main_fraction().mean["dropout_rate"])
     assert shares["drop"] < 0.04
     assert shares["worst"] > 0.09

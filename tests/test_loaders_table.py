@@ -141,7 +141,7 @@ def test_reader_options_are_checked(tmp_path):
     path = _write(tmp_path / "runs.json", '[{"config": {"lr": 0.1}, "summary": {"loss": 1}}]')
     assert detect_format(str(path)) == "wandb"
     with pytest.raises(InputError, match="the wandb reader takes no options"):
-        load_trials(str(path), budget="max")
+        load_trials(str(path), experiment="x")
 
 
 def test_importing_the_package_loads_no_optional_library():

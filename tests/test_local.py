@@ -12,6 +12,9 @@ from click.testing import CliRunner
 from odyssey_analysis import TrialTable, analyze
 from odyssey_analysis.cli import main
 from odyssey_analysis.errors import InputError
+from odyssey_analysis.methods import method_from_options
+
+LOCAL = method_from_options(n_trees=16, curves=False, top_quantile=0.3)
 
 
 def cliff_sweep(n: int = 400, seed: int = 0) -> pd.DataFrame:
@@ -31,8 +34,9 @@ def mains(study) -> dict[str, float]:
 
 def test_the_cliff_dominates_globally_and_dropout_matters_among_good_runs():
     table = TrialTable.from_frame(cliff_sweep(), group_by=[])
-    overall = mains(analyze(table, n_trees=32, n_jobs=1, curves=False))
-    local_study = analyze(table, n_trees=32, n_jobs=1, curves=False, top_quantile=0.5)
+    overall = mains(analyze(table, method_from_options(n_trees=32, curves=False), n_jobs=1))
+    local_study = analyze(table, method_from_options(n_trees=32, curves=False, top_quantile=0.5),
+                          n_jobs=1)
     local = mains(local_study)
     assert overall["lr"] > 0.8 and overall["dropout"] < 0.1
     assert local["dropout"] > 0.4 and local["dropout"] > local["lr"]
@@ -51,8 +55,8 @@ def test_maximised_metrics_keep_the_best_runs_at_the_top():
     down = TrialTable.from_frame(frame, group_by=[])
     up = TrialTable.from_frame(flipped, group_by=[])
     assert up.directions["val_acc"] == "maximize"
-    a = mains(analyze(down, n_trees=16, n_jobs=1, curves=False, top_quantile=0.3))
-    b = mains(analyze(up, n_trees=16, n_jobs=1, curves=False, top_quantile=0.3))
+    a = mains(analyze(down, LOCAL, n_jobs=1))
+    b = mains(analyze(up, LOCAL, n_jobs=1))
     for name in a:
         assert b[name] == pytest.approx(a[name], abs=1e-9), name
 
@@ -61,7 +65,7 @@ def test_local_importance_needs_the_direction():
     frame = cliff_sweep().rename(columns={"val_loss": "y"})
     table = TrialTable.from_frame(frame, responses=["y"], group_by=[])
     with pytest.raises(InputError, match="larger or smaller"):
-        analyze(table, n_trees=4, n_jobs=1, top_quantile=0.25)
+        analyze(table, method_from_options(n_trees=4, top_quantile=0.25), n_jobs=1)
 
 
 @pytest.mark.parametrize("args, message", [
@@ -104,7 +108,8 @@ def test_a_good_region_without_variation_says_so():
     frame = pd.DataFrame({"a": rng.random(80), "b": rng.random(80)})
     frame["loss"] = np.where(frame["a"] > 0.5, 1.0, 0.0)  # about half of the runs reach 0
     table = TrialTable.from_frame(frame, responses=["loss"], group_by=[])
-    fit = next(iter(analyze(table, n_trees=8, n_jobs=1, curves=False, top_quantile=0.25)))
+    fit = next(iter(analyze(table, method_from_options(
+        n_trees=8, curves=False, top_quantile=0.25), n_jobs=1)))
     assert np.isnan(fit.main_fraction().mean).all()
     assert any("nothing varies among the good runs" in w for w in fit.warnings)
     assert not any("the response does not vary" in w for w in fit.warnings)

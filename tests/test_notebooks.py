@@ -24,6 +24,7 @@ def test_notebook_is_stored_without_outputs(name):
     assert all(c.outputs == [] and c.execution_count is None for c in code)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not bundled_table().is_file(), reason="bundled study not present")
 @pytest.mark.parametrize("name", sorted(EXPECTED_IMAGES))
 def test_notebook_runs(name):

@@ -19,6 +19,7 @@ from test_compare import make_sweep
 
 from odyssey_analysis import InputError
 from odyssey_analysis.cli import main
+from odyssey_analysis.methods import method_from_options
 from odyssey_analysis.naming import file_stem, file_stems
 from odyssey_analysis.report import MARKER, build_report
 
@@ -130,7 +131,7 @@ def test_a_second_report_leaves_no_file_of_the_first(tmp_path):
 def test_a_failed_report_leaves_the_previous_one_intact(tmp_path, monkeypatch):
     path = sweep(tmp_path)
     out = tmp_path / "report"
-    build_report(path, out, n_trees=4, n_jobs=1)
+    build_report(path, out, method=method_from_options(n_trees=4), n_jobs=1)
     before = digests(out)
 
     def broken(*args, **kwargs):
@@ -138,7 +139,7 @@ def test_a_failed_report_leaves_the_previous_one_intact(tmp_path, monkeypatch):
 
     monkeypatch.setattr("odyssey_analysis.report.build.draw_figures", broken)
     with pytest.raises(KeyboardInterrupt):
-        build_report(path, out, n_trees=4, n_jobs=1)
+        build_report(path, out, method=method_from_options(n_trees=4), n_jobs=1)
     assert digests(out) == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".report.")]
 

@@ -9,6 +9,7 @@ import pytest
 
 import odyssey_analysis.study as study_module
 from odyssey_analysis import SearchSpace, TrialTable, analyze
+from odyssey_analysis.methods import method_from_options
 from odyssey_analysis.space import Hyperparameter
 from odyssey_analysis.study import PROCESS_MIN_WORK, FitPlan, plan_fits
 
@@ -54,7 +55,7 @@ def test_a_backend_set_by_the_caller_gets_one_task_per_fit():
 @pytest.mark.parametrize("how", ["processes", "threads backend"])
 def test_every_plan_gives_the_same_bits(how, monkeypatch):
     t = table()
-    options = dict(n_trees=12, grid_points=5, pair_grid_points=4)
+    options = dict(method=method_from_options(n_trees=12, grid_points=5, pair_grid_points=4))
     here = analyze(t, n_jobs=1, **options)
     if how == "processes":
         monkeypatch.setattr(study_module, "PROCESS_MIN_WORK", 0)

@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from figure_layout import layout_problems  # noqa: E402
 from make_baselines import (  # noqa: E402
     BASELINE_DIR,
     BASELINE_DPI,
@@ -134,7 +135,7 @@ def test_marginal_has_band_and_log_axis(speech):
 
 
 def test_marginal_scales_follow_the_sampling(speech):
-    fig, axes = plt.subplots(1, 3)
+    fig, axes = plt.subplots(1, 3, figsize=(9, 3))  # room for ticks at 1, 2 and 5
     plot_marginal(speech.marginals["input_noise"], ax=axes[0])
     plot_marginal(speech.marginals["momentum"], ax=axes[1])
     plot_marginal(speech.marginals["hidden_size"], ax=axes[2], band=False)
@@ -295,6 +296,7 @@ def test_figure_matches_baseline(name, tmp_path):
         ARTIFACTS.mkdir(exist_ok=True)
         (ARTIFACTS / f"{name}-actual.png").write_bytes(actual.read_bytes())
     assert result is None, result
+    assert layout_problems(fig) == []  # no clipped or overlapping text either
 
 
 def test_baseline_comparison_catches_a_lost_highlight(tmp_path):

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from odyssey_analysis import SearchSpace, TrialTable, analyze
+from odyssey_analysis.methods import method_from_options
 from odyssey_analysis.space import Hyperparameter
 
 
@@ -39,8 +40,8 @@ def test_main_effects_agree_with_the_reference(reference):
                          Hyperparameter("noise", "float", 0.0, 1.0)))
     frame = pd.DataFrame({"lr": lr, "width": width, "noise": noise, "y": y})
     table = TrialTable.from_frame(frame, responses=["y"], space=space, group_by=[])
-    ours = next(iter(analyze(table, space, n_trees=32, n_jobs=1, grid_points=5,
-                             pair_grid_points=3)))
+    method = method_from_options(n_trees=32, grid_points=5, pair_grid_points=3)
+    ours = next(iter(analyze(table, method, space=space, n_jobs=1)))
     mean, std = ours.main_fraction()
 
     cs = ConfigurationSpace()

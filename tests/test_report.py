@@ -15,6 +15,7 @@ from test_compare import make_sweep
 
 from odyssey_analysis import InputError
 from odyssey_analysis.cli import main
+from odyssey_analysis.methods import method_from_options
 from odyssey_analysis.report import build_report, bundled_table, load_for_report
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -135,7 +136,7 @@ def test_report_never_overwrites_its_input(sweep_csv, tmp_path):
     victim = out / "importance.csv"
     victim.write_bytes(sweep_csv.read_bytes())
     with pytest.raises(InputError, match="overwrite its input"):
-        build_report(victim, out, n_trees=4)
+        build_report(victim, out, method=method_from_options(n_trees=4))
     assert victim.read_bytes() == sweep_csv.read_bytes()
     result = CliRunner().invoke(main, ["report", str(victim), "--out", str(out), "--quiet"])
     assert result.exit_code == 2

@@ -7,10 +7,12 @@ import pandas as pd
 import pytest
 
 from odyssey_analysis import InputError, SearchSpace, TrialTable, analyze
+from odyssey_analysis.methods import method_from_options
 from odyssey_analysis.presets import odyssey_space
 from odyssey_analysis.space import Hyperparameter
 
-FAST = dict(n_trees=8, n_jobs=1, grid_points=7, pair_grid_points=5)
+FAST = dict(method=method_from_options(n_trees=8, grid_points=7, pair_grid_points=5),
+            n_jobs=1)
 
 
 def odyssey_frame(n: int = 60, seed: int = 0, groups=(("speech", "V"), ("speech", "NFG"))):
@@ -34,8 +36,7 @@ def test_one_fit_per_group_and_response_in_the_design_layout():
     assert len(study) == 4
     imp = study.importance_table()
     assert list(imp.columns) == ["task", "variant", "response", "effect", "order", "param_a",
-                                 "param_b", "fraction", "fraction_std", "n_trials", "n_trees",
-                                 "fraction_lo", "fraction_hi", "fraction_corrected"]
+                                 "param_b", "fraction", "fraction_std", "n_trials", "n_trees"]
     one = imp[(imp.variant == "V") & (imp.response == "test_error")]
     assert list(one["order"]) == [1] * 4 + [2] * 6 + [3]
     assert "learning_rate × hidden_size" in set(one["effect"])
@@ -126,7 +127,8 @@ def test_quantile_cutoffs_are_recorded_and_shrink_the_variance():
     table = TrialTable.from_frame(odyssey_frame(groups=(("speech", "V"),)),
                                   space=odyssey_space(), responses=["test_error"])
     plain = next(iter(analyze(table, **FAST)))
-    cut = next(iter(analyze(table, cutoff_quantiles=(0.0, 0.5), **FAST)))
+    cut = next(iter(analyze(table, method_from_options(
+        n_trees=8, grid_points=7, pair_grid_points=5, cutoff_quantiles=(0.0, 0.5)), n_jobs=1)))
     assert cut.fit["cutoffs"][1] == pytest.approx(
         np.quantile(table.frame["test_error"], 0.5))
     assert cut.tree_variance.mean() < plain.tree_variance.mean()

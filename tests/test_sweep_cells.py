@@ -7,7 +7,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from odyssey_analysis.sweep.cells import VARIANTS, LSTMLayer  # noqa: E402
+from odyssey_sweep.cells import VARIANTS, LSTMLayer  # noqa: E402
 
 H, IN, B = 3, 2, 2
 

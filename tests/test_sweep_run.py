@@ -10,9 +10,11 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from odyssey_analysis.sweep import search  # noqa: E402
-from odyssey_analysis.sweep.search import SweepError, read_done, run_sweep  # noqa: E402
-from odyssey_analysis.sweep.space import (  # noqa: E402
+pytestmark = pytest.mark.slow  # see pyproject.toml: `make test-quick` skips it
+
+from odyssey_sweep import search  # noqa: E402
+from odyssey_sweep.search import SweepError, read_done, run_sweep  # noqa: E402
+from odyssey_sweep.space import (  # noqa: E402
     RESULT_COLUMNS,
     SWEEP_SPACE,
     TASKS,
@@ -21,8 +23,8 @@ from odyssey_analysis.sweep.space import (  # noqa: E402
     make_trial,
     parse_selection,
 )
-from odyssey_analysis.sweep.tasks import epoch_batches, load_task  # noqa: E402
-from odyssey_analysis.sweep.train import run_trial  # noqa: E402
+from odyssey_sweep.tasks import epoch_batches, load_task  # noqa: E402
+from odyssey_sweep.train import run_trial  # noqa: E402
 
 
 def read_rows(path):
@@ -153,7 +155,7 @@ def test_selection_parsing():
 def test_command_without_torch_says_how_to_install(monkeypatch, tmp_path):
     from click.testing import CliRunner
 
-    from odyssey_analysis.sweep import command
+    from odyssey_sweep import command
 
     monkeypatch.setattr(command, "torch_available", lambda: False)
     result = CliRunner().invoke(command.sweep, ["--trials", "1", "--out", str(tmp_path / "x.csv")])
@@ -164,7 +166,7 @@ def test_command_without_torch_says_how_to_install(monkeypatch, tmp_path):
 def test_command_runs_and_resumes(tmp_path):
     from click.testing import CliRunner
 
-    from odyssey_analysis.sweep.command import sweep
+    from odyssey_sweep.command import sweep
 
     out = tmp_path / "sweep.csv"
     args = ["--task", "speech", "--variant", "NIG", "--trials", "1", "--out", str(out)]

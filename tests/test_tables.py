@@ -8,6 +8,7 @@ import pytest
 from make_baselines import fixed_comparison, fixed_study
 
 from odyssey_analysis import InputError
+from odyssey_analysis.result import INTERVAL_COLUMNS
 from odyssey_analysis.tables import (
     comparison_summary,
     fmt_num,
@@ -106,11 +107,22 @@ def test_comparison_summary_rounds_and_marks():
     shown = comparison_summary(comparison)
     assert list(shown.columns[:4]) == ["task", "variant", "n", "mean"]
     nfg = shown[shown.variant == "NFG"].iloc[0]
-    assert nfg["significant"] == "yes"
+    assert nfg["significant (top)"] == "yes"
     p = comparison.loc[comparison.variant == "NFG", "p_value"].iloc[0]
     assert nfg["p (top)"] == fmt_p(p)
     ref = shown[shown.variant == "V"].iloc[0]
-    assert ref["p (top)"] == "–" and ref["direction"] == "(reference)"
+    assert ref["p (top)"] == "–" and ref["direction (top)"] == "(reference)"
+    # Each test's direction stands beside that test, never beside the other one.
+    columns = list(shown.columns)
+    for test in ("top", "all"):
+        at = columns.index(f"p ({test})")
+        assert columns[at: at + 3] == [f"p ({test})", f"significant ({test})",
+                                       f"direction ({test})"]
+    for (_, row), (_, shown_row) in zip(comparison.iterrows(), shown.iterrows()):
+        assert shown_row["variant"] == row["variant"]
+        if row["direction"] != "reference":
+            assert shown_row["direction (top)"] == row["direction"]
+            assert shown_row["direction (all)"] == row["direction_all"]
     # the task is printed once per block
     assert shown["task"].tolist().count("speech") == 1
 
@@ -125,7 +137,8 @@ def test_written_files(tmp_path, importance):
                             "main_effects_train_time.tex"])
     back = pd.read_csv(tmp_path / "importance.csv", dtype={"order": str})
     assert np.allclose(back["fraction"], importance["fraction"])
-    assert list(back.columns) == list(importance.columns)
+    missing = [c for c in INTERVAL_COLUMNS if c not in importance.columns]
+    assert list(back.columns) == list(importance.columns) + missing  # the file keeps them
     comparison = fixed_comparison().table
     files = write_comparison_tables(comparison, tmp_path)
     assert sorted(p.name for p in files) == ["comparison.csv", "comparison.md",

@@ -6,6 +6,7 @@ command    module
 info       :mod:`.info`: what was detected in a sweep
 analyze    :mod:`.analyze`: importance per group and response (importance.csv)
 compare    :mod:`.compare`: the variants against the reference (Fig. 3)
+guide      :mod:`.guide`: guidelines and a narrowed space for the next sweep
 report     :mod:`.report`: everything, with an index.html
 sweep      :mod:`odyssey_analysis.sweep.command`: run the mini study
 =========  ====================================================================
@@ -18,10 +19,12 @@ from __future__ import annotations
 
 import click
 
-from ..sweep.command import sweep
+from odyssey_sweep.command import sweep
+
 from .analyze import analyze
 from .common import install_signal_handlers
 from .compare import compare
+from .guide import guide
 from .info import info
 from .report import report
 
@@ -34,7 +37,7 @@ def main(debug: bool) -> None:
     install_signal_handlers()
 
 
-for _command in (info, analyze, compare, report, sweep):
+for _command in (info, analyze, compare, guide, report, sweep):
     main.add_command(_command)
 
 __all__ = ["main"]

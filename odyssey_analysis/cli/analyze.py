@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from .common import (
+    check_jobs,
     check_outputs,
     err_console,
     handle_errors,
@@ -102,10 +103,12 @@ def analyze(debug: bool, out: str, trees: int, seed: int, max_depth: int | None,
     """Functional ANOVA of every response in every group; writes importance.csv and
     analysis.json into OUT."""
     from ..atomic import atomic_write_text
+    from ..methods import method_from_options
     from ..progress import ProgressBars
     from ..result import importance_csv
     from ..study import analyze as run_analysis
 
+    check_jobs(jobs)
     options = pop_table_options(kwargs)
     table = load_from_options(options)
     out_dir = Path(out)
@@ -114,13 +117,14 @@ def analyze(debug: bool, out: str, trees: int, seed: int, max_depth: int | None,
     shown = n_fits > PROGRESS_THRESHOLD or n_bootstrap > 0
     with ProgressBars(shown, err_console, transient=True) as bars:
         study = run_analysis(
-            table, n_trees=trees, seed=seed, max_depth=max_depth,
-            min_samples_leaf=min_samples_leaf, max_features=parse_max_features(max_features),
-            bootstrap=not no_bootstrap, cutoffs=cutoff, cutoff_quantiles=cutoff_quantile,
-            pairs=not no_pairs, curves=False, min_trials=min_trials, n_jobs=jobs,
-            method=method, top_quantile=top_quantile, estimator=estimator,
-            n_bootstrap=n_bootstrap, conf_level=conf_level, surrogate=surrogate,
-            progress=bars.add("fitting forests", n_fits))
+            table, method_from_options(
+                method, n_trees=trees, seed=seed, max_depth=max_depth,
+                min_samples_leaf=min_samples_leaf,
+                max_features=parse_max_features(max_features), bootstrap=not no_bootstrap,
+                cutoffs=cutoff, cutoff_quantiles=cutoff_quantile, pairs=not no_pairs,
+                curves=False, top_quantile=top_quantile, estimator=estimator,
+                n_bootstrap=n_bootstrap, conf_level=conf_level, surrogate=surrogate),
+            min_trials=min_trials, n_jobs=jobs, progress=bars.add("fitting forests", n_fits))
     written = [atomic_write_text(out_dir / "importance.csv",
                                  importance_csv(study.importance_table())),
                atomic_write_text(out_dir / "analysis.json",

@@ -15,6 +15,7 @@ import functools
 import signal
 import sys
 import traceback
+import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -24,10 +25,13 @@ from rich.console import Console
 from rich.text import Text
 
 from ..atomic import check_writable
-from ..errors import InputError, MissingExtraError
+from ..errors import FitQualityWarning, InputError, MissingExtraError, one_line
+from ..params import ParameterError
 
-err_console = Console(stderr=True, highlight=False)
-out_console = Console(highlight=False)
+# Lines are never broken by the console (soft wrap): a log read with grep, or a terminal
+# narrower than a message, keeps each message on one line; tables fit the width.
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+out_console = Console(highlight=False, soft_wrap=True)
 
 
 def text(value: Any, style: str = "") -> Text:
@@ -67,6 +71,34 @@ def _os_error_line(exc: OSError) -> str:
     return f"{where}: {what}" if where else what
 
 
+#: Each setting's Python name -> the command line's flag for it (the one table of them:
+#: errors raised by the library name the setting as Python spells it, and the command
+#: line shows them under the flag).
+FLAGS = {
+    "n_trees": "--trees",
+    "seed": "--seed",
+    "max_depth": "--max-depth",
+    "min_samples_leaf": "--min-samples-leaf",
+    "max_features": "--max-features",
+    "bootstrap": "--no-bootstrap",
+    "cutoffs": "--cutoff",
+    "cutoff_quantiles": "--cutoff-quantile",
+    "pairs": "--no-pairs",
+    "estimator": "--estimator",
+    "n_bootstrap": "--bootstrap",
+    "conf_level": "--conf-level",
+    "method": "--method",
+    "top_quantile": "--top-quantile",
+    "min_trials": "--min-trials",
+    "n_jobs": "--jobs",
+}
+
+
+def as_flags(exc: InputError) -> InputError:
+    """``exc`` with the settings it names spelled as the command line's flags."""
+    return exc.renamed(FLAGS) if isinstance(exc, ParameterError) else exc
+
+
 def handle_errors(fn: Callable) -> Callable:
     """Turn exceptions into the exit statuses above (use under ``@click.command``)."""
 
@@ -75,16 +107,19 @@ def handle_errors(fn: Callable) -> Callable:
         ctx = click.get_current_context()
         debug = kwargs.get("debug", False) or ctx.find_root().params.get("debug", False)
         try:
-            return fn(*args, **kwargs)
+            with warnings.catch_warnings():  # the console's tables mark such fits (⚠)
+                warnings.simplefilter("ignore", FitQualityWarning)
+                return fn(*args, **kwargs)
         except (InputError, MissingExtraError) as exc:
             if debug:
                 traceback.print_exc()
-            click.echo(f"error: {exc}", err=True)
+            shown = as_flags(exc) if isinstance(exc, InputError) else exc
+            click.echo(one_line(f"error: {shown}"), err=True)
             sys.exit(2)
         except OSError as exc:  # unreadable input, read-only output folder, full disk
             if debug:
                 traceback.print_exc()
-            click.echo(f"error: {_os_error_line(exc)}", err=True)
+            click.echo(one_line(f"error: {_os_error_line(exc)}"), err=True)
             sys.exit(2)
         except (KeyboardInterrupt, Terminated) as exc:
             stop_workers()
@@ -97,8 +132,8 @@ def handle_errors(fn: Callable) -> Callable:
             if debug:
                 traceback.print_exc()
             else:
-                click.echo(f"internal error: {type(exc).__name__}: {exc} "
-                           "(run again with --debug for the traceback)", err=True)
+                click.echo(one_line(f"internal error: {type(exc).__name__}: {exc} "
+                                    "(run again with --debug for the traceback)"), err=True)
             sys.exit(1)
 
     return wrapper
@@ -138,7 +173,7 @@ def parse_thresholds(pairs: tuple[str, ...]) -> dict[str, float]:
 #: The keyword arguments that :func:`table_options` adds.
 TABLE_KEYS = ("table", "fmt", "space", "columns_spec", "params", "responses", "group_by",
               "no_groups", "status", "on_diverged", "on_crashed", "maximize", "minimize",
-              "diverged_threshold", "reader_options")
+              "diverged_threshold", "reader_options", "budget")
 
 
 def table_options(fn: Callable | None = None, *, optional: bool = False) -> Callable:
@@ -150,7 +185,9 @@ def table_options(fn: Callable | None = None, *, optional: bool = False) -> Call
             click.option("--format", "fmt", default=None,
                          help="Source format (default: detected from the path)."),
             click.option("--space", type=click.Path(dir_okay=False), default=None,
-                         help="Search space: ConfigSpace JSON or our YAML/JSON spec."),
+                         help="Search space: ConfigSpace JSON or our YAML/JSON spec; "
+                              "'none' declines the space the source records (inferred "
+                              "from the data instead)."),
             click.option("--columns", "columns_spec", type=click.Path(dir_okay=False),
                          default=None, help="Column roles from a YAML/JSON file "
                                             "(group_by, responses, variant, ...)."),
@@ -180,6 +217,9 @@ def table_options(fn: Callable | None = None, *, optional: bool = False) -> Call
             click.option("--diverged-threshold", "diverged_threshold", multiple=True,
                          help="COLUMN=VALUE: runs worse than VALUE count as diverged "
                               "(repeat)."),
+            click.option("--budget", default=None,
+                         help="Keep one budget (fidelity) of a multi-fidelity run: a value, "
+                              "or 'max' (default: each budget is a group of its own)."),
             click.option("--option", "-O", "reader_options", multiple=True,
                          help="Reader option KEY=VALUE (repeat), e.g. -O study=mystudy."),
             click.option("--debug", is_flag=True, help="Show tracebacks."),
@@ -209,7 +249,16 @@ def load_from_options(options: dict[str, Any]):
         maximize=list(o["maximize"]),
         minimize=list(o["minimize"]),
         diverged_threshold=parse_thresholds(o["diverged_threshold"]) or None,
-        columns=o["columns_spec"], **parse_options(o["reader_options"]))
+        columns=o["columns_spec"], **_with_budget(o["budget"], parse_options(o["reader_options"])))
+
+
+def _with_budget(budget: str | None, options: dict[str, Any]) -> dict[str, Any]:
+    """``--budget`` joined to the reader options (``-O budget=...`` is the same option)."""
+    if budget is not None and options.get("budget", budget) != budget:
+        raise InputError(f"--budget {budget} and -O budget={options['budget']} disagree")
+    if budget is not None:
+        options["budget"] = budget
+    return options
 
 
 def input_paths(options: dict[str, Any], table: Any = None) -> list[Path]:
@@ -222,7 +271,7 @@ def input_paths(options: dict[str, Any], table: Any = None) -> list[Path]:
         db = sqlite_file(source)
         paths.append(db if db is not None else local_path(source))
     for key in ("space", "columns_spec"):
-        if options.get(key):
+        if options.get(key) and str(options[key]).strip().lower() != "none":
             paths.append(Path(options[key]))
     return [p for p in paths if p.exists()]
 
@@ -245,6 +294,19 @@ def check_outputs(out_dir: Path, names: Iterable[str], inputs: Iterable[Path]) -
         if target in real_inputs:
             raise InputError(f"refusing to overwrite the input with {name}",
                              file=str(real_inputs[target]), hint="choose another --out folder")
+
+
+def check_jobs(jobs: int | None) -> None:
+    """``--jobs``: a number of cores (1 or more), or a negative number for all but some.
+
+    Raises
+    ------
+    InputError
+        For ``--jobs 0``, which would name no core at all.
+    """
+    if jobs is not None and jobs == 0:
+        raise InputError("--jobs 0 names no core to run on",
+                         hint="give 1 or more cores, or -1 for all of them")
 
 
 def parse_max_features(value: str) -> float | int | str:

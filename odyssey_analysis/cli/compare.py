@@ -61,7 +61,7 @@ def compare(debug: bool, top_fraction: float, alpha: float, holm: bool, no_figur
     check_outputs(out_dir, outputs, input_paths(options, table))
     comparison = run_comparison(
         table, metric=choices.metric, select_by=choices.select_by, top_fraction=top_fraction,
-        reference=choices.reference, task_key=choices.task_keys or None,
+        reference=choices.reference, task_key=choices.task_keys or (),
         variant_key=choices.variant_key, alpha=alpha, holm=holm,
         params_column=choices.params)
     written = write_comparison_tables(comparison.table, out_dir,

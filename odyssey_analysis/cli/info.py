@@ -32,6 +32,15 @@ def info(debug: bool, **kwargs: Any) -> None:
         out_console.print(text(f"  excluded {count}: {reason}"))
     for note in [*table.notes, *space.notes]:
         out_console.print(text(f"  note: {note}"))
+    if table.id_column:
+        out_console.print(text(f"trial id: {table.id_column} (each id once per group)"))
+    if table.bookkeeping:
+        listed = ", ".join(f"{c} ({k})" for c, k in table.bookkeeping.items())
+        out_console.print(text(f"not analysed: {listed}"))
+        out_console.print(text("  (bookkeeping by the rule of docs/formats.md: ids, "
+                               "timestamps, seeds, budgets, durations, progress counters, "
+                               "run records and empty columns are never hyperparameters; "
+                               "name one with --param to analyse it)"))
     if table.group_keys:
         sizes = table.frame.groupby(table.group_keys, observed=True, dropna=False).size()
         out_console.print(text(f"groups by {', '.join(table.group_keys)}: {len(sizes)} groups, "

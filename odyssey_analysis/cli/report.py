@@ -11,6 +11,7 @@ import click
 from ..errors import InputError
 from .analyze import forest_options
 from .common import (
+    check_jobs,
     err_console,
     handle_errors,
     input_paths,
@@ -36,10 +37,16 @@ from .summary import effects_table, significance_table
                    "else a response named like a time).")
 @click.option("--all-interactions", is_flag=True,
               help="Interaction matrices for every variant (default: the reference's).")
+@click.option("--top-pairs", "top_pairs", type=click.IntRange(min=1), default=None,
+              metavar="K",
+              help="Pairs in each interaction figure: the K with the largest shares of "
+                   "the pure interaction (default: every pair up to 6 hyperparameters, "
+                   "the 10 largest beyond).")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @handle_errors
 def report(debug: bool, out: str, trees: int, seed: int, top_fraction: float, alpha: float,
-           holm: bool, time_response: str | None, all_interactions: bool, min_trials: int,
+           holm: bool, time_response: str | None, all_interactions: bool,
+           top_pairs: int | None, min_trials: int,
            jobs: int | None, quiet: bool, estimator: str, n_bootstrap: int,
            conf_level: float, surrogate: str | None, **kwargs: Any) -> None:
     """Everything for TABLE in one folder: tables, every figure and index.html.
@@ -48,14 +55,16 @@ def report(debug: bool, out: str, trees: int, seed: int, top_fraction: float, al
     that are not given (metric, selection column, variant column, ...) come from the
     column spec or a default rule; the console and the report say which were chosen.
     """
+    from ..methods import method_from_options
     from ..report import build_report, bundled_table
 
     started = time.perf_counter()
+    check_jobs(jobs)
     roles = pop_roles(kwargs)
     options = pop_table_options(kwargs)
     if options["table"] is None:
         options["table"] = str(bundled_table())
-        if not Path(options["table"]).is_file():
+        if not Path(str(options["table"])).is_file():
             raise InputError("the bundled study is missing from this installation",
                              file=options["table"], hint="give a TABLE to report on")
     table = load_from_options(options)
@@ -63,11 +72,14 @@ def report(debug: bool, out: str, trees: int, seed: int, top_fraction: float, al
                      reference=roles["reference"], metric=roles["metric"],
                      select_by=roles["select_by"], params_column=roles["params_column"],
                      time_response=time_response)
+    method = method_from_options(n_trees=trees, seed=seed, estimator=estimator,
+                                 n_bootstrap=n_bootstrap, conf_level=conf_level,
+                                 surrogate=surrogate)
     result = build_report(
-        table, out, responses=list(options["responses"]) or None, n_trees=trees, seed=seed,
+        table, out, method=method, responses=list(options["responses"]) or None,
         top_fraction=top_fraction, alpha=alpha, holm=holm, all_interactions=all_interactions,
-        min_trials=min_trials, n_jobs=jobs, estimator=estimator, n_bootstrap=n_bootstrap,
-        conf_level=conf_level, surrogate=surrogate, inputs=input_paths(options, table),
+        top_pairs=top_pairs, min_trials=min_trials, n_jobs=jobs,
+        inputs=input_paths(options, table),
         progress=not quiet, console=err_console, **role_args)
     choices = result.choices
     only = ({choices.variant_key: choices.reference}
@@ -81,6 +93,8 @@ def report(debug: bool, out: str, trees: int, seed: int, top_fraction: float, al
     if result.comparison is not None:
         out_console.print(significance_table(result.comparison))
     report_choices(choices)
+    for note in result.notes:
+        err_console.print(text(f"note: {note}"))
     stages = ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items())
     err_console.print(text(f"wrote {len(result.files)} files to {result.out_dir} in "
                            f"{time.perf_counter() - started:.1f} s ({stages}); open "

@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -105,12 +105,14 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
         ``None`` a seed is drawn once, when the evaluator is created (see :attr:`seed`),
         so one evaluator gives the same result for the same trials.
     conditional
-        Also assess parameters that only some trials have (conditional parameters):
-        ``params=None`` then takes every parameter of the completed trials, each asked-for
-        parameter needs only to appear in some completed trial, and every completed trial
-        is used, a trial without a parameter counting at that parameter's default (the
-        middle of its range, in its own scale, or its first choice or grid value). Off by
-        default, as in Optuna's fANOVA.
+        Assess parameters that only some trials have (conditional parameters), as
+        Optuna's shared evaluator tests expect of an evaluator: ``params=None`` takes
+        every parameter of the completed trials, each asked-for parameter needs only to
+        appear in some completed trial, and every completed trial is used, a trial
+        without a parameter counting at that parameter's default (the middle of its
+        range, in its own scale, or its first choice or grid value). On by default;
+        ``conditional=False`` assesses only the parameters every completed trial has
+        (the intersection search space of Optuna's own fANOVA).
     estimator
         ``"forest-mean"`` (default: the shares of the forest's mean function, closer to
         the true importance) or ``"per-tree"`` (the mean of each tree's own shares, the
@@ -118,7 +120,7 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
     """
 
     def __init__(self, *, n_trees: int = 64, max_depth: int | None = 64,
-                 seed: int | None = None, conditional: bool = False,
+                 seed: int | None = None, conditional: bool = True,
                  estimator: str = "forest-mean") -> None:
         if seed is None:
             seed = int(np.random.SeedSequence().generate_state(1)[0])
@@ -169,8 +171,8 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
         study
             An optimised study.
         params
-            The parameters to assess; default: those every completed trial has (every
-            parameter of the completed trials with ``conditional=True``).
+            The parameters to assess; default: every parameter of the completed trials
+            (only those every completed trial has with ``conditional=False``).
         target
             The value to explain, from a ``FrozenTrial``; default: the objective value.
             Required for multi-objective studies, e.g. ``lambda t: t.values[0]``.
@@ -307,7 +309,8 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
         for trial in completed:
             if not all(p in trial.params for p in required):
                 continue
-            value = float(target(trial) if target is not None else trial.value)
+            raw = target(trial) if target is not None else trial.value
+            value = float("nan") if raw is None else float(raw)
             if math.isfinite(value):
                 trials.append(trial)
                 values.append(value)
@@ -330,11 +333,9 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
         space = table.resolve_space().subset(varying)
         x = space.encode(table.frame)
         y = table.frame[response].to_numpy(dtype=float)
-        settings = self._settings
-        if n_bootstrap:
-            if self._estimator != "forest-mean":
-                raise ValueError("intervals are calibrated for the forest-mean estimator")
-            settings = replace(settings, min_samples_leaf=2)
+        settings = self._settings  # its leaf size is the method's choice (2 with a bootstrap)
+        if n_bootstrap and self._estimator != "forest-mean":
+            raise ValueError("intervals are calibrated for the forest-mean estimator")
         try:
             method = FanovaMethod(RandomForestSurrogate(settings), pairs=pairs, curves=False,
                                   estimator=self._estimator, n_bootstrap=n_bootstrap,

@@ -15,8 +15,11 @@ only when a reader needs them, so importing this package stays light.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from ..errors import InputError
 from ..roles import AUXILIARY_COLUMNS, DEFAULT_GROUP_KEYS
@@ -31,12 +34,18 @@ SPACE_FILE_NAMES = ("configspace.json", "space.yaml", "space.yml", "space.json")
 
 
 def _space_beside(path: Path) -> SearchSpace | None:
-    """A search space stored next to a table: ``<stem>.space.yaml`` etc. or configspace.json."""
+    """A search space stored next to a table: ``<stem>.space.yaml`` etc., configspace.json,
+    or DeepCAVE's configspace.csv (``--space none`` declines it)."""
     candidates = [path.with_name(f"{path.stem}.space{ext}") for ext in (".yaml", ".yml", ".json")]
     candidates += [path.with_name(n) for n in SPACE_FILE_NAMES]
     for cand in candidates:
         if cand.is_file():
             return SearchSpace.from_file(cand)
+    deepcave_csv = path.with_name("configspace.csv")  # DeepCAVE's DataFrame layout
+    if deepcave_csv.is_file() and deepcave_csv != path:
+        from ..space.readers import space_from_deepcave_csv
+
+        return space_from_deepcave_csv(deepcave_csv)
     return None
 
 
@@ -70,8 +79,15 @@ def detect_format(source: str) -> str:
     suffix = path.suffix.lower()
     if suffix in TABLE_FORMATS and path.is_file():
         return TABLE_FORMATS[suffix]
-    what = "a folder" if path.is_dir() else "a file"
-    raise InputError(f"cannot tell the format ({what} in no known sweep format)", file=source,
+    if path.is_dir():
+        names = sorted(p.name for p in path.iterdir())
+        found = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "") or "nothing"
+        reads = "; ".join(f"{name}: {fmt.layout}" for name, fmt in
+                          sorted(source_formats().items()) if fmt.layout)
+        raise InputError(f"cannot tell the format of this folder (found: {found}); a run "
+                         f"folder, or a folder of run folders, is read as {reads}",
+                         file=source, hint="or pass --format")
+    raise InputError("cannot tell the format (a file in no known sweep format)", file=source,
                      hint=f"pass --format (one of: {_known_formats()})")
 
 
@@ -90,10 +106,9 @@ def _wanted_columns(hyperparameters: Sequence[str] | None, responses: Sequence[s
             return None
         hyperparameters = space.names
     required = [*hyperparameters, *responses, *(group_by or ()), *extra]
-    required += [c for c in (status, id_column) if c is not None]
+    required += [c for c in (status, id_column) if c]
     wanted = list(required)
-    if group_by is None:
-        wanted += list(DEFAULT_GROUP_KEYS)
+    wanted += list(DEFAULT_GROUP_KEYS)  # the trial ids are counted within them
     if status is None:
         wanted += ["status", "state"]
     if id_column is None:
@@ -133,6 +148,7 @@ def load_trials(
     minimize: Sequence[str] = (),
     diverged_threshold: Mapping[str, float] | None = None,
     columns: str | Path | Mapping[str, Any] | None = None,
+    budget: object = None,
     **options: object,
 ) -> TrialTable:
     """Load a sweep's trials from a file, folder or store URL.
@@ -153,7 +169,9 @@ def load_trials(
     space
         A :class:`SearchSpace` or a path to a ConfigSpace JSON / YAML spec. By default
         the space recorded by the source (or a space file next to a table), else it
-        is inferred when the analysis runs.
+        is inferred when the analysis runs. ``"none"`` declines the space the source
+        records: the hyperparameters are then the columns (or ``hyperparameters``) and
+        the space is inferred.
     on_diverged
         ``drop`` (default), ``worst`` or ``error`` for diverged runs (non-finite
         metrics, a diverged status, or beyond ``diverged_threshold``).
@@ -170,6 +188,11 @@ def load_trials(
         Column roles from a spec file or mapping (see :mod:`odyssey_analysis.spec`);
         by default a ``<table>.columns.yaml`` next to a table is used when present.
         Arguments given here take precedence over the spec.
+    budget
+        Keep the trials of one budget (fidelity): a value, or ``"max"`` for the largest.
+        By default a budget column with several values (named ``budget`` or
+        ``fidelity``, or the budget a multi-fidelity source records) makes each budget a
+        group of its own, which ``odyssey info`` states.
     **options
         Reader-specific options (e.g. ``study`` for Optuna, ``experiment`` for MLflow;
         see ``docs/formats.md``). Values may be given as text, as the command line's
@@ -203,9 +226,15 @@ def load_trials(
     diverged_threshold = (diverged_threshold if diverged_threshold is not None
                           else spec.get("diverged_threshold"))
     fmt = format or detect_format(source)
-    if isinstance(space, (str, Path)):
+    declined = isinstance(space, str) and space.strip().lower() == "none"
+    if declined:
+        space = None
+    elif isinstance(space, (str, Path)):
         space = SearchSpace.from_file(space)
     formats = source_formats()
+    if budget is not None and fmt in formats and _reads_budget(formats[fmt]):
+        options = {**options, "budget": budget}
+        budget = None
     if fmt in formats:
         try:
             raw = formats[fmt].read(source, **options)
@@ -221,6 +250,16 @@ def load_trials(
     else:
         raise InputError(f"unknown format '{fmt}'", file=source,
                          hint=f"use one of: {_known_formats()}")
+    if raw.aliases:
+        hyperparameters, responses, group_by = (
+            None if names is None else [raw.aliases.get(n, n) for n in names]
+            for names in (hyperparameters, responses, group_by))
+    if budget is not None:
+        raw = _keep_budget(raw, budget, source, hyperparameters)
+    if declined and raw.space is not None:
+        raw = replace(raw, space=None, hyperparameters=None, notes=[
+            *raw.notes, f"the search space the source records ({raw.space.origin}) is "
+                        "declined (--space none): the space is inferred from the data"])
     table = TrialTable.from_frame(
         raw.frame,
         source=source,
@@ -240,10 +279,47 @@ def load_trials(
         diverged_threshold=diverged_threshold,
     )
     table.notes[:0] = raw.notes
+    if raw.design:
+        from ..design import MEANINGS, MODEL_BASED
+
+        table.design = raw.design
+        table.notes.append(f"design: {raw.design}: {MEANINGS[MODEL_BASED]}")
     table.roles.update(spec.get("roles", {}))
     if spec.get("path"):
         table.notes.insert(0, f"column roles from {Path(spec['path']).name}")
     return table
+
+
+def _reads_budget(fmt: Any) -> bool:
+    """Whether a source format's reader takes the ``budget`` option itself."""
+    import inspect
+
+    return "budget" in inspect.signature(fmt.read).parameters
+
+
+def _keep_budget(raw: RawTrials, budget: object, source: str,
+                 hyperparameters: Sequence[str] | None) -> RawTrials:
+    """Keep one budget of a table whose budget column is found by its name."""
+    from ..roles import BUDGET, bookkeeping_kind
+    from ._common import exclusions_frame, select_budget
+
+    named = set(hyperparameters or raw.hyperparameters or ())
+    candidates = [c for c in raw.frame.columns if c not in named
+                  and bookkeeping_kind(str(c)) == BUDGET]
+    if not candidates:
+        raise InputError("--budget was given but no column is a budget (a column named "
+                         "budget or fidelity)", file=source)
+    excluded: list[tuple[int, str]] = []
+    frame, _ = select_budget(raw.frame, budget, source, excluded, column=candidates[0])
+    before = raw.exclusions
+    added = exclusions_frame(excluded)
+    exclusions = added if before is None else pd.concat([before, added], ignore_index=True)
+    groups = None if raw.group_keys is None else [g for g in raw.group_keys
+                                                  if g != candidates[0]]
+    kept = ", ".join(f"{v:g}" for v in pd.unique(pd.to_numeric(frame[candidates[0]])))
+    notes = [*raw.notes, f"only {candidates[0]} = {kept} (--budget {budget}) is analysed; "
+                         f"{len(excluded)} trial(s) at other budgets are left out"]
+    return replace(raw, frame=frame, exclusions=exclusions, group_keys=groups, notes=notes)
 
 
 COLUMN_SPEC_SUFFIXES = (".columns.yaml", ".columns.yml", ".columns.json")

@@ -366,3 +366,62 @@ def field_names(fields: Sequence[str], taken: Iterable[str], prefix: str) -> dic
     of the hyperparameters' and objectives' names (``budget`` -> ``smac_budget``)."""
     taken = set(taken)
     return {f: unique_name(f, taken, prefix) for f in fields}
+
+
+# -- DeepCAVE's and AMLTK's objective columns ---------------------------------------------
+
+_METRIC_COLUMN = re.compile(
+    r"^metric:(?P<name>.+?)\s*\[\s*(?P<lo>[^;,\]]+?)\s*[;,]\s*(?P<hi>[^\]]+?)\s*\]\s*"
+    r"\((?P<dir>maximi[sz]e|minimi[sz]e)\)\s*$", re.IGNORECASE)
+
+
+def metric_column(column: str) -> tuple[str, float, float, str] | None:
+    """``metric:<name> [<lower>; <upper>] (<maximize|minimize>)`` (DeepCAVE's DataFrame
+    runs; AMLTK writes a comma between the bounds) as ``(name, lower, upper,
+    direction)``; ``None`` for another column."""
+    m = _METRIC_COLUMN.match(str(column))
+    if m is None:
+        return None
+    try:
+        lo, hi = float(m["lo"]), float(m["hi"])
+    except ValueError:
+        return None
+    direction = "maximize" if m["dir"].lower().startswith("maxim") else "minimize"
+    return m["name"].strip(), lo, hi, direction
+
+
+def metric_columns(columns: Iterable[str], source: str
+                   ) -> tuple[dict[str, str], dict[str, str], dict[str, float]]:
+    """The objective columns among ``columns``: ``{column: name}``, each name's direction
+    and its worst value (the upper bound when minimised, the lower when maximised)."""
+    renames: dict[str, str] = {}
+    directions: dict[str, str] = {}
+    worst: dict[str, float] = {}
+    for column in columns:
+        parsed = metric_column(column)
+        if parsed is None:
+            continue
+        name, lo, hi, direction = parsed
+        if name in directions:
+            raise InputError(f"two objective columns are named {name!r}", file=source,
+                             column=column)
+        renames[column] = name
+        directions[name] = direction
+        bound = lo if direction == "maximize" else hi
+        if math.isfinite(bound):
+            worst[name] = bound
+    return renames, directions, worst
+
+
+def run_folders(path: Path, is_run: Any) -> list[Path]:
+    """``[path]`` when it is a run folder, else its sub-folders that are (sorted
+    naturally: ``run_2`` before ``run_10``)."""
+    if is_run(path):
+        return [path]
+    if not path.is_dir():
+        return []
+
+    def natural(p: Path) -> list[Any]:
+        return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", p.name)]
+
+    return sorted((c for c in path.iterdir() if c.is_dir() and is_run(c)), key=natural)

@@ -31,6 +31,13 @@ class RawTrials:
         the source records one (DeepCAVE's objective bounds).
     notes
         Things the user should know about how the source was read.
+    design
+        Why the trials are not a random sample of the space, where the source says so
+        (a model-based optimiser picked them), else ``None``.
+    aliases
+        ``name in the source -> column`` for columns the reader renamed (AMLTK's
+        ``config:lr`` -> ``lr``, DeepCAVE's ``metric:acc [0; 1] (maximize)`` -> ``acc``):
+        the user may name a column either way.
     """
 
     frame: pd.DataFrame
@@ -43,6 +50,8 @@ class RawTrials:
     directions: dict[str, str] = field(default_factory=dict)
     worst_values: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    design: str | None = None
+    aliases: dict[str, str] = field(default_factory=dict)
 
     @property
     def maximize(self) -> list[str]:
@@ -67,8 +76,12 @@ class SourceFormat:
         other formats.
     read
         ``read(source, **options) -> RawTrials``.
+    layout
+        What the format's folder or file holds, in words (for the error that names
+        what an unknown folder lacks).
     """
 
     name: str
     detect: Callable[[str], bool]
     read: Reader
+    layout: str = ""

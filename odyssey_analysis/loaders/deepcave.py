@@ -214,4 +214,5 @@ def _evaluation(entry: Any, configs: dict[str, Any], objectives: list[str], file
     return rec
 
 
-FORMAT = SourceFormat("deepcave", _detect, read_deepcave)
+FORMAT = SourceFormat("deepcave", _detect, read_deepcave,
+                      layout="configspace.json, configs.json, history.jsonl, meta.json")

@@ -312,4 +312,5 @@ def _to_raw(experiments: list[Any], runs: dict[str, list[Any]], group_tags: list
     )
 
 
-FORMAT = SourceFormat("mlflow", _detect, read_mlflow)
+FORMAT = SourceFormat("mlflow", _detect, read_mlflow,
+                      layout="an mlruns folder (meta.yaml per experiment), or sqlite:///")

@@ -439,4 +439,5 @@ def _first_seen(param: str, records: list[dict[str, Any]]) -> int:
     return len(records)
 
 
-FORMAT = SourceFormat("optuna", _detect, read_optuna)
+FORMAT = SourceFormat("optuna", _detect, read_optuna,
+                      layout="an Optuna storage, sqlite:///study.db")

@@ -244,4 +244,6 @@ def _from_folder(path: Path, source: str, which: str, metric: str | None,
                      exclusions=exclusions_frame(excluded), notes=notes)
 
 
-FORMAT = SourceFormat("raytune", _detect, read_raytune)
+FORMAT = SourceFormat("raytune", _detect, read_raytune,
+                      layout="trial folders with params.json and result.json or "
+                             "progress.csv")

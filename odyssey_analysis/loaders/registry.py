@@ -14,7 +14,8 @@ from .base import SourceFormat
 
 #: Modules of ``odyssey_analysis.loaders`` that hold a source format. Their detectors do
 #: not overlap, so the order of detection does not matter.
-FORMAT_MODULES = ("deepcave", "mlflow", "optuna", "raytune", "smac", "wandb")
+FORMAT_MODULES = ("amltk", "bohb", "deepcave", "deepcave_dataframe", "mlflow", "optuna",
+                  "raytune", "smac", "wandb")
 
 
 @functools.cache

@@ -1,11 +1,14 @@
-"""SMAC3 (2.x) run folders: ``runhistory.json`` with ``configspace.json`` beside it.
+"""SMAC3 run folders (2.x and 1.x): ``runhistory.json`` with ``configspace.json`` beside it.
 
 ``runhistory.json`` holds ``data`` (one entry per evaluation: ``config_id``,
 ``instance``, ``seed``, ``budget``, ``cost``, ``time``, ``status``, ``starttime``,
 ``endtime``, ``additional_info``; as objects or, in older files, as lists in that
-order), ``configs`` (id → configuration) and ``config_origins``. Only evaluations with
-status SUCCESS are analysed; running, crashed, timed-out and out-of-memory ones are
-counted. The costs are the responses, named by ``scenario.json``'s ``objectives``
+order; SMAC 1.x writes ``[[config_id, instance, seed, budget], [cost, time, status,
+starttime, endtime, additional_info]]`` with statuses as ``{"__enum__":
+"StatusType.SUCCESS"}``), ``configs`` (id → configuration) and ``config_origins``.
+Only evaluations with status SUCCESS are analysed; running, crashed, timed-out and
+out-of-memory ones are counted. The costs are the responses, named by
+``scenario.json``'s ``objectives``
 (``cost`` by default); SMAC minimises them all. Several budgets become the group key
 ``budget`` unless option ``budget=`` keeps one (a value or ``max``). A folder holding
 several run folders (SMAC writes one per seed) is read with the group key ``run``.
@@ -173,7 +176,24 @@ def read_smac(source: str, *, budget: object = None, **unknown: object) -> RawTr
     return RawTrials(frame=frame, hyperparameters=space.names, responses=objectives,
                      group_keys=groups, status=fields["status"], space=space,
                      exclusions=exclusions_frame(excluded),
-                     directions=dict.fromkeys(objectives, MINIMIZE))  # SMAC minimises costs
+                     directions=dict.fromkeys(objectives, MINIMIZE),  # SMAC minimises costs
+                     design=_design(frame[fields["origin"]] if fields["origin"] in frame
+                                    else None))
+
+
+#: Words of SMAC's config origins for configurations its model chose.
+_MODEL_ORIGINS = ("local search", "sorted", "acquisition", "model")
+
+
+def _design(origins: pd.Series | None) -> str:
+    """SMAC's design in words: how many configurations its model chose."""
+    if origins is None or origins.isna().all():
+        return "model-based: SMAC is Bayesian optimisation (no config origins recorded)"
+    text = origins.dropna().astype(str)
+    chosen = text.str.lower().map(lambda o: any(w in o for w in _MODEL_ORIGINS))
+    kinds = ", ".join(f"{k} {v}" for k, v in text.value_counts().items())
+    return (f"model-based: SMAC's model chose {int(chosen.sum())} of {len(text)} "
+            f"configurations (config origins: {kinds})")
 
 
 def _objectives(run: Path) -> list[str]:
@@ -196,13 +216,23 @@ def _entry(entry: Any, file: str, position: int) -> dict[str, Any]:
             raise InputError(f"run history entry lacks {', '.join(missing)}", file=file,
                              row=position)
         rec = {f: entry.get(f) for f in _FIELDS}
+    elif (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], list)
+          and isinstance(entry[1], list) and len(entry[0]) >= 3 and len(entry[1]) >= 3):
+        # SMAC 1.x: [[config_id, instance, seed, budget], [cost, time, status,
+        # starttime, endtime, additional_info]]
+        key, value = entry
+        rec = dict(zip(("config_id", "instance", "seed", "budget"), key))
+        rec.update(zip(("cost", "time", "status", "starttime", "endtime",
+                        "additional_info"), value))
+        rec = {f: rec.get(f) for f in _FIELDS}
     elif isinstance(entry, list) and len(entry) >= 7:
         rec = dict(zip(_FIELDS, entry))
         rec.setdefault("starttime", None)
         rec.setdefault("endtime", None)
     else:
-        raise InputError("run history entry is neither an object nor a list of its fields",
-                         file=file, row=position)
+        raise InputError("run history entry is neither an object, a list of its fields "
+                         "(SMAC 2) nor a [key, value] pair (SMAC 1)", file=file,
+                         row=position)
     status = rec["status"]
     if isinstance(status, dict):  # very old files: {"__enum__": "StatusType.SUCCESS"}
         name = str(status.get("__enum__", "")).rsplit(".", 1)[-1].lower()
@@ -215,4 +245,5 @@ def _entry(entry: Any, file: str, position: int) -> dict[str, Any]:
     return rec
 
 
-FORMAT = SourceFormat("smac", _detect, read_smac)
+FORMAT = SourceFormat("smac", _detect, read_smac,
+                      layout="runhistory.json, configspace.json")

@@ -132,9 +132,23 @@ def header_columns(path: Path, sep: str = ",") -> list[str]:
     return [c.strip() for c in row]
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _check_header(path: Path, header: list[str]) -> None:
-    """Refuse header names that cannot be read as given: a repeated name (pandas would
+    """Refuse header names that cannot be read as given: a first line of numbers only (a
+    table without a header, whose first row would be lost), a repeated name (pandas would
     rename it silently) or a name with a line break or tab."""
+    if header and all(name and _is_number(name) for name in header):
+        shown = ", ".join(header[:4]) + (", ..." if len(header) > 4 else "")
+        raise InputError(f"the first line holds numbers only ({shown}): the table has no "
+                         "header, and its first row would be read as column names",
+                         file=str(path), hint="add a first line naming the columns")
     seen: dict[str, int] = {}
     for i, name in enumerate(header):
         where = f"column {i + 1} of the header"
@@ -148,25 +162,45 @@ def _check_header(path: Path, header: list[str]) -> None:
         seen[name] = i
 
 
+#: pandas' placeholder for a column without a name (``Unnamed: 0``), which a table read
+#: with its index and saved again carries as a literal header.
+_PLACEHOLDER = re.compile(r"^Unnamed: \d+(\.\d+)?$")
+
+
+def _is_row_index(values: pd.Series) -> bool:
+    """Whether a column holds the row numbers ``DataFrame.to_csv`` writes (0, 1, 2, ...)."""
+    if not pd.api.types.is_integer_dtype(values) or values.empty:
+        return False
+    x = values.to_numpy()
+    return bool(x[0] in (0, 1) and np.all(np.diff(x) == 1))
+
+
 def _unnamed_columns(path: Path, frame: pd.DataFrame, header: list[str]
                      ) -> tuple[pd.DataFrame, list[str]]:
-    """Columns without a name: dropped when empty; the first one dropped as the row index
-    ``DataFrame.to_csv`` writes when it holds unique integers; else refused."""
+    """Columns without a name: dropped when empty; dropped as the row index
+    ``DataFrame.to_csv`` writes when it holds unique integers (the first column), or row
+    numbers under pandas' placeholder name (a table saved twice); else refused.
+
+    ``frame``'s columns are the header's names, the empty ones as ``\x00<position>``.
+    """
     notes = []
     for pos, name in enumerate(header):
-        if name:
-            continue
-        column = next((c for c in frame.columns if str(c) == f"Unnamed: {pos}"), None)
-        if column is None:
+        column = f"\x00{pos}" if not name else name
+        if column not in frame.columns or (name and not _PLACEHOLDER.match(name)):
             continue
         values = frame[column]
-        if values.isna().all():
+        if not name and values.isna().all():
             frame = frame.drop(columns=[column])
-        elif pos == 0 and pd.api.types.is_integer_dtype(values) and values.is_unique:
+        elif not name and pos == 0 and pd.api.types.is_integer_dtype(values) \
+                and values.is_unique:
             frame = frame.drop(columns=[column])
             notes.append("the first column has no name and holds a row index (as "
                          "DataFrame.to_csv writes it): it is not analysed")
-        else:
+        elif name and _is_row_index(values):
+            frame = frame.drop(columns=[column])
+            notes.append(f"column {name!r} holds row numbers under pandas' name for a "
+                         "column without one (a table saved twice): it is not analysed")
+        elif not name:
             raise InputError(f"column {pos + 1} of the header has no name", file=str(path),
                              hint="give every column a name in the header")
     return frame, notes
@@ -207,6 +241,9 @@ def _read_delimited(path: Path, sep: str,
                              hint="every row needs one value per header column") from None
         raise InputError(f"cannot parse the table: {exc}".splitlines()[0],
                          file=str(path)) from None
+    if header and frame.shape[1] == len(positions or ()):
+        # The header's own names: pandas would rename a repeated or empty one.
+        frame.columns = [header[p] or f"\x00{p}" for p in positions]
     frame, notes = _unnamed_columns(path, frame, header)
     if frame.shape[1] == 0:
         raise InputError("the file has no columns", file=str(path))
@@ -337,4 +374,8 @@ def _read_parquet(path: Path, usecols: Sequence[str] | None = None) -> pd.DataFr
         frame = pd.read_parquet(path, columns=columns)
     except Exception as exc:  # noqa: BLE001 - pyarrow raises several kinds
         raise InputError(f"cannot read Parquet: {exc}".splitlines()[0], file=str(path)) from None
-    return _with_rows(frame.reset_index(drop=True))
+    labels = None if isinstance(frame.index, pd.RangeIndex) else [str(v) for v in frame.index]
+    frame = _with_rows(frame.reset_index(drop=True))
+    if labels is not None:  # e.g. AMLTK's trial names, which hold the budget
+        frame.attrs["index_labels"] = labels
+    return frame

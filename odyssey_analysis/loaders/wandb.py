@@ -293,4 +293,6 @@ def _from_flat(frame: pd.DataFrame, source: str) -> RawTrials:
                      space=None)
 
 
-FORMAT = SourceFormat("wandb", _detect, read_wandb)
+FORMAT = SourceFormat("wandb", _detect, read_wandb,
+                      layout="a runs export (CSV, JSON or JSON Lines with config and "
+                             "summary)")

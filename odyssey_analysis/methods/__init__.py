@@ -9,9 +9,7 @@
 from .base import ImportanceMethod, ImportanceResult
 from .fanova import FanovaMethod
 from .local import LocalFanovaMethod
-
-#: Methods by the name ``analyze(method=...)`` and ``--method`` accept.
-METHODS: dict[str, type] = {"fanova": FanovaMethod, "local": LocalFanovaMethod}
+from .options import METHODS, method_from_options
 
 __all__ = ["METHODS", "FanovaMethod", "ImportanceMethod", "ImportanceResult",
-           "LocalFanovaMethod"]
+           "LocalFanovaMethod", "method_from_options"]

@@ -35,8 +35,9 @@ class ImportanceResult(Protocol):
         """One row per effect, in the columns of ``importance.csv`` after the group keys."""
         ...
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready summary (one entry of ``analysis.json``'s ``fits``)."""
+    def to_dict(self, *, curves: bool = False) -> dict[str, Any]:
+        """A JSON-ready summary (one entry of ``analysis.json``'s ``fits``); ``curves``
+        asks for the curves too, where the method has any."""
         ...
 
 
@@ -44,14 +45,15 @@ class ImportanceResult(Protocol):
 class ImportanceMethod(Protocol):
     """A way to measure how much each hyperparameter matters in one group's trials.
 
+    A method may also set ``needs_direction = True`` (the study then insists that every
+    response's direction is known) and ``trees_per_fit`` (the work a fit costs, for
+    deciding where fits run). :func:`odyssey_analysis.testing.check_importance_method`
+    checks a method against this contract.
+
     Attributes
     ----------
     name
         A short name recorded in ``analysis.json`` (e.g. ``"fanova"``).
-
-    A method may also set ``needs_direction = True`` (the study then insists that every
-    response's direction is known) and ``trees_per_fit`` (the work a fit costs, for
-    deciding where fits run).
     """
 
     name: str

@@ -12,14 +12,15 @@ default). With ``n_bootstrap`` it adds calibrated intervals
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 
 from .._threads import current_fit_threads
-from ..errors import InputError
 from ..fanova import (
     ForestDecomposition,
     LeafBoxes,
@@ -30,8 +31,16 @@ from ..fanova import (
 )
 from ..intervals import calibrated_interval
 from ..noise import noise_variance
+from ..params import Constraint, Interval, OneOf, OrderedPair, ParameterError, validate
 from ..quality import low_oob_r2
-from ..result import FanovaResult, ForestMeanEstimate, FractionIntervals, Marginal, PairGrid
+from ..result import (
+    FanovaResult,
+    FitInfo,
+    ForestMeanEstimate,
+    FractionIntervals,
+    Marginal,
+    PairGrid,
+)
 from ..space import Hyperparameter, SearchSpace
 from ..space.points import MeasurePoints, draw_design, variance_points
 from ..surrogate import ForestSettings, Surrogate, make_surrogate, surrogate_name
@@ -54,6 +63,27 @@ REFITS_PER_CALL = 16
 CONSTANT_WARNING = "every tree is constant"
 #: Fewest bootstrap replicates accepted (100 is the calibrated default of the CLI).
 MIN_BOOTSTRAP = 10
+#: ``min_samples_leaf`` of a forest left to the method, with and without a bootstrap
+#: (the intervals were calibrated with leaves of at least 2 trials).
+LEAF_WITH_BOOTSTRAP = 2
+LEAF_WITHOUT_BOOTSTRAP = 1
+
+
+def with_leaf_rule(surrogate: Surrogate, n_bootstrap: int) -> Surrogate:
+    """``surrogate`` with the leaf size chosen where its settings leave it to the method.
+
+    A surrogate whose ``settings`` are :class:`~odyssey_analysis.surrogate.ForestSettings`
+    with ``min_samples_leaf=None`` is copied with :data:`LEAF_WITH_BOOTSTRAP` when
+    ``n_bootstrap`` replicates are asked for, else :data:`LEAF_WITHOUT_BOOTSTRAP`; any
+    other surrogate is returned as it is.
+    """
+    settings = getattr(surrogate, "settings", None)
+    if not isinstance(settings, ForestSettings) or settings.min_samples_leaf is not None:
+        return surrogate
+    leaf = LEAF_WITH_BOOTSTRAP if n_bootstrap else LEAF_WITHOUT_BOOTSTRAP
+    chosen = copy.copy(surrogate)
+    chosen.settings = settings.with_leaf(leaf)  # type: ignore[attr-defined]
+    return chosen
 
 
 def grid_for(hp: Hyperparameter, points: int) -> np.ndarray:
@@ -70,20 +100,21 @@ def grid_for(hp: Hyperparameter, points: int) -> np.ndarray:
     return np.linspace(0.0, 1.0, points)
 
 
-def check_cutoffs(cutoffs: tuple[float, float] | None,
-                  cutoff_quantiles: tuple[float, float] | None) -> None:
-    """Cutoffs must be ordered (``LOW < HIGH``), quantiles in [0, 1]; not both."""
-    if cutoffs is not None:
-        lo, hi = map(float, cutoffs)
-        if not (np.isfinite(lo) and np.isfinite(hi)) or lo >= hi:
-            raise InputError(f"--cutoff needs LOW < HIGH, got {lo:g} {hi:g}")
-    if cutoff_quantiles is not None:
-        lo_q, hi_q = map(float, cutoff_quantiles)
-        if not 0.0 <= lo_q < hi_q <= 1.0:
-            raise InputError("cutoff quantiles must satisfy 0 <= low < high <= 1, "
-                             f"got {lo_q:g} {hi_q:g}")
-    if cutoffs is not None and cutoff_quantiles is not None:
-        raise InputError("give --cutoff or --cutoff-quantile, not both")
+#: What each setting of :class:`FanovaMethod` accepts (see :mod:`odyssey_analysis.params`).
+METHOD_CONSTRAINTS: dict[str, list[Constraint]] = {
+    "cutoffs": [OrderedPair(what="two cutoffs"), None],
+    "cutoff_quantiles": [OrderedPair(Interval(Real, 0, 1), what="two cutoff quantiles"),
+                         None],
+    "pairs": [OneOf((True, False))],
+    "curves": [OneOf((True, False))],
+    "grid_points": [Interval(Integral, 2, None)],
+    "pair_grid_points": [Interval(Integral, 2, None)],
+    "keep_trees": [OneOf((True, False))],
+    "estimator": [OneOf(ESTIMATORS)],
+    "n_bootstrap": [OneOf((0,)), Interval(Integral, MIN_BOOTSTRAP, None)],
+    "conf_level": [Interval(Real, 0, 1, closed="neither")],
+    "variance_points": [Interval(Integral, 16, None)],
+}
 
 
 @dataclass(frozen=True)
@@ -97,7 +128,10 @@ class FanovaMethod:
         the compiled forest with default
         :class:`~odyssey_analysis.surrogate.ForestSettings`). One with a ``with_levels``
         method is told each hyperparameter's cells
-        (:func:`~odyssey_analysis.forest.cells_of`) before it is fitted.
+        (:func:`~odyssey_analysis.forest.cells_of`) before it is fitted. Where its
+        ``settings`` leave ``min_samples_leaf`` at ``None`` the method chooses it: 2 with
+        a bootstrap (the setting the intervals were calibrated with), else 1; the
+        ``surrogate`` attribute holds the surrogate with that choice made.
     cutoffs
         Clamp leaf values into ``(low, high)`` (response units) first.
     cutoff_quantiles
@@ -142,29 +176,24 @@ class FanovaMethod:
     name = "fanova"
 
     def __post_init__(self) -> None:
-        check_cutoffs(self.cutoffs, self.cutoff_quantiles)
-        for value, option in ((self.grid_points, "grid points"),
-                              (self.pair_grid_points, "pair grid points")):
-            if int(value) < 2:
-                raise InputError(f"{option} must be at least 2, got {value}")
-        if self.estimator not in ESTIMATORS:
-            raise InputError(f"unknown estimator {self.estimator!r}",
-                             hint=f"use one of {', '.join(ESTIMATORS)}")
-        b = self.n_bootstrap
-        if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or (
-                b != 0 and not MIN_BOOTSTRAP <= b):
-            raise InputError(f"--bootstrap must be 0 or a whole number of at least "
-                             f"{MIN_BOOTSTRAP} replicates, got {b!r}", hint="100 is "
-                             "the number the intervals were calibrated with")
-        if b and self.estimator != "forest-mean":
-            raise InputError("intervals are calibrated for the forest-mean estimator",
-                             hint="drop --estimator per-tree or --bootstrap")
-        c = self.conf_level
-        if not (isinstance(c, (int, float)) and 0.0 < float(c) < 1.0):
-            raise InputError(f"--conf-level must lie in (0, 1), got {c!r}")
-        if int(self.variance_points) < 16:
-            raise InputError(f"variance points must be at least 16, got "
-                             f"{self.variance_points}")
+        try:
+            validate(self, METHOD_CONSTRAINTS)
+        except ParameterError as exc:
+            if exc.parameter != "n_bootstrap":
+                raise
+            raise ParameterError(exc.template, parameters=exc.parameters, got=exc.got,
+                                 hint="100 is the number the intervals were calibrated "
+                                      "with") from None
+        if self.cutoffs is not None and self.cutoff_quantiles is not None:
+            raise ParameterError("give {cutoffs} or {cutoff_quantiles}, not both",
+                                 parameters=("cutoffs", "cutoff_quantiles"))
+        if self.n_bootstrap and self.estimator != "forest-mean":
+            raise ParameterError("intervals ({n_bootstrap}) are calibrated for the "
+                                 "forest-mean {estimator}",
+                                 parameters=("n_bootstrap", "estimator"),
+                                 got=repr(self.estimator))
+        surrogate = self.surrogate if self.surrogate is not None else make_surrogate()
+        object.__setattr__(self, "surrogate", with_leaf_rule(surrogate, self.n_bootstrap))
 
     @property
     def forest_surrogate(self) -> Surrogate:
@@ -251,20 +280,25 @@ class FanovaMethod:
         estimate = None
         if points is not None:
             m = len(points.points)
+            evaluated = np.asarray(fitted.evaluated)  # checked above
             main, pair, mean, variance = _forest_mean_fractions(
-                trees, fitted.evaluated[:m], points, self.pairs, parts.mean)
+                trees, evaluated[:m], points, self.pairs, parts.mean)
             intervals = None
             if designs is not None and np.isfinite(main).all():
-                world = fitted.evaluated[m:].reshape(len(designs), len(y))
+                world = evaluated[m:].reshape(len(designs), len(y))
                 intervals = self._bootstrap(surrogate, x, y, space, cutoffs, main, pair,
                                             world, designs, key)
             estimate = ForestMeanEstimate(main, pair, mean, variance, m, points.exact,
                                           intervals)
         kept = [t.without_index() for t in trees] if self.keep_trees else None
-        return _result(parts, space, kept, fitted.oob_r2,
-                       fitted.settings, n_trials=len(y), group=group, response=response,
-                       cutoffs=cutoffs, pairs=self.pairs, rows_excluded=rows_excluded,
-                       estimate=estimate)
+        result = _result(parts, space, kept, fitted.oob_r2,
+                         fitted.settings, n_trials=len(y), group=group, response=response,
+                         cutoffs=cutoffs, pairs=self.pairs, rows_excluded=rows_excluded,
+                         estimate=estimate, x=x)
+        if self.curves:  # the guidelines' tolerance reads the noise beside the curves
+            levels = np.array([hp.is_discrete or hp.is_constant for hp in space])
+            result.noise = noise_variance(x, y, levels)
+        return result
 
     def _bootstrap(self, surrogate: Surrogate, x: np.ndarray, y: np.ndarray,
                    space: SearchSpace,
@@ -405,22 +439,27 @@ def _result(parts: ForestDecomposition, space: SearchSpace, trees: list | None, 
             settings: dict[str, Any], *, n_trials: int, group: Mapping[str, Any] | None,
             response: str, cutoffs: tuple[float, float] | None, pairs: bool,
             rows_excluded: Mapping[str, int] | None,
-            estimate: ForestMeanEstimate | None = None) -> FanovaResult:
-    """The per-tree decomposition as a :class:`FanovaResult` with curves in original units."""
+            estimate: ForestMeanEstimate | None = None,
+            x: np.ndarray | None = None) -> FanovaResult:
+    """The per-tree decomposition as a :class:`FanovaResult` with curves in original units
+    (and, given the encoded design ``x``, the trials' values for the rugs)."""
     hps = list(space)
     marginals = {}
     for j, grid in parts.grids.items():
         hp = hps[j]
         per_tree = parts.curves[j]
+        observed = None if x is None else hp.decode(x[:, j])
         marginals[hp.name] = Marginal(hp.name, hp.kind, hp.scale, grid, hp.decode(grid),
-                                      per_tree.mean(axis=0), per_tree.std(axis=0))
+                                      per_tree.mean(axis=0), per_tree.std(axis=0),
+                                      per_tree, observed)
     pair_grids = {}
     for (j, k), pc in parts.pair_curves.items():
         ha, hb = hps[j], hps[k]
         pair_grids[(ha.name, hb.name)] = PairGrid(
             (ha.name, hb.name), ha.decode(pc.grid_a), hb.decode(pc.grid_b), ha.scale,
             hb.scale, ha.kind, hb.kind, pc.joint.mean(axis=0), pc.joint.std(axis=0),
-            pc.interaction.mean(axis=0), pc.interaction.std(axis=0))
+            pc.interaction.mean(axis=0), pc.interaction.std(axis=0),
+            pc.joint.astype(np.float32))  # per tree, for the guidelines: half the bytes
     warnings = []
     if low_oob_r2(oob_r2):
         warnings.append(f"out-of-bag R² is {oob_r2:.2f}: the forest predicts unseen "
@@ -438,14 +477,9 @@ def _result(parts: ForestDecomposition, space: SearchSpace, trees: list | None, 
     if ci is not None and ci.noise_source == "none":
         warnings.append("no noise estimate (no repeated configurations and no numeric "
                         "hyperparameter): the intervals assume noiseless responses")
-    fit_info = {
-        "forest": dict(settings),
-        "cutoffs": None if cutoffs is None else list(cutoffs),
-        "n_zero_variance_trees": n_zero,
-        "pairs_computed": pairs,
-        "rows_used": n_trials,
-        "rows_excluded": dict(rows_excluded or {}),
-    }
+    fit_info = FitInfo(forest=dict(settings), cutoffs=cutoffs, n_zero_variance_trees=n_zero,
+                       pairs_computed=pairs, rows_used=n_trials,
+                       rows_excluded=dict(rows_excluded or {}))
     return FanovaResult(
         group=dict(group or {}), response=response, hyperparameters=space.names,
         tree_mean=parts.mean, tree_variance=parts.variance, main_variance=parts.main,
@@ -459,9 +493,7 @@ def decompose_forest(
     space: SearchSpace,
     *,
     cutoffs: tuple[float, float] | None = None,
-    pairs: bool = True,
-    grid_points: int = 50,
-    pair_grid_points: int = 24,
+    **options: Any,
 ) -> ForestDecomposition:
     """Exact functional ANOVA of every tree of a fitted scikit-learn forest.
 
@@ -474,20 +506,21 @@ def decompose_forest(
         The search space; its encoding defines the measure and the curves' grids.
     cutoffs
         Clamp leaf values into ``(low, high)`` first.
-    pairs
-        Compute pairwise effects and pair grids.
-    grid_points, pair_grid_points
-        Evaluation points per hyperparameter for the marginal curves and pair grids.
+    **options
+        ``pairs``, ``grid_points`` and ``pair_grid_points`` of :class:`FanovaMethod`
+        (pairwise effects, points per hyperparameter of the curves and pair grids).
 
     Returns
     -------
     ForestDecomposition
     """
+    allowed = {"pairs", "grid_points", "pair_grid_points"}
+    if set(options) - allowed:
+        raise TypeError(f"decompose_forest() got an unexpected keyword argument "
+                        f"{sorted(set(options) - allowed)[0]!r}")
     d = len(space)
     trees = forest_leaf_boxes([e.tree_ for e in forest.estimators_], d, cutoffs)
-    method = FanovaMethod(pairs=pairs, grid_points=grid_points,
-                          pair_grid_points=pair_grid_points)
-    return method._decompose(trees, space)
+    return FanovaMethod(**options)._decompose(trees, space)
 
 
 def fit_and_decompose(
@@ -498,27 +531,20 @@ def fit_and_decompose(
     group: dict[str, Any] | None = None,
     response: str = "response",
     settings: ForestSettings | None = None,
-    cutoffs: tuple[float, float] | None = None,
-    cutoff_quantiles: tuple[float, float] | None = None,
-    pairs: bool = True,
-    grid_points: int = 50,
-    pair_grid_points: int = 24,
-    keep_trees: bool = False,
     rows_excluded: dict[str, int] | None = None,
-    estimator: str = "forest-mean",
-    n_bootstrap: int = 0,
     surrogate: str | None = None,
+    **options: Any,
 ) -> FanovaResult:
     """Fit a random forest to one group's trials and decompose it exactly.
 
-    A shortcut for ``FanovaMethod(make_surrogate(surrogate, settings), ...).fit(...)``;
-    the parameters are those of :class:`FanovaMethod` and :meth:`FanovaMethod.fit`, and
-    ``surrogate`` names the forest (:data:`~odyssey_analysis.surrogate.SURROGATES`).
+    A shortcut for ``FanovaMethod(make_surrogate(surrogate, settings), **options).fit(x,
+    y, space, group=group, response=response, rows_excluded=rows_excluded)``:
+    ``surrogate`` names the forest (:data:`~odyssey_analysis.surrogate.SURROGATES`),
+    ``settings`` are its :class:`~odyssey_analysis.surrogate.ForestSettings`, ``options``
+    the method's (``pairs``, ``n_bootstrap``, ...; see :class:`FanovaMethod`), and the
+    method chooses the leaf size where ``settings`` leave it, as :func:`~odyssey_analysis.
+    study.analyze` does.
     """
-    method = FanovaMethod(make_surrogate(surrogate, settings), cutoffs=cutoffs,
-                          cutoff_quantiles=cutoff_quantiles, pairs=pairs,
-                          grid_points=grid_points, pair_grid_points=pair_grid_points,
-                          keep_trees=keep_trees, estimator=estimator,
-                          n_bootstrap=n_bootstrap)
+    method = FanovaMethod(make_surrogate(surrogate, settings), **options)
     return method.fit(x, y, space, group=group, response=response,
                       rows_excluded=rows_excluded)

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from numbers import Real
 from typing import Any
 
 import numpy as np
 
 from ..errors import InputError
+from ..params import Interval, ParameterError, check
 from ..result import FanovaResult
 from ..space import SearchSpace
 from .fanova import CONSTANT_WARNING, FanovaMethod
@@ -30,14 +32,14 @@ from .fanova import CONSTANT_WARNING, FanovaMethod
 class LocalFanovaMethod(FanovaMethod):
     """Exact fANOVA of the response capped at the value of its best ``top_quantile``.
 
+    Takes the settings of :class:`~odyssey_analysis.methods.FanovaMethod` (surrogate,
+    pairs, curves, ...) and one more; its cutoffs are this method's own.
+
     Parameters
     ----------
     top_quantile
         The share of trials that counts as good, in (0, 1): 0.25 asks what matters
         within the best quarter of the runs.
-    **kwargs
-        The settings of :class:`~odyssey_analysis.methods.FanovaMethod` (surrogate,
-        pairs, curves, ...); its cutoffs are this method's own.
     """
 
     top_quantile: float = 0.25
@@ -47,11 +49,11 @@ class LocalFanovaMethod(FanovaMethod):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        q = self.top_quantile
-        if not (isinstance(q, (int, float)) and 0.0 < float(q) < 1.0):
-            raise InputError(f"--top-quantile must lie in (0, 1), got {q!r}")
+        check("top_quantile", self.top_quantile, [Interval(Real, 0, 1, closed="neither")])
         if self.cutoffs is not None or self.cutoff_quantiles is not None:
-            raise InputError("the local method sets its own cutoff; give no --cutoff")
+            given = "cutoffs" if self.cutoffs is not None else "cutoff_quantiles"
+            raise ParameterError(f"the local method sets its own cutoff; give no {{{given}}}",
+                                 parameters=(given,))
 
     def to_dict(self) -> dict[str, Any]:
         """The method's settings, JSON-ready."""
@@ -90,9 +92,9 @@ class LocalFanovaMethod(FanovaMethod):
                                   f"--minimize {response}")
         result = super().fit(x, y, space, group=group, response=response,
                              rows_excluded=rows_excluded, direction=direction)
-        lo, hi = result.fit["cutoffs"]
+        lo, hi = result.fit.cutoffs or (np.nan, np.nan)
         cap = hi if direction == "minimize" else lo
-        result.fit["method"] = {"name": self.name, "top_quantile": self.top_quantile,
+        result.fit.method = {"name": self.name, "top_quantile": self.top_quantile,
                                 "cap": cap, "better": direction}
         constant = [w for w in result.warnings if w.startswith(CONSTANT_WARNING)]
         if constant:  # the response varies; only the good runs are all alike

@@ -17,17 +17,28 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from ..choices import study_roles
 from ..result import FanovaResult, StudyResult
 from .marginals import _shown, select_rows
 from .style import (
     HIGHER_ORDER_COLOR,
+    LINE_HEIGHT,
     PAIR_COLOR,
+    chars_in,
     get_axes,
     label,
+    legend_columns,
     new_figure,
     param_colors,
+    shorten,
     styled,
+    wrap,
 )
+
+#: Longest bar label (characters); longer names end in an ellipsis (the legend has them).
+BAR_LABEL_CHARS = 34
+#: Longest legend entry (characters).
+LEGEND_CHARS = 36
 
 HIGHER_ORDER_LABEL = "higher order"
 
@@ -38,6 +49,7 @@ def plot_fraction_pie(
     ax: Axes | None = None,
     colors: Mapping[str, str] | None = None,
     min_pct_label: float = 8.0,
+    **kwargs: Any,
 ) -> Axes:
     """A pie of the main effects' shares of variance plus "higher order" (the rest).
 
@@ -51,6 +63,8 @@ def plot_fraction_pie(
         Colour per hyperparameter (default: the fixed palette).
     min_pct_label
         Wedges smaller than this (in percent) get no percentage printed on them.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.pie` (e.g. ``radius``, ``wedgeprops``).
 
     Returns
     -------
@@ -75,10 +89,10 @@ def plot_fraction_pie(
     def pct(value: float) -> str:
         return f"{value:.0f}%" if value >= min_pct_label else ""
 
-    wedges, _texts, autotexts = ax.pie(
-        sizes, colors=wedge_colors, startangle=90, counterclock=False, autopct=pct,
-        pctdistance=0.7, wedgeprops={"linewidth": 0.8, "edgecolor": "white"},
-        textprops={"fontsize": 7})
+    style = {"startangle": 90, "counterclock": False, "autopct": pct, "pctdistance": 0.7,
+             "wedgeprops": {"linewidth": 0.8, "edgecolor": "white"},
+             "textprops": {"fontsize": 7}}
+    wedges, _texts, autotexts = ax.pie(sizes, colors=wedge_colors, **{**style, **kwargs})
     for wedge, name in zip(wedges, labels):
         wedge.set_gid(name)
     for text, color in zip(autotexts, wedge_colors):
@@ -132,6 +146,8 @@ def plot_fraction_bars(
     ax: Axes | None = None,
     n_pairs: int = 3,
     colors: Mapping[str, str] | None = None,
+    errorbar_kw: Mapping[str, Any] | None = None,
+    **kwargs: Any,
 ) -> Axes:
     """Horizontal bars of the variance shares, with their calibrated intervals.
 
@@ -150,6 +166,10 @@ def plot_fraction_bars(
         How many of the largest pairwise interactions to list.
     colors
         Colour per hyperparameter.
+    errorbar_kw
+        Passed to :meth:`matplotlib.axes.Axes.errorbar` for the whiskers.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.barh` (e.g. ``height``, ``alpha``).
 
     Returns
     -------
@@ -169,12 +189,13 @@ def plot_fraction_bars(
         lower, upper = means - stds, means + stds
     fill = [colors.get(b.kind, PAIR_COLOR) if b.kind not in ("pair", "higher") else
             (PAIR_COLOR if b.kind == "pair" else HIGHER_ORDER_COLOR) for b in bars]
-    ax.barh(y, np.nan_to_num(means), color=fill, height=0.7)
+    ax.barh(y, np.nan_to_num(means), **{"color": fill, "height": 0.7, **kwargs})
     shown = np.isfinite(lower) & np.isfinite(upper)
+    whiskers = {"fmt": "none", "elinewidth": 0.8, "capsize": 2, "ecolor": "0.2"}
     ax.errorbar(0.5 * (lower + upper)[shown], y[shown], xerr=0.5 * (upper - lower)[shown],
-                fmt="none", elinewidth=0.8, capsize=2, ecolor="0.2")
+                **{**whiskers, **(errorbar_kw or {})})
     ax.set_yticks(y)
-    ax.set_yticklabels([b.label for b in bars])
+    ax.set_yticklabels([_bar_label(b) for b in bars])
     ax.set_xlabel("share of variance [%]" + (
         f" — whiskers: {100 * result.intervals.conf_level:.0f} % interval" if with_ci
         else " — whiskers: spread across trees"))
@@ -199,14 +220,22 @@ def plot_fraction_bars(
     return ax
 
 
+def _bar_label(bar: FractionBar) -> str:
+    """A bar's label within :data:`BAR_LABEL_CHARS`; a pair shortens each of its names."""
+    if bar.kind == "pair" and len(bar.label) > BAR_LABEL_CHARS:
+        half = (BAR_LABEL_CHARS - 3) // 2
+        return " × ".join(shorten(part, half) for part in bar.label.split(" × ", 1))
+    return shorten(bar.label, BAR_LABEL_CHARS)
+
+
 @styled
 def fractions_figure(
     study: StudyResult,
     *,
-    response: str = "test_error",
-    variant: Any = "V",
-    task_key: str | None = "task",
-    variant_key: str | None = "variant",
+    response: str | None = None,
+    variant: Any = None,
+    task_key: str | None = None,
+    variant_key: str | None = None,
     tasks: Sequence[Any] | None = None,
     n_pairs: int = 3,
     where: Mapping[str, Any] | None = None,
@@ -218,12 +247,11 @@ def fractions_figure(
     ----------
     study
         The analysed study.
-    response
-        The response whose variance is shared out.
-    variant
-        The variant shown (when the study is grouped by ``variant_key``).
-    task_key, variant_key
-        Group keys.
+    response, variant, task_key, variant_key
+        The response whose variance is shared out, the variant shown (when the study
+        is grouped by ``variant_key``) and the group keys of the task and the variant;
+        each left at ``None`` is chosen from the study as the command line chooses it
+        (:func:`~odyssey_analysis.choices.study_roles`).
     tasks
         Columns in order (default: every task of the study).
     n_pairs
@@ -237,6 +265,9 @@ def fractions_figure(
     -------
     matplotlib.figure.Figure
     """
+    response, variant, task_key, variant_key = study_roles(
+        study, response=response, variant=variant, task_key=task_key,
+        variant_key=variant_key)
     fig_title = title or f"Share of the variance of {label(response)}" + _shown(
         study, variant, variant_key, where)
     rows = select_rows(study, response, variant=variant, task_key=task_key,
@@ -244,19 +275,27 @@ def fractions_figure(
     n = len(rows)
     names = list(rows[0][1].hyperparameters)
     colors = param_colors(names)
-    fig = new_figure(6.4, 1.9 * n + 0.9)
+    n_bars = len(names) + min(n_pairs, len(names) * (len(names) - 1) // 2) + 1
+    longest = max(len(_bar_label(b)) for b in fraction_bars_data(rows[0][1], n_pairs))
+    width = min(6.4 + max(0, longest - 24) * 0.06, 8.5)
+    handles = [Patch(facecolor=colors[name], label=shorten(label(name), LEGEND_CHARS))
+               for name in names]
+    handles.append(Patch(facecolor=HIGHER_ORDER_COLOR, label=wrap(
+        "higher order (pie: all interactions; bars: beyond pairs)", LEGEND_CHARS, 2)))
+    handles.append(Patch(facecolor=PAIR_COLOR, label="pairwise interaction"))
+    ncol = legend_columns([h.get_label() for h in handles], width)
+    legend_height = (-(-len(handles) // ncol) + 1) * LINE_HEIGHT * 7 / 72 * 1.15
+    title_text = wrap(fig_title, chars_in(0.95 * width, 10), 2)
+    row_height = max(1.9, 0.14 * n_bars + 0.75)
+    fig = new_figure(width, row_height * n + 0.5 + legend_height
+                     + 0.2 * (title_text.count("\n") + 1))
     axes = fig.subplots(n, 2, squeeze=False, width_ratios=[1.0, 1.9])
-    for row, (title, result) in enumerate(rows):
+    for row, (row_title, result) in enumerate(rows):
         plot_fraction_pie(result, ax=axes[row, 0], colors=colors)
-        axes[row, 0].set_title(title, loc="left")
+        axes[row, 0].set_title(wrap(row_title, chars_in(0.3 * width, 9), 2), loc="left")
         plot_fraction_bars(result, ax=axes[row, 1], n_pairs=n_pairs, colors=colors)
         if row < n - 1:
             axes[row, 1].set_xlabel("")
-    handles = [Patch(facecolor=colors[name], label=label(name)) for name in names]
-    handles.append(Patch(facecolor=HIGHER_ORDER_COLOR,
-                         label="higher order (pie: all interactions; bars: beyond pairs)"))
-    handles.append(Patch(facecolor=PAIR_COLOR, label="pairwise interaction"))
-    fig.suptitle(fig_title)
-    fig.legend(handles=handles, loc="outside lower center", ncol=3,
-               frameon=False)
+    fig.suptitle(title_text)
+    fig.legend(handles=handles, loc="outside lower center", ncol=ncol, frameon=False)
     return fig

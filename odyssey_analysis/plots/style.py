@@ -21,6 +21,7 @@ from matplotlib.colors import Colormap, LinearSegmentedColormap
 from matplotlib.figure import Figure
 
 from ..atomic import atomic_open
+from ..naming import value_text
 from ..ordering import order_variants
 
 #: One colour per variant of the paper (box faces, legends). Blue is kept free: it marks
@@ -47,7 +48,9 @@ PARAM_COLORS: dict[str, str] = {
     "input_noise": "#984ea3",
 }
 PARAM_EXTRA_COLORS = ("#a6761d", "#e7298a", "#66a61e", "#1b9e77", "#d95f02", "#7570b3",
-                      "#e6ab02", "#666666")
+                      "#e6ab02", "#666666", "#17becf", "#bcbd22", "#8c564b", "#f781bf",
+                      "#1f78b4", "#b2df8a", "#fb9a99", "#cab2d6", "#ff7f00", "#6a3d9a",
+                      "#b15928", "#80b1d3")
 PAIR_COLOR = "#9e9e9e"
 HIGHER_ORDER_COLOR = "#d9d9d9"
 
@@ -108,9 +111,125 @@ def better_note(direction: str | None) -> str:
 
 
 def group_text(group: dict[str, Any] | Sequence[tuple[str, Any]]) -> str:
-    """``"model resnet, optimizer adam"``: group keys and values for titles."""
+    """``"model resnet, budget 2.778"``: group keys and values for titles (numbers
+    rounded as :func:`~odyssey_analysis.naming.value_text` shows them)."""
     items = group.items() if isinstance(group, dict) else group
-    return ", ".join(f"{k} {v}" for k, v in items)
+    return ", ".join(f"{k} {value_text(v)}" for k, v in items)
+
+
+#: Width of an average character of the figures' font (DejaVu Sans), in font sizes.
+CHAR_WIDTH = 0.62
+#: Height of a line of text, in font sizes.
+LINE_HEIGHT = 1.25
+
+
+def text_width(text: str, fontsize: float) -> float:
+    """An upper estimate of the width of one line of ``text``, in inches."""
+    longest = max((len(line) for line in str(text).split("\n")), default=0)
+    return longest * CHAR_WIDTH * fontsize / 72.0
+
+
+def chars_in(width: float, fontsize: float) -> int:
+    """How many characters fit on a line ``width`` inches long (at least 4)."""
+    return max(4, int(width * 72.0 / (CHAR_WIDTH * fontsize)))
+
+
+def shorten(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters with an ellipsis in the middle, so that both
+    its start and its end (``… layer 2``) stay: names that differ at the end stay apart."""
+    text = str(text)
+    if len(text) <= width:
+        return text
+    tail = max(0, (width - 1) * 2 // 5)
+    head = max(1, width - 1 - tail)
+    return text[:head].rstrip() + "…" + (text[-tail:].lstrip() if tail else "")
+
+
+def wrap(text: str, width: int, max_lines: int = 3) -> str:
+    """``text`` on lines of at most ``width`` characters (words split where they must),
+    at most ``max_lines`` of them, the last ending in an ellipsis when text was left out."""
+    import textwrap
+
+    lines = textwrap.wrap(str(text), width=max(4, width), break_long_words=True,
+                          break_on_hyphens=False) or [""]
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = lines[-1][: max(1, width - 1)].rstrip() + "…"
+    return "\n".join(lines)
+
+
+def legend_columns(labels: Sequence[str], width: float, fontsize: float = 7.0,
+                   most: int = 4) -> int:
+    """The most legend columns (up to ``most``) whose widest entries fit in ``width``
+    inches, each entry a handle and its label."""
+    entry = [text_width(t, fontsize) + 0.45 for t in labels]
+    for ncol in range(min(most, len(labels)), 1, -1):
+        columns = [max(entry[c::ncol]) for c in range(ncol)]
+        if sum(columns) <= 0.95 * width:
+            return ncol
+    return 1
+
+
+def axes_length(ax: Axes, axis: str = "x") -> float:
+    """The Axes' length along ``axis`` in inches, as its grid cell gives it before the
+    layout is solved (the layout only shrinks it: an estimate from above)."""
+    pos = ax.get_position()
+    fig = ax.figure
+    while not hasattr(fig, "get_size_inches"):  # a subfigure: its root figure has a size
+        fig = fig._parent
+    width, height = fig.get_size_inches()
+    return float(pos.width * width if axis == "x" else pos.height * height)
+
+
+def levels_turn(levels: Sequence[Any], length: float, fontsize: float = 7.0) -> bool:
+    """Whether :func:`set_level_ticks` turns these levels' labels upright on an x axis
+    ``length`` inches long (the figure then needs room below the Axes)."""
+    texts = [value_text(v) for v in levels]
+    if not texts:
+        return False
+    slot = 0.95 * length / len(texts)
+    return max(text_width(t, fontsize) for t in texts) + 0.04 > slot
+
+
+#: Height that upright level labels take below an Axes (inches, 14 characters at 7 pt).
+TURNED_LABELS = 0.55
+
+
+def set_level_ticks(ax: Axes, levels: Sequence[Any], axis: str = "x",
+                    length: float | None = None, fontsize: float | None = None) -> None:
+    """One tick per level at 0, 1, ..., labelled so that no two labels overlap.
+
+    Labels stay horizontal when they fit side by side in ``length`` inches (default: the
+    Axes' length), else they are turned (x axis) and shortened; when even turned labels
+    are too many for the axis, only every k-th level is labelled (every level keeps its
+    tick). Numbers are rounded as they are shown everywhere (2.778).
+    """
+    texts = [value_text(v) for v in levels]
+    n = len(texts)
+    axis_obj = ax.xaxis if axis == "x" else ax.yaxis
+    key = "xtick.labelsize" if axis == "x" else "ytick.labelsize"
+    size = fontsize or mpl.font_manager.FontProperties(
+        size=mpl.rcParams[key]).get_size_in_points()
+    span = 0.95 * (length if length is not None else axes_length(ax, axis))
+    line = LINE_HEIGHT * size / 72.0
+    slot = span / max(n, 1)
+    rotation = 0
+    if axis == "x":
+        if levels_turn(levels, span / 0.95, size):
+            rotation = 90
+            texts = [shorten(t, 14) for t in texts]
+    else:
+        texts = [shorten(t, 14) for t in texts]
+    along = line if (axis == "y" or rotation) else max(text_width(t, size) for t in texts)
+    step = max(1, int(np.ceil(along / max(slot, 1e-9))))
+    shown = [t if i % step == 0 else "" for i, t in enumerate(texts)]
+    axis_obj.set_major_locator(ticker.FixedLocator(np.arange(n)))
+    axis_obj.set_major_formatter(ticker.FixedFormatter(shown))
+    axis_obj.set_minor_locator(ticker.NullLocator())
+    if rotation:
+        for text in axis_obj.get_ticklabels():
+            text.set_rotation(rotation)
+        ax.tick_params(axis=axis, labelrotation=rotation)
 
 
 def variant_color(variant: Any, known: Sequence[Any] = ()) -> str:
@@ -210,34 +329,66 @@ def _g(value: float, _pos: Any = None) -> str:
     return f"{value:g}"
 
 
-def set_value_scale(ax: Axes, scale: str, lo: float, hi: float, axis: str = "x") -> None:
+def _decade(value: float, _pos: Any = None) -> str:
+    exponent = int(np.round(np.log10(value))) if value > 0 else 0
+    return f"$\\mathdefault{{10^{{{exponent}}}}}$"
+
+
+def set_value_scale(ax: Axes, scale: str, lo: float, hi: float, axis: str = "x", *,
+                    integer: bool = False, max_ticks: int | None = None) -> None:
     """Give ``axis`` the scale the hyperparameter was sampled on, ticks in original units.
 
-    ``log`` gives a log axis (labels 20, 50, 100 within about a decade, one label per
-    decade beyond: plain numbers between 0.001 and 10⁴, powers of ten outside);
-    ``one_minus_log`` stretches the values near 1 (0, 0.9, 0.99, ...); ``linear`` is left
-    as it is.
+    ``log`` gives a log axis: across 1.5 decades or more, ticks at powers of ten labelled
+    10⁻⁴, 10⁰, 10³ (one style for every such axis of every figure, whatever its range);
+    within a narrower range, ticks at 1, 2 and 5 times a power of ten, labelled 20, 50,
+    100. ``one_minus_log`` stretches the values near 1 (0, 0.9, 0.99, ...); ``linear``
+    keeps matplotlib's ticks. ``integer`` (an integer hyperparameter) puts ticks only on
+    whole numbers; ``max_ticks`` caps the labelled ticks (small heat-map cells).
     """
     axis_obj = ax.xaxis if axis == "x" else ax.yaxis
     set_scale = ax.set_xscale if axis == "x" else ax.set_yscale
     if scale == "log" and lo > 0:
         set_scale("log")
         decades = float(np.log10(hi / lo))
+        most = max_ticks or 12
         if decades < 1.5:
-            locator = ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0), numticks=12)
-        else:  # one labelled tick per decade, however small the axis
-            locator = ticker.LogLocator(base=10, subs=(1.0,), numticks=int(decades) + 3)
+            subs: tuple[float, ...] = (1.0, 2.0, 5.0) if most >= 4 else (1.0, 3.0)
+            locator = ticker.LogLocator(base=10, subs=subs, numticks=12)
+            formatter = ticker.FuncFormatter(_g)
+        else:  # labelled powers of ten, thinned to the room there is
+            locator = ticker.LogLocator(base=10, subs=(1.0,),
+                                        numticks=min(int(decades) + 3, most + 1))
+            formatter = ticker.FuncFormatter(_decade)
         axis_obj.set_major_locator(locator)
-        plain = lo >= 1e-3 and hi <= 1e4
-        axis_obj.set_major_formatter(ticker.FuncFormatter(_g) if plain
-                                     else ticker.LogFormatterSciNotation())
+        axis_obj.set_major_formatter(formatter)
         axis_obj.set_minor_formatter(ticker.NullFormatter())
     elif scale == "one_minus_log":
         set_scale("function", functions=(_one_minus_log_forward, _one_minus_log_inverse))
         ticks = [t for t in (0.0, 0.5, 0.9, 0.99, 0.999, 0.9999) if lo - 1e-12 <= t <= hi + 1e-12]
+        if max_ticks is not None and len(ticks) > max_ticks:  # 0 and 0.5 crowd first
+            ticks = [t for t in ticks if t != 0.5][-max_ticks:]
         axis_obj.set_major_locator(ticker.FixedLocator(ticks))
         axis_obj.set_major_formatter(ticker.FuncFormatter(_g))
         axis_obj.set_minor_locator(ticker.NullLocator())
+    elif integer or max_ticks:
+        axis_obj.set_major_locator(ticker.MaxNLocator(
+            nbins=max(1, max_ticks - 1) if max_ticks else "auto", integer=integer,
+            min_n_ticks=2))
+
+
+def colorbar_ticks(cb: Any, symmetric: bool = False, nbins: int = 4) -> None:
+    """Readable colour-bar ticks: a few round values, a common power of ten moved to the
+    bar's end (×10³) instead of repeated in every label."""
+    lo, hi = float(cb.norm.vmin), float(cb.norm.vmax)
+    values = ticker.MaxNLocator(nbins=nbins, symmetric=symmetric).tick_values(lo, hi)
+    span = hi - lo
+    inside = [v for v in values if lo - 1e-9 * span <= v <= hi + 1e-9 * span]
+    # only ticks on the bar (a symmetric locator reaches past the ends)
+    cb.locator = ticker.FixedLocator(inside)
+    formatter = ticker.ScalarFormatter(useMathText=True)
+    formatter.set_powerlimits((-2, 3))
+    cb.formatter = formatter
+    cb.update_ticks()
 
 
 def cell_edges(values: np.ndarray, scale: str) -> np.ndarray:

@@ -21,15 +21,20 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from ..compare import Comparison
+from ..naming import value_text
 from .style import (
     HIGHLIGHT_COLOR,
     MEAN_MEDIAN_COLOR,
+    chars_in,
     get_axes,
     label,
+    legend_columns,
     new_figure,
+    shorten,
     styled,
     variant_color,
     variant_order,
+    wrap,
 )
 
 #: Ratio of the largest value to the median above which the metric axis turns log.
@@ -126,7 +131,7 @@ def plot_variant_boxes(
         yscale = "log" if wide else "linear"
     ax.set_yscale(yscale)
     ax.set_xticks(positions)
-    ax.set_xticklabels([str(v) for v in variants], rotation=90)
+    ax.set_xticklabels([shorten(value_text(v), 16) for v in variants], rotation=90)
     ax.set_xlim(0.4, len(variants) + 0.6)
     ax.set_ylabel(ylabel if ylabel is not None else label(metric))
     ax.grid(axis="y", color="0.92", linewidth=0.6)
@@ -159,7 +164,7 @@ def plot_params_bars(
     matplotlib.axes.Axes or None
         The right axis with the bars, or ``None`` when no variant has a count.
     """
-    by_name = {str(k): v for k, v in params.items()}
+    by_name = {shorten(value_text(k), 16): v for k, v in params.items()}
     variants = [t.get_text() for t in ax.get_xticklabels()]
     heights = np.array([float(by_name.get(v, np.nan)) for v in variants])
     if not variants or not np.isfinite(heights).any():
@@ -210,7 +215,9 @@ def variants_figure(
     better = "higher is better" if comparison.maximize else "lower is better"
     tasks = list(tasks) if tasks is not None else comparison.tasks
     n = max(1, len(tasks))
-    fig = new_figure(min(2.1 * n + 0.9, 11.0), 5.4)
+    width = min(max(2.1 * n + 0.9, 3.6), 11.0)
+    fig = new_figure(width, 5.6)
+    y_chars = chars_in(2.0, 8)
     axes = fig.subplots(2, n, squeeze=False)
     percent = f"{100 * comparison.top_fraction:g}%"
     has_bars = False
@@ -224,19 +231,21 @@ def variants_figure(
         ax_all = plot_variant_boxes(
             rows, metric, variant_key="_variant", order=order, reference=reference,
             significant=comp.get("significant_all", pd.Series(dtype=bool)).to_dict(),
-            ylabel=f"{label(metric)}, all trials\n({better})" if col == 0 else "",
+            ylabel=wrap(f"{label(metric)}, all trials", y_chars, 2) + f"\n({better})"
+            if col == 0 else "",
             ax=axes[0, col])
         ax_top = plot_variant_boxes(
             comparison.rows(task, top=True), metric, variant_key="_variant", order=order,
             reference=reference, significant=comp["significant"].to_dict(),
-            ylabel=f"{label(metric)}, top {percent}\n(by {label(comparison.select_by)})"
+            ylabel=wrap(f"{label(metric)}, top {percent}", y_chars, 2) + "\n"
+            + wrap(f"(by {label(comparison.select_by)})", y_chars, 2)
             if col == 0 else "", ax=axes[1, col])
         if params is not None:
             twin = plot_params_bars(params, ax=ax_top, label_text="parameters (top runs)"
                                     if col == n - 1 else "")
             has_bars = has_bars or twin is not None
         title = (task_titles or {}).get(task) or _task_title(task, rows)
-        ax_all.set_title(title)
+        ax_all.set_title(wrap(title, chars_in(0.9 * width / n, 9), 2))
         ax_all.set_xticklabels([])
     handles = [
         Line2D([], [], marker="o", color=MEAN_MEDIAN_COLOR, linestyle="none", markersize=3.5,
@@ -245,11 +254,12 @@ def variants_figure(
         Patch(facecolor="white", edgecolor="black", label="25–75th percentile"),
         Line2D([], [], color="black", linewidth=0.9, label="whiskers: min–max"),
         Patch(facecolor="white", edgecolor=HIGHLIGHT_COLOR, linewidth=2.2,
-              label=f"significant vs {reference} (Welch)"),
+              label=f"significant vs {shorten(value_text(reference), 16)} (Welch)"),
     ]
     if has_bars:
         handles.append(Patch(facecolor="0.88", label="parameters (top runs)"))
-    fig.legend(handles=handles, loc="outside lower center", ncol=3 if n >= 2 else 2,
+    fig.legend(handles=handles, loc="outside lower center",
+               ncol=legend_columns([h.get_label() for h in handles], width, most=3),
                frameon=False)
     return fig
 
@@ -258,5 +268,5 @@ def _task_title(task: Any, rows: pd.DataFrame) -> str:
     if "metric" in rows.columns:
         kinds = rows["metric"].dropna().astype(str).unique()
         if len(kinds) == 1 and kinds[0].strip():
-            return f"{task} — {label(kinds[0])}"
-    return str(task)
+            return f"{value_text(task)} — {label(kinds[0])}"
+    return value_text(task)

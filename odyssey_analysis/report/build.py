@@ -7,6 +7,7 @@ The report folder::
     importance.csv      the long importance table (the ``importance.csv`` contract)
     comparison.csv      the variant comparison (when the trials have variants)
     analysis.json       every fit, the roles chosen and the report's settings
+    guidelines.md/.json what to tune and where, for the metric (as ``odyssey guide``)
     tables/             Markdown and LaTeX renderings of the tables
     figures/            every figure as PNG (200 dpi) and PDF
     .odyssey-report     marks the folder as a report, which the next report may replace
@@ -23,7 +24,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..atomic import atomic_folder, atomic_write_text, check_writable
 from ..choices import Choices, choose
@@ -36,11 +37,14 @@ from ..space import SearchSpace
 from ..trials import TrialTable
 from .figures import FigureEntry, ReportContext, draw_figures
 
+if TYPE_CHECKING:
+    from ..methods import ImportanceMethod
+
 #: The file that marks a folder as an odyssey report.
 MARKER = ".odyssey-report"
 #: Everything a report folder holds at its top level.
 REPORT_ENTRIES = frozenset({"index.html", "importance.csv", "comparison.csv", "analysis.json",
-                            "tables", "figures", MARKER})
+                            "guidelines.md", "guidelines.json", "tables", "figures", MARKER})
 
 
 def bundled_table() -> Path:
@@ -70,6 +74,9 @@ class Report:
         Seconds per stage (for the console; not written to any file).
     notes
         What the reader should know about how the report was made.
+    guidelines
+        The :class:`~odyssey_analysis.guidelines.Guidelines` of the metric (``None``
+        when its direction is unknown).
     """
 
     out_dir: Path
@@ -83,6 +90,7 @@ class Report:
     settings: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    guidelines: Any = None
 
 
 def load_for_report(table: TrialTable | str | Path | None,
@@ -144,10 +152,9 @@ def build_report(
     table: TrialTable | str | Path | None = None,
     out_dir: str | Path = "report",
     *,
+    method: ImportanceMethod | str | None = None,
     space: SearchSpace | str | Path | None = None,
     responses: Sequence[str] | None = None,
-    n_trees: int = 64,
-    seed: int = 0,
     metric: str | None = None,
     select_by: str | None = None,
     top_fraction: float = 0.1,
@@ -159,15 +166,13 @@ def build_report(
     time_response: str | None = None,
     params_column: str | None = None,
     all_interactions: bool = False,
+    top_pairs: int | None = None,
     min_trials: int = 10,
     n_jobs: int | None = None,
-    estimator: str = "forest-mean",
-    n_bootstrap: int = 0,
-    conf_level: float = 0.9,
-    surrogate: str | None = None,
     inputs: Sequence[str | Path] = (),
     progress: bool = False,
     console: Any = None,
+    **deprecated: Any,
 ) -> Report:
     """Run the whole analysis and write the report folder.
 
@@ -184,9 +189,13 @@ def build_report(
     responses
         Responses to analyse (default: the table's; the metric and the time response
         are always among them).
-    n_trees, seed, min_trials, estimator, n_bootstrap, conf_level, surrogate
-        Forest settings, the forest (``"compiled"`` or ``"sklearn"``), the estimator
-        and the calibrated intervals (see :func:`~odyssey_analysis.study.analyze`).
+    method
+        The importance method with every setting of the fits (see
+        :func:`~odyssey_analysis.study.analyze`; the figures need its curves, so leave
+        ``curves`` on). Default: :class:`~odyssey_analysis.methods.FanovaMethod` with
+        default settings.
+    min_trials
+        Fewest trials a group may have (see :func:`~odyssey_analysis.study.analyze`).
     metric, select_by, reference, task_key, variant_key, time_response, params_column
         The roles of the comparison and the figures (see
         :func:`~odyssey_analysis.choices.choose`): given here, else from the table's
@@ -195,6 +204,10 @@ def build_report(
         Comparison settings (see :func:`~odyssey_analysis.compare.compare`).
     all_interactions
         Draw the interaction matrices of every variant (default: the reference's).
+    top_pairs
+        Pairs drawn in each interaction figure: those with the largest shares of the
+        pure interaction (default: every pair up to six hyperparameters, the ten
+        largest beyond).
     n_jobs
         Worker processes for the fits and for drawing the figures (``None``: chosen by
         the work; 1: everything in this process).
@@ -203,10 +216,18 @@ def build_report(
     progress, console
         Show rich progress bars on ``console`` (standard error by default).
 
+    **deprecated
+        The flat settings of earlier releases (``n_trees``, ``seed``, ``estimator``,
+        ``n_bootstrap``, ``conf_level``) still build the method, with a
+        :class:`FutureWarning`; they go in the next release.
+
     Returns
     -------
     Report
     """
+    from ..study import resolve_method
+
+    chosen = resolve_method(method, deprecated, caller="build_report")
     timings: dict[str, float] = {}
     notes: list[str] = []
     out = Path(out_dir)
@@ -224,11 +245,18 @@ def build_report(
     analysed = _responses(trials, responses, choices)
     group_by = list(trials.group_keys)
     for key in (choices.task_key, choices.variant_key):
-        if key is not None and key not in group_by:
+        role = "task" if key == choices.task_key else "variant"
+        declared = trials.hyperparameters_declared and key in trials.hyperparameters
+        if key is not None and key not in group_by and declared:
+            # A design column the user declared a hyperparameter stays a factor of the
+            # decomposition: its share and pairs are what the user asked for.
+            notes.append(f"the {role} column {key} is a declared hyperparameter: it stays "
+                         "a factor of the decomposition (its share and its pairs are "
+                         f"reported) and the analysis is not grouped by it; the variant "
+                         "comparison still compares its values")
+        elif key is not None and key not in group_by:
             group_by.append(key)
-            was = " (no longer a hyperparameter)" if key in trials.hyperparameters else ""
-            notes.append(f"the analysis is grouped by {key} too, the "
-                         f"{'task' if key == choices.task_key else 'variant'} column{was}")
+            notes.append(f"the analysis is grouped by {key} too, the {role} column")
     if group_by != list(trials.group_keys):
         trials = trials.regrouped(group_by)
     choices = choose(trials, responses=analysed, group_by=group_by, task_key=task_key,
@@ -243,10 +271,8 @@ def build_report(
                     if group_by else 1)
         fits = bars.add("fitting forests", n_groups * len(analysed))
         study = analyze(trials, space=space if isinstance(space, SearchSpace) else None,
-                        response=analysed, group_by=group_by, n_trees=n_trees, seed=seed,
-                        n_jobs=n_jobs, min_trials=min_trials, estimator=estimator,
-                        n_bootstrap=n_bootstrap, conf_level=conf_level, progress=fits,
-                        surrogate=surrogate)
+                        method=chosen, response=analysed, group_by=group_by, n_jobs=n_jobs,
+                        min_trials=min_trials, progress=fits)
         timings["analyze"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
@@ -254,7 +280,7 @@ def build_report(
         if choices.variant_key is not None:
             comparison = compare(trials, metric=choices.metric, select_by=choices.select_by,
                                  top_fraction=top_fraction, reference=choices.reference,
-                                 task_key=choices.task_keys or None,
+                                 task_key=choices.task_keys or (),
                                  variant_key=choices.variant_key, alpha=alpha, holm=holm,
                                  params_column=choices.params)
         timings["compare"] = time.perf_counter() - t0
@@ -262,25 +288,29 @@ def build_report(
         t0 = time.perf_counter()
         ctx = ReportContext(study=study, comparison=comparison, choices=choices,
                             directions=dict(trials.directions), top_fraction=top_fraction,
-                            alpha=alpha, holm=holm, all_interactions=all_interactions)
+                            alpha=alpha, holm=holm, all_interactions=all_interactions,
+                            top_pairs=top_pairs)
         figures = draw_figures(ctx, stage / "figures", bars=bars, n_jobs=n_jobs)
         timings["figures"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
         settings = {
-            "n_trees": n_trees, "seed": seed, "estimator": estimator,
-            "n_bootstrap": n_bootstrap, "conf_level": conf_level, "responses": analysed,
+            **_method_settings(chosen), "responses": analysed,
             "metric": choices.metric, "select_by": choices.select_by,
             "top_fraction": top_fraction, "reference": choices.reference, "alpha": alpha,
             "holm": holm, "min_trials": min_trials, "roles": choices.to_dict(),
         }
         written = _write_tables(stage, study, comparison, settings)
+        guide = _guidelines(trials, study, choices.metric, notes)
+        if guide is not None:
+            written += _write_guidelines(stage, guide, choices.metric)
         timings["tables"] = time.perf_counter() - t0
 
         files = sorted({*written, *(f for fig in figures for f in fig.files), "index.html"})
         report = Report(out_dir=out, index=out / "index.html", table=trials, study=study,
                         comparison=comparison, choices=choices, figures=figures, files=files,
-                        settings=settings, timings=timings, notes=notes)
+                        settings=settings, timings=timings, notes=notes,
+                        guidelines=guide)
         t0 = time.perf_counter()
         from .html import render_html
 
@@ -289,6 +319,37 @@ def build_report(
                           "`odyssey report --out` here replaces it whole.\n")
         timings["html"] = time.perf_counter() - t0
     return report
+
+
+def _guidelines(trials: TrialTable, study: StudyResult, metric: str, notes: list[str]
+                ) -> Any:
+    """The metric's guidelines, or ``None`` (with a note) when its direction is unknown."""
+    if trials.directions.get(metric) not in ("minimize", "maximize"):
+        notes.append(f"no guidelines: which way is better for {metric} is unknown "
+                     "(declare it with --maximize or --minimize)")
+        return None
+    return study.guidelines(responses=[metric])
+
+
+def _write_guidelines(stage: Path, guide: Any, metric: str) -> list[str]:
+    """``guidelines.md`` and ``guidelines.json`` of the metric (as ``odyssey guide``)."""
+    from ..guidelines_text import guidelines_markdown
+
+    atomic_write_text(stage / "guidelines.md", guidelines_markdown(guide, metric))
+    body = guide.to_dict()
+    body["target"] = metric
+    atomic_write_text(stage / "guidelines.json",
+                      json.dumps(body, indent=2, ensure_ascii=False) + "\n")
+    return ["guidelines.md", "guidelines.json"]
+
+
+def _method_settings(method: ImportanceMethod) -> dict[str, Any]:
+    """What the report states of the method: its forest, estimator and intervals."""
+    forest = getattr(getattr(method, "surrogate", None), "settings", None)
+    return {"n_trees": getattr(forest, "n_trees", None), "seed": getattr(forest, "seed", None),
+            "estimator": getattr(method, "estimator", None),
+            "n_bootstrap": int(getattr(method, "n_bootstrap", 0)),
+            "conf_level": getattr(method, "conf_level", None)}
 
 
 def _responses(trials: TrialTable, responses: Sequence[str] | None,

@@ -38,6 +38,7 @@ class ReportContext:
     alpha: float
     holm: bool
     all_interactions: bool
+    top_pairs: int | None = None
 
     @property
     def metric(self) -> str:
@@ -87,8 +88,10 @@ class Panel:
     primary: bool = True
 
     def text(self) -> str:
-        """``"variant V, optimizer adam"``."""
-        return ", ".join(f"{k} {v}" for k, v in self.values)
+        """``"variant V, budget 2.778"`` (numbers rounded as every output shows them)."""
+        from ..naming import value_text
+
+        return ", ".join(f"{k} {value_text(v)}" for k, v in self.values)
 
 
 @dataclass(frozen=True)
@@ -219,9 +222,24 @@ def _marginal_caption(ctx: ReportContext, panel: Panel) -> str:
             "the forest's trees); the band is ± one standard deviation across trees, i.e. how "
             "much the trees disagree, not the spread of the data."
             + (f" The dashed line (right axis) is {label(time)}." if time else "")
-            + " Log-sampled hyperparameters have log axes."
+            + " Ticks along the bottom of each panel (the rug) mark the values the "
+            "analysed trials had."
+            + " Log-sampled hyperparameters have log axes." + _full_names(ctx)
             + (f" For {label(ctx.metric)}, {better_word(ctx.direction)}."
                if ctx.direction else ""))
+
+
+#: Names longer than this may be shortened in a figure; the caption then lists them whole.
+LONG_NAME = 24
+
+
+def _full_names(ctx: ReportContext) -> str:
+    """`` Names shortened in the figure, in full: ...`` when a name is long, else nothing."""
+    from ..plots.style import label
+
+    long = [label(n) for n in ctx.study.space.names if len(label(n)) > LONG_NAME]
+    return (" Names shortened in the figure, in full: " + "; ".join(long) + "."
+            if long else "")
 
 
 def _draw_marginals(ctx: ReportContext, panel: Panel) -> Any:
@@ -254,7 +272,7 @@ def _fraction_caption(ctx: ReportContext, panel: Panel) -> str:
     return ("Pie: the share of the variance that each hyperparameter explains on its own; "
             "'higher order' is everything left to interactions. Bars: the same shares, the "
             "largest pairwise interactions, and what is left beyond pairs; the "
-            + whiskers + ".")
+            + whiskers + "." + _full_names(ctx))
 
 
 def _draw_fractions(ctx: ReportContext, panel: Panel) -> Any:
@@ -304,7 +322,21 @@ def _interaction_caption(ctx: ReportContext, panel: Panel) -> str:
     return ("Left: the joint marginal of each pair (the other hyperparameters averaged out; "
             f"{colours[0]}). Right: the interaction only, the joint marginal minus both main "
             f"effects plus the mean: grey = no interaction, {colours[1]} than the two "
-            f"separate effects predict, {colours[2]}. One colour scale per matrix.")
+            f"separate effects predict, {colours[2]}. One colour scale per matrix."
+            + _pairs_note(ctx) + _full_names(ctx))
+
+
+def _pairs_note(ctx: ReportContext) -> str:
+    from ..plots.interactions import pairs_shown
+
+    d = len(ctx.study.space)
+    total = d * (d - 1) // 2
+    shown = pairs_shown(d, ctx.top_pairs)
+    if shown == total:
+        return ""
+    return (f" Only the {shown} of the {total} pairs with the largest shares of the pure "
+            "interaction are drawn, largest first (#1, #2, ...; --top-pairs sets how "
+            "many).")
 
 
 def _draw_interactions(ctx: ReportContext, panel: Panel) -> Any:
@@ -313,7 +345,7 @@ def _draw_interactions(ctx: ReportContext, panel: Panel) -> Any:
     group = dict(panel.values)
     fit = ctx.study.get(ctx.metric, **group)
     return interactions_figure(fit, title=_interaction_title(ctx, panel),
-                               direction=ctx.direction)
+                               direction=ctx.direction, top_pairs=ctx.top_pairs)
 
 
 #: Every kind of figure of the report, in the order of the sections.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 import struct
 from collections.abc import Sequence
 from importlib import resources
@@ -72,6 +73,8 @@ def render_html(report: Report, root: Path | None = None) -> str:
     page.section("marginals", "Marginal curves (Fig. 4)",
                  _figures(figures.get("marginals", []), root, fold="other variants"))
     _fractions(page, report, figures.get("fractions", []), root)
+    _factor(page, report)
+    _guidelines(page, report)
     page.section("interactions", "Interactions (Fig. 6)",
                  _figures(figures.get("interactions", []), root, fold="other variants"))
     _fit_quality(page, report)
@@ -157,8 +160,9 @@ def _variants(page: _Page, report: Report, figures: list[FigureEntry], root: Pat
     display = comparison_summary(comp)
     body = _figures(figures, root)
     body += ("<h3>Comparison table</h3><p>p (top): Welch's t-test over the top runs (decides "
-             "the highlight); p (all): over all trials. Rows in blue differ significantly "
-             "over the top runs.</p>")
+             "the highlight), with its significance and direction (better or worse than "
+             "the reference) beside it; p (all): the same over all trials, with its own "
+             "direction. Rows in blue differ significantly over the top runs.</p>")
     body += '<div class="scroll">' + _table(
         list(display.columns), display.values.tolist(),
         text_cols=len(report.comparison.task_keys) + 1,
@@ -200,6 +204,95 @@ def _group_order(report: Report) -> GroupOrder:
     study, choices = report.study, report.choices
     return GroupOrder(study.group_keys, study.groups(), task_key=choices.task_key,
                       variant_key=choices.variant_key, reference=choices.reference)
+
+
+def _bold(text: str) -> Markup:
+    """Escaped text with the guidelines' ``**bold**`` as ``<strong>``."""
+    return Markup(re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", e(text)))
+
+
+def _guidelines(page: _Page, report: Report) -> None:
+    guide = report.guidelines
+    if guide is None:
+        return
+    from ..guidelines_text import group_paragraph
+
+    metric = report.choices.metric
+    groups = [g for g in guide.groups if g.response == metric]
+    order = _group_order(report)
+    keys = report.study.group_keys
+    position = {tuple(g.group[k] for k in keys): g for g in groups}
+    ordered = [position[k] for k in order.sort(list(position))]
+    t = guide.thresholds
+    intro = (f"<p>What to do with each hyperparameter for {e(metric)}: <strong>tune</strong> "
+             f"when its share of the variance (main effect plus its pairs) is at least "
+             f"{100 * t['tune_share']:g} % and its interval's lower end at least "
+             f"{100 * t['ignore_share']:g} %, <strong>ignore</strong> when its whole "
+             f"interval is below {100 * t['ignore_share']:g} %, else <strong>fix</strong> "
+             "it anywhere in its good region: the values whose marginal is within the "
+             "tolerance of the best (one noise standard deviation, at least "
+             f"{t['rel_tolerance']:g} of the response's spread). An optimum is stable when "
+             f"it moves by at most {t['stable_fraction']:g} of its good region across the "
+             "other hyperparameter. <code>guidelines.json</code> holds every number; "
+             "<code>odyssey guide</code> also writes a narrowed space for the next "
+             "sweep.</p>")
+    counts = [r for r in guide.consensus()["hyperparameters"] if r["response"] == metric]
+    table = _table(["hyperparameter", "tune", "fix", "ignore", "holds on"],
+                   [[r["hyperparameter"], r["tune"], r["fix"], r["ignore"],
+                     f"{r['verdict']} on {r['holds_on']} of {r['n_groups']}"]
+                    for r in counts], text_cols=1) if len(groups) > 1 else ""
+    paragraphs = "".join(f'<p class="guideline">{_bold(group_paragraph(g))}</p>'
+                         for g in ordered)
+    first, rest = paragraphs, ""
+    if len(ordered) > 3:
+        split = [f'<p class="guideline">{_bold(group_paragraph(g))}</p>' for g in ordered]
+        first, rest = "".join(split[:3]), "".join(split[3:])
+        rest = (f"<details><summary>the other groups ({len(split) - 3})</summary>{rest}"
+                "</details>")
+    page.section("guidelines", "Guidelines", intro + (f'<div class="scroll">{table}</div>'
+                                                      if table else "") + first + rest)
+
+
+def _factor(page: _Page, report: Report) -> None:
+    """The variant (or another design column) declared a hyperparameter: its share."""
+    study, choices = report.study, report.choices
+    key = choices.variant_key
+    if key is None or key not in study.space or key in study.group_keys:
+        return
+    metric = choices.metric
+    rows = []
+    keys = study.group_keys
+    for group in _group_order(report).sort(study.groups()):
+        try:
+            fit = study.get(metric, **dict(zip(keys, group)))
+        except KeyError:
+            continue
+        main, _ = fit.main_fraction()
+        pair, _ = fit.pair_fraction()
+        others = [n for n in fit.hyperparameters if n != key]
+        top = max(others, key=lambda n: float(pair.loc[key, n]), default=None)
+        rows.append([*group, f"{100 * float(main[key]):.1f}",
+                     f"{100 * float(pair.loc[key].drop(key).sum()):.1f}",
+                     "–" if top is None else f"{top} ({100 * float(pair.loc[key, top]):.1f})"])
+    readings = []
+    guide = report.guidelines
+    if guide is not None:
+        for g in guide.groups:
+            for s in g.pairs:
+                if s.b == key:
+                    where = ", ".join(f"{k}={v}" for k, v in g.group.items()) or "all trials"
+                    readings.append(f"<li>{e(where)}: {e(s.reading)}</li>")
+    body = (f"<p>{e(key)} is a declared hyperparameter, so it is a factor of each "
+            "decomposition: how much of the variance of "
+            f"{e(metric)} the choice of {e(key)} explains on its own and together with each "
+            "hyperparameter (shares in %). Its marginal and its pairs are in the figures "
+            "above.</p>" + '<div class="scroll">'
+            + _table([*keys, f"{key} (main)", f"{key} × others", "largest pair"], rows,
+                     text_cols=len(keys)) + "</div>")
+    if readings:
+        body += (f"<p>Whether the hyperparameters' optima depend on {e(key)}:</p><ul>"
+                 + "".join(readings) + "</ul>")
+    page.section("factor", f"The {key} as a factor", body)
 
 
 def _fit_quality(page: _Page, report: Report) -> None:

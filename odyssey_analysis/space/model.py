@@ -126,6 +126,19 @@ class Hyperparameter:
 
     # -- description -------------------------------------------------------------------
     @property
+    def levels(self) -> tuple[Any, ...]:
+        """The levels (``choices``) of a categorical, ordinal or constant one; ``()`` for
+        a range."""
+        return self.choices if self.choices is not None else ()
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """``(lower, upper)`` of a numeric one (checked on creation to be present)."""
+        if self.lower is None or self.upper is None:
+            raise TypeError(f"{self.name} is {self.kind}: it has levels, not a range")
+        return float(self.lower), float(self.upper)
+
+    @property
     def is_numeric(self) -> bool:
         """True for float and int hyperparameters."""
         return self.kind in ("float", "int")
@@ -141,23 +154,24 @@ class Hyperparameter:
         if self.kind == "constant":
             return True
         if self.is_discrete:
-            return len(self.choices or ()) == 1
+            return len(self.levels) == 1
         return False
 
     def describe_measure(self) -> str:
         """The sampling distribution, in words (used in every output)."""
         if self.kind == "constant":
-            return f"constant {self.choices[0]!r}"
+            return f"constant {self.levels[0]!r}"
         if self.is_discrete:
             how = "weighted" if self.weights is not None else "uniform"
-            return f"{how} over {len(self.choices)} {self.kind} levels"
+            return f"{how} over {len(self.levels)} {self.kind} levels"
         integer = "integer " if self.kind == "int" else ""
+        lower, upper = self.bounds
         if self.scale == "log":
-            return f"log-uniform {integer}on [{self.lower:g}, {self.upper:g}]"
+            return f"log-uniform {integer}on [{lower:g}, {upper:g}]"
         if self.scale == "one_minus_log":
-            return (f"1 - log-uniform {integer}on [{1 - self.upper:g}, {1 - self.lower:g}]"
-                    f" (values in [{self.lower:g}, {self.upper:g}])")
-        return f"uniform {integer}on [{self.lower:g}, {self.upper:g}]"
+            return (f"1 - log-uniform {integer}on [{1 - upper:g}, {1 - lower:g}]"
+                    f" (values in [{lower:g}, {upper:g}])")
+        return f"uniform {integer}on [{lower:g}, {upper:g}]"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready description (the format read by :meth:`SearchSpace.from_dict`)."""
@@ -166,7 +180,7 @@ class Hyperparameter:
             out.update(lower=self.lower, upper=self.upper, scale=self.scale)
         if self.choices is not None:
             key = "value" if self.kind == "constant" else "choices"
-            out[key] = list(self.choices) if key == "choices" else self.choices[0]
+            out[key] = list(self.levels) if key == "choices" else self.levels[0]
         if self.weights is not None:
             out["weights"] = list(self.weights)
         if self.conditional:
@@ -177,7 +191,7 @@ class Hyperparameter:
 
     # -- encoding ----------------------------------------------------------------------
     def _raw_interval(self) -> tuple[float, float]:
-        lo, hi = float(self.lower), float(self.upper)
+        lo, hi = self.bounds
         if self.kind == "int" and self.scale != "one_minus_log":
             # Each integer owns the unit interval around it.
             lo, hi = lo - 0.5, hi + 0.5
@@ -198,7 +212,7 @@ class Hyperparameter:
         return t
 
     def _level_edges(self) -> np.ndarray:
-        w = np.ones(len(self.choices)) if self.weights is None else np.asarray(self.weights)
+        w = np.ones(len(self.levels)) if self.weights is None else np.asarray(self.weights)
         edges = np.concatenate([[0.0], np.cumsum(w / w.sum())])
         edges[-1] = 1.0
         return edges
@@ -243,10 +257,10 @@ class Hyperparameter:
         u = np.asarray(u, dtype=float)
         if self.is_discrete or self.kind == "constant":
             if self.kind == "constant":
-                return np.array([self.choices[0]] * u.size, dtype=object).reshape(u.shape)
+                return np.array([self.levels[0]] * u.size, dtype=object).reshape(u.shape)
             edges = self._level_edges()
-            idx = np.clip(np.searchsorted(edges, u, side="right") - 1, 0, len(self.choices) - 1)
-            return np.asarray(self.choices, dtype=object)[idx]
+            idx = np.clip(np.searchsorted(edges, u, side="right") - 1, 0, len(self.levels) - 1)
+            return np.asarray(self.levels, dtype=object)[idx]
         lo, hi = self._raw_interval()
         t_lo, t_hi = self._transform(np.array([lo, hi]))
         return self._untransform(t_lo + u * (t_hi - t_lo))

@@ -10,6 +10,7 @@ with the level's weight.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from itertools import product
 
@@ -97,11 +98,12 @@ def variance_points(space: SearchSpace, n_points: int, seed: int) -> MeasurePoin
     """
     levels = _levels(space)
     d = len(levels)
-    if all(lv is not None for lv in levels):
-        cells = int(np.prod([len(lv[0]) for lv in levels], dtype=float)) if d else 1
+    known = [lv for lv in levels if lv is not None]
+    if len(known) == d:
+        cells = math.prod(len(lv[0]) for lv in known)
         if cells <= n_points:
-            centres = [lv[0] for lv in levels]
-            weights = [lv[1] for lv in levels]
+            centres = [lv[0] for lv in known]
+            weights = [lv[1] for lv in known]
             pts = np.array(list(product(*centres)), dtype=float).reshape(cells, d)
             w = np.array([np.prod(c) for c in product(*weights)], dtype=float)
             return MeasurePoints(pts, w / w.sum(), True)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import io
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from ..errors import InputError
 from ..settings_file import read_settings_file
@@ -89,14 +92,35 @@ def space_from_file(path: str | Path) -> SearchSpace:
         if _looks_like_configspace(spec):
             from ConfigSpace import ConfigurationSpace
 
-            cs = ConfigurationSpace.from_json(io.StringIO(text))
-            return space_from_configspace(cs, origin=f"ConfigSpace JSON {path.name}")
+            _check_bounds(spec)
+            # ConfigSpace computes with the bounds as it reads them: huge ones overflow
+            # with NumPy warnings, which would print before our one-line error.
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                cs = ConfigurationSpace.from_json(io.StringIO(text))
+                return space_from_configspace(cs, origin=f"ConfigSpace JSON {path.name}")
         return space_from_dict(spec, origin=f"declared in {path.name}")
     except InputError as err:
         raise err.located(file=str(path)) from None
     except Exception as exc:  # noqa: BLE001 - ConfigSpace raises many kinds
         raise InputError(f"not a valid search space: {exc}".splitlines()[0],
                          file=str(path)) from None
+
+
+def _check_bounds(spec: Mapping[str, Any]) -> None:
+    """Refuse bounds whose range overflows floating point before ConfigSpace reads them
+    (it fails on them with a message that does not name the hyperparameter)."""
+    for entry in spec.get("hyperparameters", []):
+        lower, upper = entry.get("lower"), entry.get("upper")
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                   for v in (lower, upper)):
+            continue
+        with np.errstate(all="ignore"):
+            span = np.float64(upper) - np.float64(lower)
+        if not np.isfinite(span):
+            raise InputError(f"the range [{lower:g}, {upper:g}] is too wide to encode in "
+                             "floating point", column=str(entry.get("name")),
+                             hint="declare the bounds the values were sampled from")
 
 
 def _looks_like_configspace(spec: Any) -> bool:
@@ -153,3 +177,88 @@ def _hp_from_entry(name: str, entry: Any) -> Hyperparameter:
                           weights=None if weights is None else tuple(float(w) for w in weights),
                           conditional=conditional, default=default)
 
+
+
+_TRUE_TEXT = ("true", "1", "yes")
+
+
+def space_from_deepcave_csv(path: str | Path) -> SearchSpace:
+    """Read the search space of a DeepCAVE DataFrame run (``configspace.csv``).
+
+    One row per hyperparameter: ``name``, ``type`` (float, integer, categorical),
+    ``log``, ``lower``, ``upper``, ``default``, ``distribution`` (uniform; normal and
+    beta are refused), the levels in ``item_0``, ``item_1``, ... and ``ordered`` (an
+    ordinal categorical).
+
+    Raises
+    ------
+    InputError
+        Naming the row and column of an entry that cannot be read.
+    """
+    import pandas as pd
+
+    path = Path(path)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the search space: {exc}".splitlines()[0],
+                         file=str(path)) from None
+    missing = [c for c in ("name", "type") if c not in frame.columns]
+    if missing:
+        raise InputError(f"configspace.csv needs the columns name and type (missing: "
+                         f"{', '.join(missing)})", file=str(path))
+    items = sorted((c for c in frame.columns if c.startswith("item_")),
+                   key=lambda c: int(c[5:]) if c[5:].isdigit() else 1 << 30)
+    hps = []
+    for row, entry in enumerate(frame.to_dict("records"), start=1):
+        name = str(entry["name"]).strip()
+        kind = str(entry["type"]).strip().lower()
+        try:
+            hps.append(_deepcave_csv_entry(name, kind, entry, items))
+        except InputError as err:
+            raise InputError(err.message, file=str(path), row=row, column=err.column or name,
+                             hint=err.hint) from None
+    if not hps:
+        raise InputError("the search space declares no hyperparameters", file=str(path))
+    return SearchSpace(tuple(hps), origin=f"DeepCAVE {path.name}")
+
+
+def _deepcave_csv_entry(name: str, kind: str, entry: Mapping[str, Any],
+                        items: list[str]) -> Hyperparameter:
+    distribution = str(entry.get("distribution", "") or "uniform").strip().lower()
+    if kind in ("float", "integer", "int"):
+        if distribution not in ("", "uniform"):
+            raise InputError(f"a {distribution} distribution is not supported (uniform and "
+                             "log-uniform are)", column=name,
+                             hint="declare the space as the trials were sampled, with --space")
+        try:
+            lower, upper = float(entry["lower"]), float(entry["upper"])
+        except (KeyError, TypeError, ValueError):
+            raise InputError("needs numeric lower and upper bounds", column=name) from None
+        log = str(entry.get("log", "")).strip().lower() in _TRUE_TEXT
+        return Hyperparameter(name, "float" if kind == "float" else "int", lower, upper,
+                              "log" if log else "linear")
+    if kind in ("categorical", "ordinal"):
+        levels = [_level(entry[c]) for c in items if str(entry.get(c, "")).strip() != ""]
+        if not levels:
+            raise InputError("a categorical hyperparameter needs its levels in item_0, "
+                             "item_1, ...", column=name)
+        ordered = kind == "ordinal" or str(entry.get("ordered", "")).strip().lower() \
+            in _TRUE_TEXT
+        return Hyperparameter(name, "ordinal" if ordered else "categorical",
+                              choices=tuple(levels))
+    if kind == "constant":
+        value = _level(entry.get("default", entry.get("item_0", "")))
+        return Hyperparameter(name, "constant", choices=(value,), default=value)
+    raise InputError(f"unknown type '{kind}' (float, integer, categorical)", column=name)
+
+
+def _level(text: Any) -> Any:
+    """A level as written in a CSV cell: a number when it reads as one, else the text."""
+    text = str(text).strip()
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            continue
+    return text

@@ -46,7 +46,7 @@ def validate_column(hp: Hyperparameter, col: pd.Series, source: str | None) -> N
         if bad.any():
             value = present.iloc[int(np.flatnonzero(bad)[0])]
             raise InputError(
-                f"unknown level {value!r} (declared: {', '.join(map(str, hp.choices))})",
+                f"unknown level {value!r} (declared: {', '.join(map(str, hp.levels))})",
                 file=source, row=first_bad(bad, present.index), column=hp.name)
         return
     x, not_number = parse_numbers(present)
@@ -69,9 +69,10 @@ def validate_column(hp: Hyperparameter, col: pd.Series, source: str | None) -> N
         if frac.any():
             raise InputError(f"value {x[frac][0]:g} is not a whole number", file=source,
                              row=first_bad(frac, present.index), column=hp.name)
-    span = hp.upper - hp.lower
-    slack = _BOUND_SLACK * max(span, abs(hp.lower), abs(hp.upper))
-    out = (x < hp.lower - slack) | (x > hp.upper + slack)
+    lower, upper = hp.bounds
+    span = upper - lower
+    slack = _BOUND_SLACK * max(span, abs(lower), abs(upper))
+    out = (x < lower - slack) | (x > upper + slack)
     if out.any():
         raise InputError(
             f"value {x[out][0]:g} is outside the declared range [{hp.lower:g}, {hp.upper:g}]",

@@ -50,13 +50,23 @@ def cases(*, generated: bool = True) -> list[dict]:
     out: list[dict] = []
 
     def add(name, data, *, row=None, column=None, kwargs=None, cli=(), space=False,
-            load_error=True, analyze_error=True, info_error=None, info_contains=()):
+            load_error=True, analyze_error=True, info_error=None, info_contains=(),
+            analyze_cli=(), error_file=None, message=None, hyperparameters=None,
+            info_lines=(), space_file=None, space_data=None):
         out.append({
             "name": name, "data": data.encode("utf-8") if isinstance(data, str) else data,
             "row": row, "column": column, "kwargs": kwargs or {}, "cli": list(cli),
             "space": space, "load_error": load_error, "analyze_error": analyze_error,
             "info_error": load_error if info_error is None else info_error,
             "info_contains": list(info_contains),
+            # Given to `odyssey analyze` only; the file the error names (default: this
+            # one); text the error must hold instead of a file name; the hyperparameters
+            # load_trials must find; lines info must print whole; a space file of its own.
+            "analyze_cli": list(analyze_cli), "error_file": error_file, "message": message,
+            "hyperparameters": hyperparameters, "info_lines": list(info_lines),
+            "space_file": space_file,
+            "space_data": space_data.encode("utf-8") if isinstance(space_data, str)
+            else space_data,
         })
 
     add("empty.csv", b"")
@@ -119,6 +129,45 @@ def cases(*, generated: bool = True) -> list[dict]:
                                          "loss<script>alert(1)</script>"),
         load_error=False, analyze_error=False, info_error=False,
         info_contains=["[/bold]x", "loss<script>"])
+    # A line break inside a column name must not break the one-line message.
+    broken = [{("valid\nerror" if k == "valid_error" else k): v for k, v in r.items()}
+              for r in records]
+    broken[2]["valid\nerror"] = "oops"
+    add("newline_in_name.json", json.dumps(broken, indent=1), row=3, column="valid\nerror")
+    # ConfigSpace bounds whose range overflows: no library warning before the error.
+    huge = {"name": "huge", "hyperparameters": [
+        {"name": "lr", "type": "uniform_float", "log": False, "lower": -1e308,
+         "upper": 1e308, "default_value": 0.0}],
+        "conditions": [], "forbiddens": [], "python_module_version": "1.2.0",
+        "format_version": 0.4}
+    add("huge_bounds.csv", _csv([(r[0], r[3]) for r in GOOD_ROWS], "lr,valid_error"),
+        column="lr", error_file="huge_bounds.space.json",
+        space_file="huge_bounds.space.json", space_data=json.dumps(huge, indent=1))
+    # --jobs 0 names no core: refused by the commands that fit.
+    add("jobs_zero.csv", _csv(many), load_error=False, analyze_error=True,
+        info_error=False, analyze_cli=["--jobs", "0"], message="--jobs 0")
+    # A table read with its index and saved again by pandas: a literal 'Unnamed: 0'
+    # header over row numbers, beside the nameless index column.
+    twice = "".join(f"{i},{i},{','.join(r)}\n" for i, r in enumerate(many))
+    add("saved_twice.csv", f",Unnamed: 0,{HEADER}\n{twice}", load_error=False,
+        analyze_error=False, info_error=False, info_contains=["row numbers"],
+        hyperparameters=["lr", "momentum", "optimizer"])
+    # Distinct whole numbers past 2**53 (ids, hashes): levels, not one constant.
+    big = [(str(2 ** 53 + 2 * i + 1),) + r for i, r in enumerate(many)]
+    add("big_integers.csv", _csv(big, "code," + HEADER), load_error=False,
+        analyze_error=False, info_error=False,
+        info_contains=["beyond 2**53", "24 categorical levels"],
+        hyperparameters=["code", "lr", "momentum", "optimizer"])
+    # Lines printed to a pipe are not broken at 80 columns (grep finds "1 excluded").
+    name = "a_sweep_exported_with_a_rather_long_file_name_from_the_tracking_server.csv"
+    one_nan = list(many)
+    one_nan[5] = one_nan[5][:3] + ("nan",)
+    add(name, _csv(one_nan), load_error=False, analyze_error=False, info_error=False,
+        info_lines=[f"{name}: 23 trials analysed, 1 excluded",
+                    "excluded 1: diverged (non-finite metric)"])
+    # A table without a header (the reference fanova's example files): refused, never
+    # read with its first row as column names.
+    add("headerless.csv", "".join(",".join((r[0], r[1], r[3])) + "\n" for r in GOOD_ROWS))
     add("corrupted.db", _corrupted_optuna_db() if generated else None)
     add("not_a_database.db", "lr,valid_error\n0.1,0.5\n")
     return out
@@ -153,7 +202,9 @@ def main() -> None:
         if case["space"]:
             stem = case["name"].rsplit(".", 1)[0]
             (HERE / f"{stem}.space.yaml").write_text(SPACE)
-        manifest.append({k: v for k, v in case.items() if k != "data"})
+        if case["space_file"]:
+            (HERE / case["space_file"]).write_bytes(case["space_data"])
+        manifest.append({k: v for k, v in case.items() if k not in ("data", "space_data")})
     (HERE / "cases.json").write_text(json.dumps(manifest, indent=1) + "\n")
 
 

@@ -15,7 +15,7 @@ class SequenceClassifier(nn.Module):
     ----------
     n_inputs, n_classes, hidden_size : int
     variant : str
-        Variant code (see :data:`odyssey_analysis.sweep.cells.VARIANTS`).
+        Variant code (see :data:`odyssey_sweep.cells.VARIANTS`).
     directions : int
         2 (bidirectional, the default) or 1.
     """

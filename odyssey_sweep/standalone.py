@@ -1,27 +1,23 @@
-"""Run the sweep with only torch and numpy: ``python odyssey_analysis/sweep/standalone.py``.
+"""Run the sweep with only torch and numpy: ``python odyssey_sweep/standalone.py``.
 
 The same runner as ``odyssey sweep`` (same arguments, same output, resumable), for machines
 where the rest of the package's dependencies (click, rich, pandas, ConfigSpace, ...) are not
-installed. Run as a script, it makes ``odyssey_analysis`` importable without executing the
-package's ``__init__``; progress is printed as plain lines.
+installed: the training code imports nothing of ``odyssey_analysis``. Progress is printed
+as plain lines.
 """
 
 from __future__ import annotations
 
 import sys
-import types
 from pathlib import Path
 
 
 def _bootstrap() -> None:
-    """Register ``odyssey_analysis`` as a bare package so its ``__init__`` is not run."""
+    """Make ``odyssey_sweep`` importable when this file is run as a script."""
     here = Path(__file__).resolve().parent
     if sys.path and Path(sys.path[0] or ".").resolve() == here:
         sys.path.pop(0)  # the script's folder would shadow nothing useful
-    if "odyssey_analysis" not in sys.modules:
-        package = types.ModuleType("odyssey_analysis")
-        package.__path__ = [str(here.parent)]
-        sys.modules["odyssey_analysis"] = package
+    sys.path.insert(0, str(here.parent))
 
 
 if not __package__:
@@ -31,8 +27,8 @@ import argparse  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
 
-from odyssey_analysis.sweep.search import SweepError, run_sweep  # noqa: E402
-from odyssey_analysis.sweep.space import TASKS, VARIANTS, parse_selection  # noqa: E402
+from odyssey_sweep.search import SweepError, run_sweep  # noqa: E402
+from odyssey_sweep.space import TASKS, VARIANTS, parse_selection  # noqa: E402
 
 
 def main(argv: Sequence[str] | None = None) -> int:

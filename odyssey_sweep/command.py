@@ -105,7 +105,7 @@ def sweep(
 
     from rich.console import Console
 
-    from ..progress import ProgressBars
+    from odyssey_analysis.progress import ProgressBars
 
     console = Console(stderr=True, highlight=False)
     progress = ProgressBars(True, console)
@@ -148,7 +148,7 @@ def sweep(
 
 
 def main() -> None:
-    """Run the command on its own (``python -m odyssey_analysis.sweep.command``)."""
+    """Run the command on its own (``python -m odyssey_sweep.command``)."""
     sweep()
 
 

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+#: The tasks' data ship with ``odyssey_analysis`` (beside this package).
+DATA_DIR = Path(__file__).resolve().parents[1] / "odyssey_analysis" / "data"
 
 FILES = {
     "music": "music_bach_chorales.npz",

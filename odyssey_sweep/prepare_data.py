@@ -1,7 +1,7 @@
 """Convert the three public data sets once into the compressed arrays the sweep trains on.
 
-Run ``python -m odyssey_analysis.sweep.prepare_data [--out DIR]``, or the file as a script
-(``python odyssey_analysis/sweep/prepare_data.py``), which needs nothing of the package's own
+Run ``python -m odyssey_sweep.prepare_data [--out DIR]``, or the file as a script
+(``python odyssey_sweep/prepare_data.py``), which needs nothing of the package's own
 dependencies but numpy. It needs packages that
 the sweep itself does not: ``music21`` (whose corpus holds the Bach chorales), ``aeon`` (whose
 ``datasets/data`` folder holds the Japanese Vowels files; only the files are read, aeon is not
@@ -28,7 +28,8 @@ import numpy as np
 SPLIT_SEED = 20170101
 """Seed of the fixed random permutations that assign sequences to splits."""
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+#: The tasks' data ship with ``odyssey_analysis`` (beside this package).
+DATA_DIR = Path(__file__).resolve().parents[1] / "odyssey_analysis" / "data"
 
 VOICES = ("soprano", "alto", "tenor", "bass")
 

@@ -154,10 +154,10 @@ def run_trial(
     ----------
     spec : TrialSpec
         Task, variant, seed and hyperparameters
-        (see :func:`odyssey_analysis.sweep.space.make_trial`).
+        (see :func:`odyssey_sweep.space.make_trial`).
     max_epochs : int, optional
         Cap on the number of epochs (default: the task's setting in
-        :data:`odyssey_analysis.sweep.tasks.SETTINGS`).
+        :data:`odyssey_sweep.tasks.SETTINGS`).
     data_dir : str, optional
         Folder of the converted ``.npz`` files (default: the package's data folder).
 

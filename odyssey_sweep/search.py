@@ -4,7 +4,7 @@ Every finished trial is appended to the output CSV at once (flushed and fsynced,
 written once), so a sweep that is killed loses only the trials that were running. Restarted
 with the same arguments, it reads the file, skips every (task, variant, trial) already there and
 runs the rest; trial ``k`` of a search is derived from the base seed alone
-(:func:`odyssey_analysis.sweep.space.make_trial`), so the restart regenerates exactly the same
+(:func:`odyssey_sweep.space.make_trial`), so the restart regenerates exactly the same
 trials. A half-written last line (the process died while writing it) is removed first.
 
 This module imports neither torch nor pandas; the worker imports :mod:`.train` when it runs.
@@ -197,8 +197,8 @@ def run_sweep(
     Parameters
     ----------
     tasks, variants : sequence of str
-        Which searches to run (names of :data:`~odyssey_analysis.sweep.space.TASKS` and
-        :data:`~odyssey_analysis.sweep.space.VARIANTS`).
+        Which searches to run (names of :data:`~odyssey_sweep.space.TASKS` and
+        :data:`~odyssey_sweep.space.VARIANTS`).
     n_trials : int
         Trials per (task, variant): indices ``0 .. n_trials - 1``.
     out : path-like

@@ -1,0 +1,335 @@
+"""The next sweep: the search space narrowed by the guidelines, in three forms.
+
+:func:`next_space` turns the guidelines of one response (over the chosen groups) into
+one narrowing per hyperparameter:
+
+* ``tune`` in at least one group: its range becomes the hull of the groups' good
+  regions, each end taken at the outer end of its tree-resampled range (the 5 % point of
+  the low end, the 95 % point of the high end), so the good region of every group is
+  kept; a categorical or ordinal one keeps the levels good in any group. Floats and
+  integers get a beta prior peaked at the median of the groups' best values (relative
+  to the new range, in the coordinate of its scale) with concentration
+  :data:`PRIOR_CONCENTRATION`; levels get weights, the best levels
+  :data:`BEST_LEVEL_WEIGHT` times the others;
+* ``fix`` or ``ignore`` in every group: a constant at a good value, the middle (in the
+  sampling measure) of the groups' common good region, else of their hull; for levels,
+  the level good in most groups.
+
+Each narrowing records the numbers it rests on (:class:`Narrowing`), and the result is
+written as ConfigSpace JSON (:func:`configspace_json`, with the priors), as our YAML
+space (:func:`space_yaml`, read back by :mod:`odyssey_analysis.space.readers`; uniform
+over the narrowed ranges, since our spec has no priors) and as an Optuna distributions
+snippet (:func:`optuna_snippet`; Optuna's distributions have no priors either).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .guidelines import GroupGuidelines, Guidelines, ParamGuideline
+from .space import Hyperparameter, SearchSpace
+
+#: alpha + beta of the beta priors (6: mode at the best value, a gentle peak).
+PRIOR_CONCENTRATION = 6.0
+#: Weight of the best levels of a narrowed categorical, relative to the other good ones.
+BEST_LEVEL_WEIGHT = 2.0
+
+
+@dataclass(frozen=True)
+class Narrowing:
+    """What the next sweep does with one hyperparameter, and why.
+
+    Attributes
+    ----------
+    name
+        The hyperparameter.
+    action
+        ``narrowed`` (range or levels), ``kept`` (nothing to narrow) or ``fixed``.
+    hyperparameter
+        The new dimension (a constant when fixed).
+    prior_mode
+        The beta prior's mode relative to the new range (floats and integers), else
+        ``None``.
+    level_weights
+        The levels' weights (narrowed levels), else ``None``.
+    because
+        The sentence that justifies it, with the numbers.
+    evidence
+        The numbers themselves: per group, the verdict, good region, its ends' ranges
+        and the best value.
+    """
+
+    name: str
+    action: str
+    hyperparameter: Hyperparameter
+    prior_mode: float | None
+    level_weights: list[float] | None
+    because: str
+    evidence: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (the ``next_space`` entries of ``guidelines.json``)."""
+        from .result import _clean
+
+        return _clean({"name": self.name, "action": self.action,
+                       "space": self.hyperparameter.to_dict(), "prior_mode": self.prior_mode,
+                       "level_weights": self.level_weights, "because": self.because,
+                       "evidence": self.evidence})
+
+
+@dataclass(frozen=True)
+class NextSpace:
+    """The narrowed space of the next sweep.
+
+    Attributes
+    ----------
+    response
+        The response the narrowing serves.
+    groups
+        The groups whose guidelines it combines.
+    narrowings
+        One per hyperparameter, in search-space order.
+    """
+
+    response: str
+    groups: list[dict[str, Any]]
+    narrowings: list[Narrowing]
+
+    @property
+    def space(self) -> SearchSpace:
+        """The narrowed space as ours (uniform over the new ranges; constants fixed)."""
+        return SearchSpace(tuple(n.hyperparameter for n in self.narrowings),
+                           origin="narrowed by the guidelines")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        from .result import _clean
+
+        return _clean({"response": self.response, "groups": self.groups,
+                       "hyperparameters": [n.to_dict() for n in self.narrowings]})
+
+
+def next_space(guidelines: Guidelines, space: SearchSpace, response: str,
+               groups: Sequence[GroupGuidelines] | None = None) -> NextSpace:
+    """Narrow ``space`` for ``response`` by the guidelines of ``groups`` (default: all).
+
+    Raises
+    ------
+    ValueError
+        No guidelines for ``response``.
+    """
+    chosen = [g for g in (groups if groups is not None else guidelines.groups)
+              if g.response == response]
+    if not chosen:
+        raise ValueError(f"no guidelines for response {response!r}")
+    narrowings = []
+    for hp in space:
+        guides = [(g.group, g.hyperparameters[hp.name]) for g in chosen
+                  if hp.name in g.hyperparameters]
+        narrowings.append(_narrow(hp, guides))
+    return NextSpace(response, [dict(g.group) for g in chosen], narrowings)
+
+
+def _narrow(hp: Hyperparameter, guides: list[tuple[dict, ParamGuideline]]) -> Narrowing:
+    evidence = [{"group": group, "verdict": p.verdict, "share": p.share.value,
+                 "share_interval": [p.share.low, p.share.high],
+                 "good_region": (list(p.good_region) if p.good_region is not None
+                                 else p.good_levels),
+                 "good_region_low_end": None if p.low_end is None else list(p.low_end),
+                 "good_region_high_end": None if p.high_end is None else list(p.high_end),
+                 "best": p.best} for group, p in guides]
+    where = _where(len(guides))
+    if hp.is_constant or not guides:
+        return Narrowing(hp.name, "kept", hp, None, None, "constant already", evidence)
+    tuned = [p for _, p in guides if p.verdict == "tune"]
+    if not tuned:
+        value, how = _fixed_value(hp, [p for _, p in guides])
+        top = max(p.share.high for _, p in guides)
+        calls = sorted({p.verdict for _, p in guides})
+        return Narrowing(hp.name, "fixed",
+                         Hyperparameter(hp.name, "constant", choices=(value,), default=value),
+                         None, None,
+                         f"{' or '.join(calls)} {where} (largest upper end of its share "
+                         f"{100 * top:.1f} %; none reached the tune threshold): fixed at "
+                         f"{value!r}, {how}", evidence)
+    if hp.is_discrete:
+        good = [c for c in hp.choices if any(str(c) in {str(v) for v in (p.good_levels or [])}
+                                             for p in tuned)]
+        best = {str(p.best) for p in tuned}
+        weights = [BEST_LEVEL_WEIGHT if str(c) in best else 1.0 for c in good]
+        new = Hyperparameter(hp.name, hp.kind, choices=tuple(good),
+                             weights=tuple(weights) if len(set(weights)) > 1 else None)
+        action = "narrowed" if len(good) < len(hp.choices) else "kept"
+        return Narrowing(hp.name, action, new, None, weights,
+                         f"tuned in {len(tuned)} of {len(guides)} group(s); levels good in "
+                         f"any of them: {', '.join(map(str, good))} (best: "
+                         f"{', '.join(sorted(best))})", evidence)
+    lows = [p.low_end[0] if p.low_end is not None else p.good_region[0] for p in tuned]
+    highs = [p.high_end[1] if p.high_end is not None else p.good_region[1] for p in tuned]
+    lo = max(_round_out(min(lows), down=True), hp.lower)
+    hi = min(_round_out(max(highs), down=False), hp.upper)
+    if hp.kind == "int":
+        lo, hi = float(np.floor(lo)), float(np.ceil(hi))
+    if hi <= lo:
+        hi = min(lo + (1.0 if hp.kind == "int" else (hp.upper - hp.lower) * 1e-3), hp.upper)
+        lo = hi - (1.0 if hp.kind == "int" else (hp.upper - hp.lower) * 1e-3)
+    new = Hyperparameter(hp.name, hp.kind, lo, hi, hp.scale)
+    best = float(np.median([p.best for p in tuned]))
+    mode = prior_position(new, best)
+    action = "narrowed" if (lo > hp.lower or hi < hp.upper) else "kept"
+    because = (f"tuned in {len(tuned)} of {len(guides)} group(s); range = hull of their good "
+               f"regions at the outer 5–95 % ends: [{lo:.4g}, {hi:.4g}] of "
+               f"[{hp.lower:.4g}, {hp.upper:.4g}]; prior peaked at the median best "
+               f"{best:.4g}")
+    return Narrowing(hp.name, action, new, mode, None, because, evidence)
+
+
+def prior_position(hp: Hyperparameter, value: float) -> float:
+    """Where ``value`` lies in ``hp``'s range, in the coordinate ConfigSpace puts a beta
+    prior on: log values on a log scale, else the values themselves (ConfigSpace has no
+    1 − log-uniform)."""
+    lo, hi = float(hp.lower), float(hp.upper)
+    if hp.scale == "log":
+        pos = np.log(value / lo) / np.log(hi / lo)
+    else:
+        pos = (value - lo) / (hi - lo)
+    return float(np.clip(pos, 0.0, 1.0))
+
+
+def _round_out(x: float, *, down: bool) -> float:
+    """``x`` to 4 significant digits, rounded outwards (down for a lower end)."""
+    if x == 0 or not np.isfinite(x):
+        return float(x)
+    step = 10.0 ** (np.floor(np.log10(abs(x))) - 3)
+    return float(f"{(np.floor if down else np.ceil)(x / step) * step:.4g}")
+
+
+def _fixed_value(hp: Hyperparameter, guides: list[ParamGuideline]) -> tuple[Any, str]:
+    """A good value for every group, and how it was chosen."""
+    if hp.is_discrete:
+        counts = {str(c): sum(str(c) in {str(v) for v in (p.good_levels or [])}
+                              for p in guides) for c in hp.choices}
+        bests = {str(c): sum(str(p.best) == str(c) for p in guides) for c in hp.choices}
+        level = max(hp.choices, key=lambda c: (counts[str(c)], bests[str(c)]))
+        return level, f"a good level in {counts[str(level)]} of {len(guides)} group(s)"
+    regions = [hp.encode(np.array(p.good_region, dtype=float)) for p in guides]
+    lo, hi = max(r[0] for r in regions), min(r[1] for r in regions)
+    how = "the middle (in the sampling measure) of the good region all groups share"
+    if hi < lo:
+        lo, hi = min(r[0] for r in regions), max(r[1] for r in regions)
+        how = ("the middle (in the sampling measure) of the hull of the groups' good "
+               "regions, which have no part in common")
+    value = float(hp.decode(np.array([0.5 * (lo + hi)]))[0])
+    value = min(max(value, hp.lower), hp.upper)
+    return (int(round(value)) if hp.kind == "int" else float(f"{value:.4g}")), how
+
+
+def _where(n: int) -> str:
+    return "in the one group" if n == 1 else f"in all {n} groups"
+
+
+# -- the three forms ------------------------------------------------------------------------
+
+def configspace(nxt: NextSpace, seed: int | None = None) -> Any:
+    """The narrowed space as a ``ConfigSpace.ConfigurationSpace`` with priors."""
+    import ConfigSpace as CS
+
+    cs = CS.ConfigurationSpace(seed=seed)
+    for n in nxt.narrowings:
+        hp = n.hyperparameter
+        if hp.kind == "constant":
+            cs.add(CS.Constant(hp.name, _cs_value(hp.choices[0])))
+        elif hp.is_discrete:
+            levels = [_cs_value(c) for c in hp.choices]
+            if hp.kind == "ordinal":
+                cs.add(CS.OrdinalHyperparameter(hp.name, levels))
+            else:
+                cs.add(CS.CategoricalHyperparameter(hp.name, levels,
+                                                    weights=n.level_weights))
+        else:
+            log = hp.scale == "log"
+            if n.prior_mode is None:
+                cls = (CS.UniformIntegerHyperparameter if hp.kind == "int"
+                       else CS.UniformFloatHyperparameter)
+                cs.add(cls(hp.name, hp.lower, hp.upper, log=log))
+                continue
+            alpha, beta = beta_parameters(n.prior_mode)
+            if hp.kind == "int":
+                cs.add(CS.BetaIntegerHyperparameter(hp.name, alpha, beta, int(hp.lower),
+                                                    int(hp.upper), log=log))
+            else:
+                cs.add(CS.BetaFloatHyperparameter(hp.name, alpha, beta, hp.lower,
+                                                  hp.upper, log=log))
+    return cs
+
+
+def beta_parameters(mode: float) -> tuple[float, float]:
+    """``(alpha, beta)`` of the beta prior with ``mode`` in [0, 1] and concentration
+    :data:`PRIOR_CONCENTRATION`."""
+    m = float(np.clip(mode, 0.0, 1.0))
+    k = PRIOR_CONCENTRATION - 2.0
+    return round(1.0 + m * k, 4), round(1.0 + (1.0 - m) * k, 4)
+
+
+def configspace_json(nxt: NextSpace) -> str:
+    """The ConfigSpace JSON text of the narrowed space (with priors).
+
+    A hyperparameter sampled ``1 − log-uniform`` (the paper's momentum) has no
+    ConfigSpace counterpart: its prior is a beta on its own (linear) values.
+    """
+    buf = io.StringIO()
+    configspace(nxt).to_json(buf, indent=2)
+    return buf.getvalue().rstrip("\n") + "\n"
+
+
+def space_yaml(nxt: NextSpace) -> str:
+    """Our YAML space of the narrowed space (uniform over the new ranges)."""
+    import yaml
+
+    body: dict[str, Any] = {}
+    for n in nxt.narrowings:
+        hp = n.hyperparameter
+        entry = {k: v for k, v in hp.to_dict().items() if k != "measure"}
+        body[hp.name] = entry
+    head = ("# The next sweep's space, narrowed by the guidelines for "
+            f"{_comment(nxt.response)} (see guidelines.json for why).\n")
+    return head + yaml.safe_dump({"hyperparameters": body}, sort_keys=False)
+
+
+def optuna_snippet(nxt: NextSpace) -> str:
+    """Python text: the narrowed space as Optuna distributions (no priors in Optuna)."""
+    lines = ["# The next sweep's space for Optuna, narrowed by the guidelines for "
+             f"{_comment(nxt.response)}.",
+             "# Optuna's distributions have no priors: ranges only; fixed ones are one-level",
+             "# categoricals. A 1 - log-uniform hyperparameter is written on its own scale.",
+             "from optuna.distributions import (CategoricalDistribution, "
+             "FloatDistribution,", "                                  IntDistribution)",
+             "", "DISTRIBUTIONS = {"]
+    for n in nxt.narrowings:
+        hp = n.hyperparameter
+        if hp.kind == "constant":
+            dist = f"CategoricalDistribution([{hp.choices[0]!r}])"
+        elif hp.is_discrete:
+            dist = f"CategoricalDistribution({list(hp.choices)!r})"
+        elif hp.kind == "int":
+            dist = (f"IntDistribution({int(hp.lower)}, {int(hp.upper)}, "
+                    f"log={hp.scale == 'log'})")
+        else:
+            dist = (f"FloatDistribution({hp.lower!r}, {hp.upper!r}, "
+                    f"log={hp.scale == 'log'})")
+        lines.append(f"    {hp.name!r}: {dist},")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _comment(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _cs_value(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v
