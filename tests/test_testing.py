@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from odyssey_analysis import FanovaMethod, ForestSettings, RandomForestSurrogate
+from odyssey_analysis.forest import Cells, CompiledForestSurrogate
 from odyssey_analysis.methods import LocalFanovaMethod
 from odyssey_analysis.surrogate import FittedSurrogate
-from odyssey_analysis.forest import Cells, CompiledForestSurrogate
 from odyssey_analysis.testing import check_importance_method, check_surrogate
 
 SMALL = ForestSettings(n_trees=8, seed=0)
