@@ -3,7 +3,7 @@
 Run ``python benchmarks/accuracy.py`` (``--quick`` for a one-minute smoke run). Every
 simulated sweep comes from a problem whose functional-ANOVA decomposition is known
 exactly, and every fit goes through the public API, as a user's would:
-``FanovaMethod(RandomForestSurrogate(ForestSettings(...)), estimator=...,
+``FanovaMethod(make_surrogate(--surrogate, ForestSettings(...)), estimator=...,
 n_bootstrap=...).fit(space.encode(frame), y, space)``.
 
 Problems (``--problems``; a family name selects all its members):
@@ -77,7 +77,7 @@ import odyssey_analysis  # noqa: E402
 from odyssey_analysis.intervals import percentile_interval  # noqa: E402
 from odyssey_analysis.methods import FanovaMethod  # noqa: E402
 from odyssey_analysis.space import Hyperparameter, SearchSpace  # noqa: E402
-from odyssey_analysis.surrogate import ForestSettings, RandomForestSurrogate  # noqa: E402
+from odyssey_analysis.surrogate import SURROGATES, ForestSettings, make_surrogate  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Nominal coverage of every interval measured, and its two-sided normal quantile.
@@ -411,9 +411,13 @@ def sweep(problem: Problem, n: int, rep: int, seed: int) -> tuple[np.ndarray, np
     return problem.space.encode(frame), np.asarray(y, dtype=float)
 
 
+#: The forest every fit uses (``--surrogate``; ``None``: the package's default).
+SURROGATE: str | None = None
+
+
 def make_method(estimator: str, leaf: int, seed: int, n_bootstrap: int = 0) -> FanovaMethod:
     settings = ForestSettings(n_trees=64, min_samples_leaf=leaf, seed=seed)
-    return FanovaMethod(RandomForestSurrogate(settings, n_jobs=1), estimator=estimator,
+    return FanovaMethod(make_surrogate(SURROGATE, settings), estimator=estimator,
                         n_bootstrap=n_bootstrap, conf_level=CONF_LEVEL, pairs=True,
                         curves=False)
 
@@ -774,6 +778,8 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
                     help="repetitions for --intervals: one, or one per interval N "
                          "(default: --reps)")
     ap.add_argument("--seed", type=int, default=0, help="seed of every sweep and forest")
+    ap.add_argument("--surrogate", choices=SURROGATES, default=None,
+                    help="the forest (default: the package's, compiled)")
     ap.add_argument("--cache", type=Path, default=DEFAULT_CACHE,
                     help=f"folder of the NAS-Bench-201 tables (default {DEFAULT_CACHE})")
     ap.add_argument("--out", type=Path, metavar="FILE.md", help="also write the results here")
@@ -795,7 +801,9 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    global SURROGATE
     args = parse(argv)
+    SURROGATE = args.surrogate
     started = time.time()
     t_start = time.perf_counter()
     one, five, fifteen = os.getloadavg()

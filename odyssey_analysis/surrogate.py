@@ -2,10 +2,12 @@
 
 A surrogate is anything that follows :class:`Surrogate`: it is fitted on the encoded
 design matrix and hands back its trees as leaf boxes
-(:class:`~odyssey_analysis.fanova.LeafBoxes`) and an out-of-bag score. The default,
-:class:`RandomForestSurrogate`, is scikit-learn's ``RandomForestRegressor``; this is the
+(:class:`~odyssey_analysis.fanova.LeafBoxes`) and an out-of-bag score. Two are built in
+(:data:`SURROGATES`, :func:`make_surrogate`): the compiled forest
+(:class:`~odyssey_analysis.forest.CompiledForestSurrogate`, the default) and
+:class:`RandomForestSurrogate`, scikit-learn's ``RandomForestRegressor``. This is the
 only module that touches scikit-learn's internals (``estimators_``, ``tree_`` and the
-bootstrap helper), so the rest of the package never depends on them.
+bootstrap helper), and it imports scikit-learn only when that forest is fitted.
 """
 
 from __future__ import annotations
@@ -18,12 +20,16 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import numpy as np
 
 from ._threads import current_fit_threads
+from .errors import InputError
 from .params import Constraint, Interval, OneOf, validate
 
 Integral, Real = numbers.Integral, numbers.Real
 
 if TYPE_CHECKING:
     from .fanova import LeafBoxes
+
+#: The built-in surrogates by name (``--surrogate``); the first is the default.
+SURROGATES = ("compiled", "sklearn")
 
 
 @dataclass(frozen=True)
@@ -180,12 +186,62 @@ class RandomForestSurrogate:
         evaluated = (None if evaluate_at is None else
                      forest_mean_prediction(fitted.forest, evaluate_at, clip, n_jobs))
         trees = forest_leaf_boxes(_hand_over(fitted.forest), x.shape[1])
-        return FittedSurrogate(trees, fitted.oob_r2, settings.to_dict(), evaluated)
+        return FittedSurrogate(trees, fitted.oob_r2,
+                               {**settings.to_dict(), "surrogate": "sklearn"}, evaluated)
 
     def replicate(self, *, n_trees: int, seed: int) -> RandomForestSurrogate:
         """The same settings with ``n_trees`` trees and ``seed``."""
         return RandomForestSurrogate(replace(self.settings, n_trees=n_trees, seed=seed),
                                      n_jobs=self.n_jobs)
+
+    def with_levels(self, cells: Any) -> RandomForestSurrogate:
+        """This forest unchanged: scikit-learn splits every dimension as a range."""
+        return self
+
+
+def make_surrogate(name: str | None = None, settings: ForestSettings | None = None
+                   ) -> Surrogate:
+    """The built-in surrogate called ``name`` (:data:`SURROGATES`; ``None``: the default).
+
+    ``"compiled"`` is :class:`~odyssey_analysis.forest.CompiledForestSurrogate`;
+    ``"sklearn"`` is :class:`RandomForestSurrogate`. Without Numba (or with
+    ``ODYSSEY_NO_NUMBA`` set) the default falls back to scikit-learn's forest.
+
+    Raises
+    ------
+    InputError
+        For an unknown name, or ``"compiled"`` where Numba is unavailable.
+    """
+    if name is None:
+        name = SURROGATES[0] if compiled_forest_available() else "sklearn"
+    if name == "sklearn":
+        return RandomForestSurrogate(settings)
+    if name == "compiled":
+        if not compiled_forest_available():
+            raise InputError("the compiled forest needs Numba",
+                             hint="install numba, unset ODYSSEY_NO_NUMBA, or use "
+                                  "--surrogate sklearn")
+        from .forest import CompiledForestSurrogate
+
+        return CompiledForestSurrogate(settings)
+    raise InputError(f"unknown surrogate {name!r}", hint=f"use one of {', '.join(SURROGATES)}")
+
+
+def compiled_forest_available() -> bool:
+    """Whether the compiled forest can run here (Numba importable, not switched off)."""
+    import importlib.util
+    import os
+
+    if os.environ.get("ODYSSEY_NO_NUMBA"):
+        return False
+    return importlib.util.find_spec("numba") is not None
+
+
+def surrogate_name(surrogate: Any) -> str:
+    """The name a surrogate goes by in ``analysis.json`` (its ``name``, else its class)."""
+    if isinstance(surrogate, RandomForestSurrogate):
+        return "sklearn"
+    return str(getattr(surrogate, "name", type(surrogate).__name__))
 
 
 def forest_mean_prediction(forest: Any, points: np.ndarray,

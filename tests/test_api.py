@@ -19,6 +19,7 @@ from odyssey_analysis import (
 )
 from odyssey_analysis.methods import LocalFanovaMethod, method_from_options
 from odyssey_analysis.space import Hyperparameter
+from odyssey_analysis.surrogate import make_surrogate
 
 
 def small_table(n: int = 60, seed: int = 0) -> TrialTable:
@@ -51,9 +52,9 @@ def same_fit(one, two) -> None:
 def test_the_bootstrap_leaf_rule_lives_in_the_method_whatever_the_way_in():
     table = small_table()
     settings = ForestSettings(n_trees=8, seed=3)
-    method = FanovaMethod(RandomForestSurrogate(settings), n_bootstrap=10, curves=False)
+    method = FanovaMethod(make_surrogate(None, settings), n_bootstrap=10, curves=False)
     assert method.surrogate.settings.min_samples_leaf == 2
-    assert FanovaMethod(RandomForestSurrogate(settings)).surrogate.settings.min_samples_leaf == 1
+    assert FanovaMethod(make_surrogate(None, settings)).surrogate.settings.min_samples_leaf == 1
     by_object = only(analyze(table, method, n_jobs=1))
     with pytest.warns(FutureWarning, match="n_trees, seed, n_bootstrap, curves"):
         by_keywords = only(analyze(table, n_trees=8, seed=3, n_bootstrap=10, curves=False,

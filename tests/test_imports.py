@@ -64,3 +64,25 @@ def test_no_numba_switch_turns_the_kernels_off():
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          env=env, check=True, cwd=ROOT)
     assert out.stdout.split() == ["False", "None"]
+
+
+def test_the_default_analysis_does_not_import_scikit_learn():
+    pytest.importorskip("numba")
+    code = ("import numpy as np, pandas as pd\n"
+            "from odyssey_analysis import TrialTable, analyze\n"
+            "rng = np.random.default_rng(0)\n"
+            "frame = pd.DataFrame(rng.random((40, 2)), columns=['a', 'b'])\n"
+            "frame['loss'] = frame['a'] + rng.random(40)\n"
+            "study = analyze(TrialTable.from_frame(frame, responses=['loss']), n_trees=4,\n"
+            "                n_jobs=1, curves=False)\n"
+            "assert study.method['surrogate'] == 'compiled'")
+    assert "sklearn" not in loaded_after(code)
+
+
+def test_without_numba_the_default_forest_is_scikit_learns(monkeypatch):
+    from odyssey_analysis.surrogate import RandomForestSurrogate, make_surrogate
+
+    monkeypatch.setenv("ODYSSEY_NO_NUMBA", "1")
+    assert isinstance(make_surrogate(), RandomForestSurrogate)
+    with pytest.raises(odyssey_analysis.InputError, match="needs Numba"):
+        make_surrogate("compiled")

@@ -155,7 +155,7 @@ def test_log_uniform_parameters_are_integrated_in_log_units(log_study):
                        Hyperparameter("m", "float", 1e-2, 1.0)))
     result = fit_and_decompose(raw.encode(table.frame), table.frame["value"].to_numpy(),
                                raw, settings=ForestSettings(n_trees=16, max_depth=64, seed=0),
-                               pairs=False, estimator="per-tree")
+                               pairs=False, estimator="per-tree", surrogate="sklearn")
     raw_main = dict(zip(raw.names, result.main_fraction()[0]))
     assert raw_main["m"] > 0.15
     # Optuna's own fANOVA integrates raw values too, and agrees: the same forest on the
@@ -203,7 +203,7 @@ def test_the_per_tree_estimator_gives_the_mean_of_the_trees_shares(log_study):
     space = table.resolve_space(None)
     result = fit_and_decompose(space.encode(table.frame), table.frame["value"].to_numpy(),
                                space, settings=per_tree.settings, pairs=True,
-                               estimator="per-tree")
+                               estimator="per-tree", surrogate="sklearn")
     expected = dict(zip(space.names, result.main_fraction().mean))
     assert shares == pytest.approx(expected, abs=1e-12)
     assert shares != forest_mean

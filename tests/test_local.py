@@ -120,3 +120,10 @@ def test_the_command_line_offers_every_estimator_of_the_engine():
     from odyssey_analysis.methods.fanova import ESTIMATORS
 
     assert OFFERED == ESTIMATORS
+
+
+def test_the_command_line_offers_the_engines_surrogates():
+    from odyssey_analysis.cli.analyze import SURROGATES as OFFERED
+    from odyssey_analysis.surrogate import SURROGATES
+
+    assert OFFERED == SURROGATES

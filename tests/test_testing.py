@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from odyssey_analysis import FanovaMethod, ForestSettings, RandomForestSurrogate
+from odyssey_analysis.forest import Cells, CompiledForestSurrogate
 from odyssey_analysis.methods import LocalFanovaMethod
 from odyssey_analysis.surrogate import FittedSurrogate
 from odyssey_analysis.testing import check_importance_method, check_surrogate
@@ -68,7 +69,18 @@ def test_the_scikit_learn_surrogate_without_bagging_conforms():
     check_surrogate(RandomForestSurrogate(replace(SMALL, bootstrap=False, max_features=0.5)))
 
 
+def test_the_compiled_forest_conforms():
+    check_surrogate(CompiledForestSurrogate(SMALL))
+    check_surrogate(CompiledForestSurrogate(replace(SMALL, bootstrap=False, max_features=0.5)))
+
+
+def test_the_compiled_forest_with_level_cells_conforms():
+    cells = (Cells(np.linspace(0, 1, 4), ordered=False), None, Cells(np.linspace(0, 1, 6), True))
+    check_surrogate(CompiledForestSurrogate(SMALL, level_sets=True).with_levels(cells))
+
+
 def test_the_shipped_methods_conform():
+    check_importance_method(FanovaMethod(CompiledForestSurrogate(SMALL), curves=False))
     check_importance_method(FanovaMethod(RandomForestSurrogate(SMALL), curves=False))
     local = LocalFanovaMethod(RandomForestSurrogate(SMALL), top_quantile=0.5)
     check_importance_method(local, fit=functools.partial(local.fit, direction="minimize"))

@@ -24,6 +24,7 @@ from .common import (
 from .summary import effects_table
 
 ESTIMATORS = ("forest-mean", "per-tree")  # the engine's list, kept import-free for --help
+SURROGATES = ("compiled", "sklearn")  # likewise (surrogate.SURROGATES)
 
 #: Above this many fits the analysis shows a progress bar.
 PROGRESS_THRESHOLD = 4
@@ -35,6 +36,11 @@ def forest_options(fn: Any) -> Any:
     decorators = [
         click.option("--trees", default=64, show_default=True, help="Trees per forest."),
         click.option("--seed", default=0, show_default=True, help="Forest seed."),
+        click.option("--surrogate", type=click.Choice(SURROGATES), default=None,
+                     help="The forest: compiled (default; this package's own, with "
+                          "splits over sets of categorical levels and on level "
+                          "boundaries) or sklearn (scikit-learn's RandomForestRegressor, "
+                          "also the default where Numba is missing)."),
         click.option("--min-trials", default=10, show_default=True,
                      help="Fewest trials a group may have."),
         click.option("--jobs", default=None, type=int,
@@ -92,7 +98,7 @@ def analyze(debug: bool, out: str, trees: int, seed: int, max_depth: int | None,
             min_samples_leaf: int | None, max_features: str, no_bootstrap: bool,
             cutoff: tuple[float, float] | None, cutoff_quantile: tuple[float, float] | None,
             no_pairs: bool, min_trials: int, jobs: int | None, estimator: str,
-            n_bootstrap: int, conf_level: float, method: str | None,
+            n_bootstrap: int, conf_level: float, surrogate: str | None, method: str | None,
             top_quantile: float | None, **kwargs: Any) -> None:
     """Functional ANOVA of every response in every group; writes importance.csv and
     analysis.json into OUT."""
@@ -117,7 +123,7 @@ def analyze(debug: bool, out: str, trees: int, seed: int, max_depth: int | None,
                 max_features=parse_max_features(max_features), bootstrap=not no_bootstrap,
                 cutoffs=cutoff, cutoff_quantiles=cutoff_quantile, pairs=not no_pairs,
                 curves=False, top_quantile=top_quantile, estimator=estimator,
-                n_bootstrap=n_bootstrap, conf_level=conf_level),
+                n_bootstrap=n_bootstrap, conf_level=conf_level, surrogate=surrogate),
             min_trials=min_trials, n_jobs=jobs, progress=bars.add("fitting forests", n_fits))
     written = [atomic_write_text(out_dir / "importance.csv",
                                  importance_csv(study.importance_table())),

@@ -48,7 +48,7 @@ def report(debug: bool, out: str, trees: int, seed: int, top_fraction: float, al
            holm: bool, time_response: str | None, all_interactions: bool,
            top_pairs: int | None, min_trials: int,
            jobs: int | None, quiet: bool, estimator: str, n_bootstrap: int,
-           conf_level: float, **kwargs: Any) -> None:
+           conf_level: float, surrogate: str | None, **kwargs: Any) -> None:
     """Everything for TABLE in one folder: tables, every figure and index.html.
 
     With no TABLE, the mini Odyssey study bundled with the package is used. The roles
@@ -73,7 +73,8 @@ def report(debug: bool, out: str, trees: int, seed: int, top_fraction: float, al
                      select_by=roles["select_by"], params_column=roles["params_column"],
                      time_response=time_response)
     method = method_from_options(n_trees=trees, seed=seed, estimator=estimator,
-                                 n_bootstrap=n_bootstrap, conf_level=conf_level)
+                                 n_bootstrap=n_bootstrap, conf_level=conf_level,
+                                 surrogate=surrogate)
     result = build_report(
         table, out, method=method, responses=list(options["responses"]) or None,
         top_fraction=top_fraction, alpha=alpha, holm=holm, all_interactions=all_interactions,

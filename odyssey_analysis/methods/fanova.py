@@ -43,7 +43,7 @@ from ..result import (
 )
 from ..space import Hyperparameter, SearchSpace
 from ..space.points import MeasurePoints, draw_design, variance_points
-from ..surrogate import ForestSettings, RandomForestSurrogate, Surrogate
+from ..surrogate import ForestSettings, Surrogate, make_surrogate, surrogate_name
 
 #: The estimators of the reported fractions.
 ESTIMATORS = ("forest-mean", "per-tree")
@@ -56,6 +56,9 @@ VARIANCE_POINTS = 1 << 13
 #: Trees and variance points of each bootstrap replicate's forest.
 REPLICATE_TREES = 16
 REPLICATE_POINTS = 1 << 12
+#: Bootstrap refits fitted per call of a surrogate's ``fit_many`` (bounds the trees held
+#: in memory at once).
+REFITS_PER_CALL = 16
 #: How the warning for a fit without any variance begins.
 CONSTANT_WARNING = "every tree is constant"
 #: Fewest bootstrap replicates accepted (100 is the calibrated default of the CLI).
@@ -121,8 +124,11 @@ class FanovaMethod:
     Parameters
     ----------
     surrogate
-        The surrogate (default: :class:`~odyssey_analysis.surrogate.RandomForestSurrogate`
-        with default :class:`~odyssey_analysis.surrogate.ForestSettings`). Where its
+        The surrogate (default: :func:`~odyssey_analysis.surrogate.make_surrogate`'s,
+        the compiled forest with default
+        :class:`~odyssey_analysis.surrogate.ForestSettings`). One with a ``with_levels``
+        method is told each hyperparameter's cells
+        (:func:`~odyssey_analysis.forest.cells_of`) before it is fitted. Where its
         ``settings`` leave ``min_samples_leaf`` at ``None`` the method chooses it: 2 with
         a bootstrap (the setting the intervals were calibrated with), else 1; the
         ``surrogate`` attribute holds the surrogate with that choice made.
@@ -186,13 +192,13 @@ class FanovaMethod:
                                  "forest-mean {estimator}",
                                  parameters=("n_bootstrap", "estimator"),
                                  got=repr(self.estimator))
-        surrogate = self.surrogate if self.surrogate is not None else RandomForestSurrogate()
+        surrogate = self.surrogate if self.surrogate is not None else make_surrogate()
         object.__setattr__(self, "surrogate", with_leaf_rule(surrogate, self.n_bootstrap))
 
     @property
     def forest_surrogate(self) -> Surrogate:
         """The surrogate in use."""
-        return self.surrogate if self.surrogate is not None else RandomForestSurrogate()
+        return self.surrogate if self.surrogate is not None else make_surrogate()
 
     @property
     def trees_per_fit(self) -> int:
@@ -203,7 +209,8 @@ class FanovaMethod:
 
     def to_dict(self) -> dict[str, Any]:
         """The method's settings, JSON-ready."""
-        out = {"name": self.name, "estimator": self.estimator, "pairs": self.pairs,
+        out = {"name": self.name, "surrogate": surrogate_name(self.forest_surrogate),
+               "estimator": self.estimator, "pairs": self.pairs,
                "cutoffs": self.cutoffs, "cutoff_quantiles": self.cutoff_quantiles}
         if self.estimator == "forest-mean":
             out["variance_points"] = int(self.variance_points)
@@ -250,7 +257,7 @@ class FanovaMethod:
         y = np.asarray(y, dtype=float)
         cutoffs = self._cutoffs(y, direction)
         seed = self._seed()
-        surrogate = self.forest_surrogate
+        surrogate = _told_levels(self.forest_surrogate, space)
         points = designs = None
         if self.estimator == "forest-mean":
             points = variance_points(space, int(self.variance_points), seed)
@@ -279,8 +286,8 @@ class FanovaMethod:
             intervals = None
             if designs is not None and np.isfinite(main).all():
                 world = evaluated[m:].reshape(len(designs), len(y))
-                intervals = self._bootstrap(x, y, space, cutoffs, main, pair, world,
-                                            designs, key)
+                intervals = self._bootstrap(surrogate, x, y, space, cutoffs, main, pair,
+                                            world, designs, key)
             estimate = ForestMeanEstimate(main, pair, mean, variance, m, points.exact,
                                           intervals)
         kept = [t.without_index() for t in trees] if self.keep_trees else None
@@ -293,7 +300,8 @@ class FanovaMethod:
             result.noise = noise_variance(x, y, levels)
         return result
 
-    def _bootstrap(self, x: np.ndarray, y: np.ndarray, space: SearchSpace,
+    def _bootstrap(self, surrogate: Surrogate, x: np.ndarray, y: np.ndarray,
+                   space: SearchSpace,
                    cutoffs: tuple[float, float] | None, main: np.ndarray, pair: np.ndarray,
                    world: np.ndarray, designs: np.ndarray, key: list[int]
                    ) -> FractionIntervals:
@@ -310,32 +318,41 @@ class FanovaMethod:
         sd = float(np.sqrt(max(noise.variance, 0.0)))
         points = variance_points(space, REPLICATE_POINTS, seed)
         iu = np.triu_indices(d, 1) if self.pairs else (np.array([], int), np.array([], int))
-        surrogate = self.forest_surrogate
         replicate = getattr(surrogate, "replicate", None)
         if replicate is None:
             raise TypeError(f"{type(surrogate).__name__} has no replicate(); the bootstrap "
                             "refits the surrogate")
 
-        def flat_fit(xb: np.ndarray, yb: np.ndarray, rng: np.random.Generator
-                     ) -> np.ndarray:
-            model = replicate(n_trees=REPLICATE_TREES, seed=int(rng.integers(2 ** 31)))
-            fitted = model.fit(xb, yb, evaluate_at=points.points, clip=cutoffs)
-            trees = [t.clipped(cutoffs) for t in fitted.trees]
-            m, p, _, _ = _forest_mean_fractions(trees, fitted.evaluated, points,
-                                                self.pairs)
-            return np.concatenate([m, p[iu]])
-
-        simulated, resampled = [], []
+        # The refits' data and seeds: the simulated sweeps, then the resampled trials.
+        problems, seeds = [], []
         for b in range(int(self.n_bootstrap)):
             rng = np.random.default_rng([*key, 2, b])
-            simulated.append(flat_fit(designs[b], world[b] + sd * rng.standard_normal(n),
-                                      rng))
+            problems.append((designs[b], world[b] + sd * rng.standard_normal(n)))
+            seeds.append(int(rng.integers(2 ** 31)))
         for b in range(int(self.n_bootstrap)):
             rng = np.random.default_rng([*key, 3, b])
             rows = rng.integers(0, n, n)
-            resampled.append(flat_fit(x[rows], y[rows], rng))
-        sim = _finite_rows(np.array(simulated))
-        res = _finite_rows(np.array(resampled))
+            problems.append((x[rows], y[rows]))
+            seeds.append(int(rng.integers(2 ** 31)))
+        fit_many = getattr(surrogate, "fit_many", None)
+        flat = []
+        for c in range(0, len(problems), REFITS_PER_CALL):
+            chunk = slice(c, c + REFITS_PER_CALL)
+            if fit_many is not None:  # a chunk of refits in one call
+                fits = fit_many(problems[chunk], seeds[chunk], n_trees=REPLICATE_TREES,
+                                evaluate_at=points.points, clip=cutoffs)
+            else:
+                fits = [replicate(n_trees=REPLICATE_TREES, seed=s).fit(
+                    xb, yb, evaluate_at=points.points, clip=cutoffs)
+                    for (xb, yb), s in zip(problems[chunk], seeds[chunk])]
+            for fitted in fits:
+                trees = [t.clipped(cutoffs) for t in fitted.trees]
+                m, p, _, _ = _forest_mean_fractions(trees, fitted.evaluated, points,
+                                                    self.pairs)
+                flat.append(np.concatenate([m, p[iu]]))
+        b_sim = int(self.n_bootstrap)
+        sim = _finite_rows(np.array(flat[:b_sim]))
+        res = _finite_rows(np.array(flat[b_sim:]))
         estimate = np.concatenate([main, pair[iu]])
         ci = calibrated_interval(estimate, sim, res, float(self.conf_level))
 
@@ -363,6 +380,16 @@ class FanovaMethod:
                       if self.curves and self.pairs else {})
         return decompose_trees(trees, pairs=self.pairs, grids=grids, pair_grids=pair_grids,
                                n_threads=current_fit_threads())
+
+
+def _told_levels(surrogate: Surrogate, space: SearchSpace) -> Surrogate:
+    """The surrogate told each hyperparameter's cells, where it takes them."""
+    with_levels = getattr(surrogate, "with_levels", None)
+    if with_levels is None:
+        return surrogate
+    from ..forest import cells_of
+
+    return with_levels(cells_of(space))
 
 
 def fit_stream(group: Mapping[str, Any] | None, response: str) -> int:
@@ -505,17 +532,19 @@ def fit_and_decompose(
     response: str = "response",
     settings: ForestSettings | None = None,
     rows_excluded: dict[str, int] | None = None,
+    surrogate: str | None = None,
     **options: Any,
 ) -> FanovaResult:
     """Fit a random forest to one group's trials and decompose it exactly.
 
-    A shortcut for ``FanovaMethod(RandomForestSurrogate(settings), **options).fit(x, y,
-    space, group=group, response=response, rows_excluded=rows_excluded)``: ``settings``
-    are the forest's (:class:`~odyssey_analysis.surrogate.ForestSettings`), ``options``
+    A shortcut for ``FanovaMethod(make_surrogate(surrogate, settings), **options).fit(x,
+    y, space, group=group, response=response, rows_excluded=rows_excluded)``:
+    ``surrogate`` names the forest (:data:`~odyssey_analysis.surrogate.SURROGATES`),
+    ``settings`` are its :class:`~odyssey_analysis.surrogate.ForestSettings`, ``options``
     the method's (``pairs``, ``n_bootstrap``, ...; see :class:`FanovaMethod`), and the
     method chooses the leaf size where ``settings`` leave it, as :func:`~odyssey_analysis.
     study.analyze` does.
     """
-    method = FanovaMethod(RandomForestSurrogate(settings), **options)
+    method = FanovaMethod(make_surrogate(surrogate, settings), **options)
     return method.fit(x, y, space, group=group, response=response,
                       rows_excluded=rows_excluded)

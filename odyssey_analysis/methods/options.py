@@ -14,7 +14,7 @@ from dataclasses import fields
 from typing import Any
 
 from ..params import OneOf, ParameterError, check
-from ..surrogate import ForestSettings, RandomForestSurrogate
+from ..surrogate import ForestSettings, make_surrogate
 from .base import ImportanceMethod
 from .fanova import FanovaMethod
 from .local import LocalFanovaMethod
@@ -28,7 +28,7 @@ FOREST_OPTIONS = tuple(f.name for f in fields(ForestSettings))
 def method_options(name: str) -> tuple[str, ...]:
     """Every flat option the method ``name`` accepts: its own and the forest's."""
     own = tuple(f.name for f in fields(METHODS[name]) if f.name != "surrogate")
-    return own + FOREST_OPTIONS
+    return own + FOREST_OPTIONS + ("surrogate",)
 
 
 def method_from_options(method: str | None = None, **options: Any) -> ImportanceMethod:
@@ -40,8 +40,10 @@ def method_from_options(method: str | None = None, **options: Any) -> Importance
         A name from :data:`METHODS`; ``None``: ``"local"`` when a ``top_quantile`` is
         given, else ``"fanova"``.
     **options
-        Forest settings (the fields of :class:`~odyssey_analysis.surrogate.ForestSettings`)
-        and the method's own settings. ``None`` for ``top_quantile`` counts as not given.
+        Forest settings (the fields of :class:`~odyssey_analysis.surrogate.ForestSettings`),
+        ``surrogate`` (the forest's name, :data:`~odyssey_analysis.surrogate.SURROGATES`;
+        default: the compiled forest) and the method's own settings. ``None`` for
+        ``top_quantile`` counts as not given.
 
     Returns
     -------
@@ -73,5 +75,7 @@ def method_from_options(method: str | None = None, **options: Any) -> Importance
                              parameters=(foreign[0], "method"),
                              hint=f"leave it out, or use {{method}} {owners[0]}")
     forest = {k: options.pop(k) for k in FOREST_OPTIONS if k in options}
-    surrogate = RandomForestSurrogate(ForestSettings(**forest)) if forest else None
+    forest_name = options.pop("surrogate", None)
+    surrogate = (make_surrogate(forest_name, ForestSettings(**forest))
+                 if forest or forest_name is not None else None)
     return METHODS[name](surrogate, **options)
