@@ -245,3 +245,43 @@ def test_deepcave_dataframe_space_with_priors(tmp_path):
     with pytest.raises(InputError, match=r"row 1, column 'nf': a normal prior needs sigma"):
         space_from_deepcave_csv(path)
 
+
+
+def test_next_space_json_reads_back_as_the_measure_it_draws_from(tmp_path):
+    """next_space.json (ConfigSpace, with priors) and next_space.yaml read back as the same
+    measure: the one ConfigSpace samples the next sweep from."""
+    from odyssey_analysis.next_space import (
+        Narrowing,
+        NextSpace,
+        beta_parameters,
+        configspace_json,
+        space_yaml,
+    )
+
+    def prior(mode):
+        a, b = beta_parameters(mode)
+        return Prior("beta", alpha=a, beta=b)
+
+    hps = [Hyperparameter("lr", "float", 1e-4, 0.3, "log", prior=prior(0.7)),
+           Hyperparameter("drop", "float", 0.0, 0.5, prior=prior(0.2)),
+           Hyperparameter("width", "int", 16, 300, prior=prior(0.9)),
+           Hyperparameter("act", "categorical", choices=("relu", "tanh"), weights=(2.0, 1.0)),
+           Hyperparameter("bs", "constant", choices=(64,), default=64)]
+    nxt = NextSpace("y", [{}], [Narrowing(hp.name, "narrowed", hp, None,
+                                          list(hp.weights) if hp.weights else None, "", [])
+                                for hp in hps])
+    (tmp_path / "next_space.json").write_text(configspace_json(nxt))
+    (tmp_path / "next_space.yaml").write_text(space_yaml(nxt))
+    from_json = SearchSpace.from_file(tmp_path / "next_space.json")
+    from_yaml = SearchSpace.from_file(tmp_path / "next_space.yaml")
+    assert from_yaml.hyperparameters == nxt.space.hyperparameters
+    cs = CS.ConfigurationSpace.from_json(tmp_path / "next_space.json")
+    cs.seed(3)
+    frame = pd.DataFrame([dict(c) for c in cs.sample_configuration(3000)])
+    from_json = from_json.subset(from_yaml.names)  # ConfigSpace sorts them by name
+    np.testing.assert_allclose(from_json.encode(frame), from_yaml.encode(frame), atol=1e-9)
+    u = from_json.encode(frame)
+    for j in (0, 1):  # ConfigSpace's draws are uniform in the encoding
+        assert st.kstest(u[:, j], "uniform").pvalue > 1e-3
+    freq = np.mean(frame["act"] == "relu")
+    assert freq == pytest.approx(2 / 3, abs=0.03)
