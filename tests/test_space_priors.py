@@ -55,8 +55,17 @@ def test_log_beta_and_truncated_normal_against_scipy():
 def test_integer_cells_carry_the_prior_mass():
     hp = _float(Prior("beta", alpha=2.0, beta=5.0), 1, 10, kind="int")
     cells = st.beta(2, 5, loc=0.5, scale=10).cdf(np.arange(0.5, 11.0))
+    np.testing.assert_allclose(hp.cell_edges(), cells, atol=1e-12)
     np.testing.assert_allclose(hp.encode(np.arange(1, 11)),
                                0.5 * (cells[:-1] + cells[1:]), atol=1e-12)
+    log = _float(Prior("normal", mu=8.0, sigma=1.0), 2, 64, "log", kind="int")
+    t = np.log(np.arange(1.5, 65.0))
+    ref = st.truncnorm((t[0] - np.log(8)) / 1, (t[-1] - np.log(8)) / 1, loc=np.log(8)).cdf(t)
+    np.testing.assert_allclose(log.cell_edges(), ref, atol=1e-12)
+    # Uniform integers: cells around the encoded values, as before.
+    plain = Hyperparameter("k", "int", 1, 10)
+    np.testing.assert_allclose(plain.cell_edges(), np.arange(11) / 10, atol=1e-15)
+    assert Hyperparameter("f", "float", 0, 1).cell_edges() is None
 
 
 def test_uniform_encodings_unchanged_by_a_uniform_beta():
@@ -148,17 +157,9 @@ def test_configspace_json_with_priors_reads_the_measure_configspace_samples(tmp_
     # Integers and levels: each value's frequency is its cell's width.
     for name in ("ni", "bi", "cat"):
         hp = space[name]
-        if hp.is_discrete:
-            edges, levels = hp.level_edges(), list(hp.choices)
-        else:
-            levels = list(range(int(hp.lower), int(hp.upper) + 1))
-            mid = hp.encode(np.array(levels, dtype=float))
-            cells = np.r_[0.0, hp.prior.cdf(
-                (np.arange(hp.lower + 0.5, hp.upper + 0.5) - (hp.lower - 0.5))
-                / (hp.upper - hp.lower + 1), hp._prior_mean(), hp.lower - 0.5,
-                hp.upper + 0.5), 1.0]
-            np.testing.assert_allclose(0.5 * (cells[:-1] + cells[1:]), mid, atol=1e-12)
-            edges = cells
+        edges = hp.cell_edges()
+        levels = list(hp.choices) if hp.is_discrete else list(
+            range(int(hp.lower), int(hp.upper) + 1))
         freq = np.array([np.mean(frame[name].to_numpy() == v) for v in levels])
         np.testing.assert_allclose(freq, np.diff(edges), atol=0.025, err_msg=name)
 

@@ -298,6 +298,32 @@ class Hyperparameter:
             u = self.prior.ppf(u, self._prior_mean(), t_lo, t_hi)
         return self._untransform(t_lo + u * (t_hi - t_lo))
 
+    def cell_edges(self) -> np.ndarray | None:
+        """Boundaries in [0, 1] of the cells a discrete hyperparameter's values own.
+
+        Categorical and ordinal: the levels' intervals (:meth:`level_edges`). Integers on
+        a linear or log scale: the encoding of the half-integers between neighbours,
+        so each cell's width is the whole number's probability (under its prior, if it
+        has one) and its encoded value lies inside. ``None`` for continuous ranges,
+        ``one_minus_log`` integers and constants. A surrogate that splits on these
+        boundaries integrates the measure exactly; one that splits midway between
+        observed values does not when cells have unequal widths.
+        """
+        if self.is_constant:
+            return None
+        if self.is_discrete:
+            return self._level_edges()
+        if self.kind != "int" or self.scale == "one_minus_log":
+            return None
+        bounds = np.arange(float(self.lower) - 0.5, float(self.upper) + 1.0)
+        lo, hi = self._raw_interval()
+        t_lo, t_hi = self._transform(np.array([lo, hi]))
+        z = (self._transform(bounds) - t_lo) / (t_hi - t_lo)
+        if self.prior is not None:
+            z = self.prior.cdf(z, self._prior_mean(), t_lo, t_hi)
+        z[0], z[-1] = 0.0, 1.0
+        return np.clip(z, 0.0, 1.0)
+
     def level_edges(self) -> np.ndarray:
         """Boundaries of the levels' intervals in [0, 1] (categorical and ordinal)."""
         if not self.is_discrete:
