@@ -171,7 +171,27 @@ def test_info_shows_the_prior(tmp_path):
     assert measures["bf"] == "beta(2, 3) on [0, 4]"
     assert measures["lnf"].startswith("truncated normal(mu=0.001, sigma=")
     assert "of log x" in measures["lnf"]
-    assert measures["cat"] == "weighted over 3 categorical levels"
+    assert measures["cat"] == "weighted over 3 categorical levels (a: 0.125, b: 0.25, c: 0.625)"
+
+
+def test_info_prints_the_priors(tmp_path):
+    from click.testing import CliRunner
+
+    from odyssey_analysis.cli import main
+
+    (tmp_path / "space.yaml").write_text(
+        "hyperparameters:\n"
+        "  lr: {type: float, lower: 1.0e-4, upper: 1.0, log: true,\n"
+        "       prior: {type: beta, alpha: 2, beta: 5}}\n"
+        "  act: {type: categorical, choices: [relu, tanh], weights: [3, 1]}\n")
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"lr": 10 ** rng.uniform(-4, 0, 30), "act": rng.choice(["relu", "tanh"], 30),
+                  "loss": rng.random(30)}).to_csv(tmp_path / "t.csv", index=False)
+    result = CliRunner(env={"COLUMNS": "250"}).invoke(
+        main, ["info", str(tmp_path / "t.csv"), "--space", str(tmp_path / "space.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "beta(2, 5) of log x on [0.0001, 1]" in result.output
+    assert "relu: 0.75, tanh: 0.25" in result.output
 
 
 def test_own_yaml_priors_round_trip(tmp_path):

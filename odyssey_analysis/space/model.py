@@ -168,8 +168,14 @@ class Hyperparameter:
         if self.kind == "constant":
             return f"constant {self.choices[0]!r}"
         if self.is_discrete:
-            how = "weighted" if self.weights is not None else "uniform"
-            return f"{how} over {len(self.choices)} {self.kind} levels"
+            if self.weights is None:
+                return f"uniform over {len(self.choices)} {self.kind} levels"
+            text = f"weighted over {len(self.choices)} {self.kind} levels"
+            if len(self.choices) <= 8:
+                share = np.diff(self._level_edges())
+                text += " (" + ", ".join(f"{c}: {p:.3g}" for c, p in
+                                         zip(self.choices, share)) + ")"
+            return text
         integer = "integer " if self.kind == "int" else ""
         if self.prior is not None:
             coordinate = {"linear": "", "log": " of log x",
