@@ -17,7 +17,7 @@ from sklearn.tree import DecisionTreeRegressor
 from odyssey_analysis.errors import InputError
 from odyssey_analysis.fanova import TreeDecomposition, leaf_boxes
 from odyssey_analysis.space import Hyperparameter, SearchSpace
-from odyssey_analysis.space.points import draw_design
+from odyssey_analysis.space.points import draw_design, variance_points
 from odyssey_analysis.space.priors import Prior
 from odyssey_analysis.space.readers import space_from_deepcave_csv
 
@@ -121,6 +121,18 @@ def test_points_of_the_measure_follow_the_prior():
     values = space["x"].decode(u[:, 0])
     assert st.kstest(values, st.beta(2, 5).cdf).pvalue > 1e-3
     assert np.mean(space["b"].decode(u[:, 1]) == "q") == pytest.approx(0.8, abs=0.01)
+
+
+def test_sobol_points_integrate_under_the_prior():
+    space = SearchSpace((_float(Prior("beta", alpha=2.0, beta=3.0)),
+                         Hyperparameter("n", "float", -1.0, 1.0,
+                                        prior=Prior("normal", mu=0.3, sigma=0.2))))
+    points = variance_points(space, 4096, seed=0)
+    mean, var = points.mean_and_variance(space["x"].decode(points.points[:, 0]))
+    assert (mean, var) == pytest.approx((0.4, 0.04), rel=2e-3)
+    ref = st.truncnorm((-1 - 0.3) / 0.2, (1 - 0.3) / 0.2, loc=0.3, scale=0.2)
+    mean, var = points.mean_and_variance(space["n"].decode(points.points[:, 1]))
+    assert (mean, var) == pytest.approx((ref.mean(), ref.var()), rel=2e-3)
 
 
 def _configspace_file(tmp_path):

@@ -447,7 +447,9 @@ class SearchSpace:
         or a list of entries that carry ``name``). Each entry has ``type`` (float, int,
         categorical, ordinal, constant) and, as fits the type, ``lower``, ``upper``,
         ``log: true`` or ``scale`` (linear, log, one_minus_log), ``choices`` (or
-        ``sequence`` for ordinal), ``weights``, ``value`` (constant).
+        ``sequence`` for ordinal), ``weights``, ``value`` (constant), and for floats and
+        integers ``prior`` (``{type: beta, alpha, beta}`` or ``{type: normal, mu,
+        sigma}``; see :mod:`odyssey_analysis.space.priors`).
         """
         from .readers import space_from_dict
 
