@@ -1,6 +1,6 @@
 """Importance fractions under priors against their analytic values.
 
-Run ``python benchmarks/priors.py`` (about a minute on one core). Each problem is an
+Run ``python benchmarks/priors.py`` (about ten seconds). Each problem is an
 additive function of hyperparameters sampled from priors, so its fractions are known
 exactly: ``f = a + 2 b (+ k / 5)`` with ``a ~ Beta(2, 3)`` on [0, 1] (variance 0.04),
 ``b`` a 0/1 categorical with weights 1:1 or 1:3 (variance ``4 p (1 - p)``) and ``k`` an

@@ -271,9 +271,8 @@ class Hyperparameter:
                 return self.prior.cdf(z, t_mu, t_lo, t_hi)
 
             if self.kind == "int" and self.scale != "one_minus_log":
-                # The middle, under the prior, of the unit cell the integer owns (what a
-                # uniform integer's position is), so that splits between neighbours
-                # fall on the cells' boundary.
+                # The middle, under the prior, of the unit cell the integer owns (as a
+                # uniform integer's position is); the cells are cell_edges().
                 with np.errstate(all="ignore"):
                     return 0.5 * (cdf(np.maximum(x - 0.5, lo)) + cdf(np.minimum(x + 0.5, hi)))
             return cdf(x)
@@ -313,7 +312,8 @@ class Hyperparameter:
         has one) and its encoded value lies inside. ``None`` for continuous ranges,
         ``one_minus_log`` integers and constants. A surrogate that splits on these
         boundaries integrates the measure exactly; one that splits midway between
-        observed values does not when cells have unequal widths.
+        observed values does not when cells have unequal widths. An integer's array has
+        ``upper - lower + 2`` entries: check the range before asking for a wide one.
         """
         if self.is_constant:
             return None
