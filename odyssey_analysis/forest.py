@@ -99,11 +99,7 @@ def cells_of(space: Any) -> tuple[Cells | None, ...]:
             if k > MAX_INT_CELLS:
                 out.append(None)
                 continue
-            bounds = np.arange(k + 1, dtype=float) + float(hp.lower) - 0.5
-            t = hp._transform(bounds)
-            edges = (t - t[0]) / (t[-1] - t[0])
-            edges[0], edges[-1] = 0.0, 1.0
-            out.append(Cells(edges, ordered=True))
+            out.append(Cells(np.asarray(hp.cell_edges(), dtype=float), ordered=True))
         else:
             out.append(None)
     return tuple(out)

@@ -60,7 +60,7 @@ def guide_files(study: StudyResult, target: str, *, tolerance: float | None = No
     lines = [f"- **{n.name}**: {n.action} — {n.because}" for n in nxt.narrowings]
     lines += ["", "Files: `next_space.json` (ConfigSpace, with beta priors peaked at the "
               "best values and weights on the best levels), `next_space.yaml` (this "
-              "package's format, uniform over the narrowed ranges: analyse the next sweep "
+              "package's format, with the same priors and weights: analyse the next sweep "
               "with the space it was drawn from) and `next_space_optuna.py`."]
     body = guide.to_dict()
     body["target"] = target

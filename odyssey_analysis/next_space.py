@@ -17,9 +17,10 @@ one narrowing per hyperparameter:
 
 Each narrowing records the numbers it rests on (:class:`Narrowing`), and the result is
 written as ConfigSpace JSON (:func:`configspace_json`, with the priors), as our YAML
-space (:func:`space_yaml`, read back by :mod:`odyssey_analysis.space.readers`; uniform
-over the narrowed ranges, since our spec has no priors) and as an Optuna distributions
-snippet (:func:`optuna_snippet`; Optuna's distributions have no priors either).
+space (:func:`space_yaml`, with the same priors, read back by
+:mod:`odyssey_analysis.space.readers` as the measure ConfigSpace draws from) and as an
+Optuna distributions snippet (:func:`optuna_snippet`; Optuna's distributions have no
+priors).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import numpy as np
 
 from .guidelines import GroupGuidelines, Guidelines, ParamGuideline
 from .space import Hyperparameter, SearchSpace
+from .space.priors import Prior
 
 #: alpha + beta of the beta priors (6: mode at the best value, a gentle peak).
 PRIOR_CONCENTRATION = 6.0
@@ -51,7 +53,7 @@ class Narrowing:
     action
         ``narrowed`` (range or levels), ``kept`` (nothing to narrow) or ``fixed``.
     hyperparameter
-        The new dimension (a constant when fixed).
+        The new dimension (a constant when fixed), with its prior when it has one.
     prior_mode
         The beta prior's mode relative to the new range (floats and integers), else
         ``None``.
@@ -102,7 +104,8 @@ class NextSpace:
 
     @property
     def space(self) -> SearchSpace:
-        """The narrowed space as ours (uniform over the new ranges; constants fixed)."""
+        """The narrowed space as ours, with the priors and weights the next sweep draws
+        from (constants fixed)."""
         return SearchSpace(tuple(n.hyperparameter for n in self.narrowings),
                            origin="narrowed by the guidelines")
 
@@ -178,9 +181,14 @@ def _narrow(hp: Hyperparameter, guides: list[tuple[dict, ParamGuideline]]) -> Na
     if hi <= lo:
         hi = min(lo + (1.0 if hp.kind == "int" else (hp.upper - hp.lower) * 1e-3), hp.upper)
         lo = hi - (1.0 if hp.kind == "int" else (hp.upper - hp.lower) * 1e-3)
-    new = Hyperparameter(hp.name, hp.kind, lo, hi, hp.scale)
+    uniform = Hyperparameter(hp.name, hp.kind, lo, hi, hp.scale)
     best = float(np.median([p.best for p in tuned]))
-    mode = prior_position(new, best)
+    mode = prior_position(uniform, best)
+    alpha, beta = beta_parameters(mode)
+    # The prior is on the coordinate ConfigSpace puts it on (see prior_position).
+    new = Hyperparameter(hp.name, hp.kind, lo, hi,
+                         "log" if hp.scale == "log" else "linear",
+                         prior=Prior("beta", alpha=alpha, beta=beta))
     action = "narrowed" if (lo > hp.lower or hi < hp.upper) else "kept"
     because = (f"tuned in {len(tuned)} of {len(guides)} group(s); range = hull of their good "
                f"regions at the outer 5–95 % ends: [{lo:.4g}, {hi:.4g}] of "
@@ -253,12 +261,12 @@ def configspace(nxt: NextSpace, seed: int | None = None) -> Any:
                                                     weights=n.level_weights))
         else:
             log = hp.scale == "log"
-            if n.prior_mode is None:
+            if hp.prior is None:
                 cls = (CS.UniformIntegerHyperparameter if hp.kind == "int"
                        else CS.UniformFloatHyperparameter)
                 cs.add(cls(hp.name, hp.lower, hp.upper, log=log))
                 continue
-            alpha, beta = beta_parameters(n.prior_mode)
+            alpha, beta = hp.prior.alpha, hp.prior.beta
             if hp.kind == "int":
                 cs.add(CS.BetaIntegerHyperparameter(hp.name, alpha, beta, int(hp.lower),
                                                     int(hp.upper), log=log))
@@ -288,7 +296,8 @@ def configspace_json(nxt: NextSpace) -> str:
 
 
 def space_yaml(nxt: NextSpace) -> str:
-    """Our YAML space of the narrowed space (uniform over the new ranges)."""
+    """Our YAML space of the narrowed space (the priors and weights of
+    :func:`configspace_json`)."""
     import yaml
 
     body: dict[str, Any] = {}

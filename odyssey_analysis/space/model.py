@@ -13,7 +13,10 @@ actually drawn from:
 * integers: as floats on ``[lower - 0.5, upper + 0.5]`` (each integer owns the unit
   interval around it), in log coordinates when log-scaled;
 * categorical and ordinal: one interval per level, of width proportional to its
-  sampling weight (equal widths by default).
+  sampling weight (equal widths by default);
+* a float or integer with a prior (:mod:`.priors`: truncated normal or beta on the
+  scale coordinate): the prior's CDF of the position above (an integer: the middle,
+  under the prior, of the cell it owns).
 
 Integrating in raw units instead (what the reference ``fanova`` and Optuna do with raw
 values) silently changes the measure and can give a hyperparameter with no effect
@@ -32,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from .priors import Prior
 from .validate import validate_column
 
 KINDS = ("float", "int", "categorical", "ordinal", "constant")
@@ -67,6 +71,9 @@ class Hyperparameter:
         trials (missing values) are imputed with ``default``.
     default
         Value used for inactive (missing) entries of a conditional hyperparameter.
+    prior
+        The distribution of a float or integer over its range (truncated normal or
+        beta on the scale coordinate); uniform on that coordinate when ``None``.
     """
 
     name: str
@@ -78,6 +85,7 @@ class Hyperparameter:
     weights: tuple[float, ...] | None = None
     conditional: bool = False
     default: Any = None
+    prior: Prior | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -123,6 +131,17 @@ class Hyperparameter:
                                      column=self.name)
         elif self.kind == "constant" and (self.choices is None or len(self.choices) != 1):
             raise InputError("a constant needs exactly one value", column=self.name)
+        if self.prior is not None:
+            if not self.is_numeric:
+                raise InputError("only float and integer hyperparameters take a prior "
+                                 "(levels take weights)", column=self.name)
+            self.prior.check(self.name)
+            if self.prior.type == "normal":
+                with np.errstate(all="ignore"):
+                    t_mu = self._transform(np.array([self.prior.mu], dtype=float))[0]
+                if not math.isfinite(t_mu):
+                    raise InputError(f"the normal prior's mu {self.prior.mu:g} is not a "
+                                     f"value of the {self.scale} scale", column=self.name)
 
     # -- description -------------------------------------------------------------------
     @property
@@ -162,10 +181,21 @@ class Hyperparameter:
         if self.kind == "constant":
             return f"constant {self.levels[0]!r}"
         if self.is_discrete:
-            how = "weighted" if self.weights is not None else "uniform"
-            return f"{how} over {len(self.levels)} {self.kind} levels"
+            if self.weights is None:
+                return f"uniform over {len(self.levels)} {self.kind} levels"
+            text = f"weighted over {len(self.levels)} {self.kind} levels"
+            if len(self.levels) <= 8:
+                share = np.diff(self._level_edges())
+                text += " (" + ", ".join(f"{c}: {p:.3g}" for c, p in
+                                         zip(self.levels, share)) + ")"
+            return text
         integer = "integer " if self.kind == "int" else ""
         lower, upper = self.bounds
+        if self.prior is not None:
+            coordinate = {"linear": "", "log": " of log x",
+                          "one_minus_log": " of -log(1 - x)"}[self.scale]
+            return (f"{self.prior.describe()}{coordinate} {integer}on "
+                    f"[{lower:g}, {upper:g}]")
         if self.scale == "log":
             return f"log-uniform {integer}on [{lower:g}, {upper:g}]"
         if self.scale == "one_minus_log":
@@ -183,6 +213,8 @@ class Hyperparameter:
             out[key] = list(self.levels) if key == "choices" else self.levels[0]
         if self.weights is not None:
             out["weights"] = list(self.weights)
+        if self.prior is not None:
+            out["prior"] = self.prior.to_dict()
         if self.conditional:
             out["conditional"] = True
             out["default"] = self.default
@@ -245,8 +277,26 @@ class Hyperparameter:
         x = np.asarray(values, dtype=float)
         lo, hi = self._raw_interval()
         t_lo, t_hi = self._transform(np.array([lo, hi]))
+        if self.prior is not None:
+            t_mu = self._prior_mean()
+
+            def cdf(v: np.ndarray) -> np.ndarray:
+                z = (self._transform(v) - t_lo) / (t_hi - t_lo)
+                return self.prior.cdf(z, t_mu, t_lo, t_hi)
+
+            if self.kind == "int" and self.scale != "one_minus_log":
+                # The middle, under the prior, of the unit cell the integer owns (as a
+                # uniform integer's position is); the cells are cell_edges().
+                with np.errstate(all="ignore"):
+                    return 0.5 * (cdf(np.maximum(x - 0.5, lo)) + cdf(np.minimum(x + 0.5, hi)))
+            return cdf(x)
         u = (self._transform(x) - t_lo) / (t_hi - t_lo)
         return np.clip(u, 0.0, 1.0)
+
+    def _prior_mean(self) -> float | None:
+        if self.prior is None or self.prior.type != "normal":
+            return None
+        return float(self._transform(np.array([self.prior.mu], dtype=float))[0])
 
     def decode(self, u: np.ndarray) -> np.ndarray:
         """Map encoded coordinates in [0, 1] back to original units.
@@ -263,7 +313,36 @@ class Hyperparameter:
             return np.asarray(self.levels, dtype=object)[idx]
         lo, hi = self._raw_interval()
         t_lo, t_hi = self._transform(np.array([lo, hi]))
+        if self.prior is not None:
+            u = self.prior.ppf(u, self._prior_mean(), t_lo, t_hi)
         return self._untransform(t_lo + u * (t_hi - t_lo))
+
+    def cell_edges(self) -> np.ndarray | None:
+        """Boundaries in [0, 1] of the cells a discrete hyperparameter's values own.
+
+        Categorical and ordinal: the levels' intervals (:meth:`level_edges`). Integers on
+        a linear or log scale: the encoding of the half-integers between neighbours,
+        so each cell's width is the whole number's probability (under its prior, if it
+        has one) and its encoded value lies inside. ``None`` for continuous ranges,
+        ``one_minus_log`` integers and constants. A surrogate that splits on these
+        boundaries integrates the measure exactly; one that splits midway between
+        observed values does not when cells have unequal widths. An integer's array has
+        ``upper - lower + 2`` entries: check the range before asking for a wide one.
+        """
+        if self.is_constant:
+            return None
+        if self.is_discrete:
+            return self._level_edges()
+        if self.kind != "int" or self.scale == "one_minus_log":
+            return None
+        bounds = np.arange(float(self.lower) - 0.5, float(self.upper) + 1.0)
+        lo, hi = self._raw_interval()
+        t_lo, t_hi = self._transform(np.array([lo, hi]))
+        z = (self._transform(bounds) - t_lo) / (t_hi - t_lo)
+        if self.prior is not None:
+            z = self.prior.cdf(z, self._prior_mean(), t_lo, t_hi)
+        z[0], z[-1] = 0.0, 1.0
+        return np.clip(z, 0.0, 1.0)
 
     def level_edges(self) -> np.ndarray:
         """Boundaries of the levels' intervals in [0, 1] (categorical and ordinal)."""
@@ -382,7 +461,9 @@ class SearchSpace:
         or a list of entries that carry ``name``). Each entry has ``type`` (float, int,
         categorical, ordinal, constant) and, as fits the type, ``lower``, ``upper``,
         ``log: true`` or ``scale`` (linear, log, one_minus_log), ``choices`` (or
-        ``sequence`` for ordinal), ``weights``, ``value`` (constant).
+        ``sequence`` for ordinal), ``weights``, ``value`` (constant), and for floats and
+        integers ``prior`` (``{type: beta, alpha, beta}`` or ``{type: normal, mu,
+        sigma}``; see :mod:`odyssey_analysis.space.priors`).
         """
         from .readers import space_from_dict
 
@@ -392,10 +473,9 @@ class SearchSpace:
     def from_configspace(cls, cs: Any, *, origin: str = "ConfigSpace") -> SearchSpace:
         """Convert a ``ConfigSpace.ConfigurationSpace``.
 
-        Uniform floats and integers (log or not), categoricals (with weights), ordinals
-        and constants are supported; normal and beta distributions are rejected with a
-        clear message. Children of conditions are marked conditional (inactive trials
-        are imputed with the default value).
+        Uniform, normal and beta floats and integers (log or not), categoricals (with
+        weights), ordinals and constants are supported. Children of conditions are
+        marked conditional (inactive trials are imputed with the default value).
         """
         from .readers import space_from_configspace
 

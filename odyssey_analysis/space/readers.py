@@ -13,6 +13,7 @@ import numpy as np
 from ..errors import InputError
 from ..settings_file import read_settings_file
 from .model import Hyperparameter, SearchSpace
+from .priors import configspace_prior, prior_from_spec
 
 
 def space_from_dict(spec: Mapping[str, Any] | list, *, origin: str = "declared"
@@ -56,7 +57,23 @@ def space_from_configspace(cs: Any, *, origin: str = "ConfigSpace") -> SearchSpa
     for hp in cs.values():
         cond = hp.name in conditional
         default = getattr(hp, "default_value", None)
-        if isinstance(hp, CS.UniformFloatHyperparameter):
+        prior_kind = ("normal" if isinstance(hp, (CS.NormalFloatHyperparameter,
+                                                  CS.NormalIntegerHyperparameter))
+                      else "beta" if isinstance(hp, (CS.BetaFloatHyperparameter,
+                                                     CS.BetaIntegerHyperparameter))
+                      else None)
+        if prior_kind is not None:
+            integer = isinstance(hp, (CS.NormalIntegerHyperparameter,
+                                      CS.BetaIntegerHyperparameter))
+            params = ({"mu": hp.mu, "sigma": hp.sigma} if prior_kind == "normal"
+                      else {"alpha": hp.alpha, "beta": hp.beta})
+            prior = configspace_prior(prior_kind, params, float(hp.lower), float(hp.upper),
+                                      bool(hp.log), integer, hp.name)
+            hps.append(Hyperparameter(hp.name, "int" if integer else "float",
+                                      float(hp.lower), float(hp.upper),
+                                      "log" if hp.log else "linear", conditional=cond,
+                                      default=default, prior=prior))
+        elif isinstance(hp, CS.UniformFloatHyperparameter):
             hps.append(Hyperparameter(hp.name, "float", float(hp.lower), float(hp.upper),
                                       "log" if hp.log else "linear",
                                       conditional=cond, default=default))
@@ -77,7 +94,8 @@ def space_from_configspace(cs: Any, *, origin: str = "ConfigSpace") -> SearchSpa
         else:
             raise InputError(
                 f"hyperparameter type {type(hp).__name__} is not supported "
-                "(use uniform, log-uniform, integer, categorical, ordinal or constant)",
+                "(use uniform, normal or beta floats and integers, categorical, ordinal "
+                "or constant)",
                 column=hp.name)
     return SearchSpace(tuple(hps), origin=origin)
 
@@ -92,7 +110,7 @@ def space_from_file(path: str | Path) -> SearchSpace:
         if _looks_like_configspace(spec):
             from ConfigSpace import ConfigurationSpace
 
-            _check_bounds(spec)
+            _check_entries(spec)
             # ConfigSpace computes with the bounds as it reads them: huge ones overflow
             # with NumPy warnings, which would print before our one-line error.
             with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -107,10 +125,12 @@ def space_from_file(path: str | Path) -> SearchSpace:
                          file=str(path)) from None
 
 
-def _check_bounds(spec: Mapping[str, Any]) -> None:
-    """Refuse bounds whose range overflows floating point before ConfigSpace reads them
-    (it fails on them with a message that does not name the hyperparameter)."""
+def _check_entries(spec: Mapping[str, Any]) -> None:
+    """Refuse what ConfigSpace would refuse (or misread) with a message that does not
+    name the hyperparameter, before it reads the file: bounds whose range overflows
+    floating point, invalid priors and weights."""
     for entry in spec.get("hyperparameters", []):
+        _check_prior_entry(entry)
         lower, upper = entry.get("lower"), entry.get("upper")
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool)
                    for v in (lower, upper)):
@@ -123,6 +143,42 @@ def _check_bounds(spec: Mapping[str, Any]) -> None:
                              hint="declare the bounds the values were sampled from")
 
 
+def _check_prior_entry(entry: Mapping[str, Any]) -> None:
+    name = str(entry.get("name"))
+    kind = str(entry.get("type", ""))
+    if kind.startswith("normal_"):
+        sigma = entry.get("sigma")
+        if not _number(sigma) or sigma <= 0:
+            raise InputError(f"a normal prior needs sigma > 0, got {sigma!r}", column=name)
+    if kind.startswith("beta_"):
+        for key in ("alpha", "beta"):
+            value = entry.get(key)
+            if not _number(value) or value <= 0:
+                raise InputError(f"a beta prior needs {key} > 0, got {value!r}",
+                                 column=name)
+            if value < 1:
+                raise InputError(f"ConfigSpace needs a beta prior's {key} >= 1, got "
+                                 f"{value!r}", column=name)
+    weights = entry.get("weights")
+    if weights is not None:
+        _check_weights(weights, entry.get("choices", entry.get("sequence")), name)
+
+
+def _check_weights(weights: Any, levels: Any, name: str) -> None:
+    if not isinstance(weights, list) or not all(_number(w) for w in weights):
+        raise InputError(f"'weights' must be a list of numbers, got {weights!r}", column=name)
+    if isinstance(levels, list) and len(weights) != len(levels):
+        raise InputError(f"{len(weights)} weights for {len(levels)} levels", column=name)
+    if any(w <= 0 for w in weights):
+        raise InputError(f"weights must be positive, got {weights!r}", column=name,
+                         hint="drop a level that is never drawn")
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) \
+        and bool(np.isfinite(value))
+
+
 def _looks_like_configspace(spec: Any) -> bool:
     if not isinstance(spec, Mapping):
         return False
@@ -130,7 +186,8 @@ def _looks_like_configspace(spec: Any) -> bool:
     return isinstance(hps, list) and all(isinstance(h, Mapping) and "type" in h and "name" in h
                                          for h in hps) and (
         "conditions" in spec or "format_version" in spec or "python_module_version" in spec
-        or any(str(h.get("type", "")).startswith(("uniform_", "normal_")) for h in hps))
+        or any(str(h.get("type", "")).startswith(("uniform_", "normal_", "beta_"))
+               for h in hps))
 
 
 _TYPE_ALIASES = {
@@ -161,8 +218,13 @@ def _hp_from_entry(name: str, entry: Any) -> Hyperparameter:
         default = entry.get("default")
         if conditional and default is None:
             default = lower
+        prior = entry.get("prior")
         return Hyperparameter(name, kind, lower, upper, scale, conditional=conditional,
-                              default=default)
+                              default=default,
+                              prior=None if prior is None else prior_from_spec(prior, name))
+    if entry.get("prior") is not None:
+        raise InputError("only float and integer hyperparameters take a prior (levels "
+                         "take 'weights')", column=name)
     if kind == "constant":
         if "value" not in entry:
             raise InputError("a constant needs a 'value'", column=name)
@@ -172,6 +234,8 @@ def _hp_from_entry(name: str, entry: Any) -> Hyperparameter:
     if not isinstance(levels, list) or not levels:
         raise InputError("needs a non-empty list of 'choices'", column=name)
     weights = entry.get("weights")
+    if weights is not None:
+        _check_weights(weights, levels, name)
     default = entry.get("default", levels[0] if conditional else None)
     return Hyperparameter(name, kind, choices=tuple(levels),
                           weights=None if weights is None else tuple(float(w) for w in weights),
@@ -186,9 +250,10 @@ def space_from_deepcave_csv(path: str | Path) -> SearchSpace:
     """Read the search space of a DeepCAVE DataFrame run (``configspace.csv``).
 
     One row per hyperparameter: ``name``, ``type`` (float, integer, categorical),
-    ``log``, ``lower``, ``upper``, ``default``, ``distribution`` (uniform; normal and
-    beta are refused), the levels in ``item_0``, ``item_1``, ... and ``ordered`` (an
-    ordinal categorical).
+    ``log``, ``lower``, ``upper``, ``default``, ``distribution`` (uniform, normal with
+    ``distribution_mu`` and ``distribution_sigma``, beta with ``distribution_alpha`` and
+    ``distribution_beta``, as ConfigSpace defines them), the levels in ``item_0``,
+    ``item_1``, ... and ``ordered`` (an ordinal categorical).
 
     Raises
     ------
@@ -227,17 +292,30 @@ def _deepcave_csv_entry(name: str, kind: str, entry: Mapping[str, Any],
                         items: list[str]) -> Hyperparameter:
     distribution = str(entry.get("distribution", "") or "uniform").strip().lower()
     if kind in ("float", "integer", "int"):
-        if distribution not in ("", "uniform"):
-            raise InputError(f"a {distribution} distribution is not supported (uniform and "
-                             "log-uniform are)", column=name,
+        if distribution not in ("", "uniform", "normal", "beta"):
+            raise InputError(f"unknown distribution '{distribution}' (uniform, normal or "
+                             "beta)", column=name,
                              hint="declare the space as the trials were sampled, with --space")
         try:
             lower, upper = float(entry["lower"]), float(entry["upper"])
         except (KeyError, TypeError, ValueError):
             raise InputError("needs numeric lower and upper bounds", column=name) from None
         log = str(entry.get("log", "")).strip().lower() in _TRUE_TEXT
+        prior = None
+        if distribution in ("normal", "beta"):
+            keys = ("mu", "sigma") if distribution == "normal" else ("alpha", "beta")
+            params = {}
+            for key in keys:
+                column = f"distribution_{key}"
+                try:
+                    params[key] = float(entry[column])
+                except (KeyError, TypeError, ValueError):
+                    raise InputError(f"a {distribution} distribution needs a number in "
+                                     f"{column}", column=name) from None
+            prior = configspace_prior(distribution, params, lower, upper, log,
+                                      kind != "float", name)
         return Hyperparameter(name, "float" if kind == "float" else "int", lower, upper,
-                              "log" if log else "linear")
+                              "log" if log else "linear", prior=prior)
     if kind in ("categorical", "ordinal"):
         levels = [_level(entry[c]) for c in items if str(entry.get(c, "")).strip() != ""]
         if not levels:
