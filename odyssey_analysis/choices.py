@@ -215,6 +215,10 @@ def study_roles(study: Any, *, response: str | None = None, variant: Any = None,
     import pandas as pd
 
     keys = list(study.group_keys)
+    if task_key is not None and task_key not in keys:
+        task_key = None  # a key the study does not group by (a factor, say) is ignored
+    if variant_key is not None and variant_key not in keys:
+        variant_key, variant = None, None
     frame = pd.DataFrame(list(study.groups()), columns=keys)
     for r in study.responses:
         frame[r] = float("nan")
