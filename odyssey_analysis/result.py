@@ -17,6 +17,7 @@ import pandas as pd
 
 from .fanova import LeafBoxes, closed_variances, zero_variance
 from .quality import format_r2
+from .significance import SignalTest, signal_note
 from .space import DISCRETE_KINDS, SearchSpace
 
 PAIR_SEPARATOR = " × "
@@ -31,7 +32,7 @@ ORDER_LABELS = {1: "1", 2: "2", HIGHER_ORDER_ORDER: "higher"}
 LEVEL_KINDS = DISCRETE_KINDS | {"constant"}
 IMPORTANCE_COLUMNS = ["response", "effect", "order", "param_a", "param_b", "fraction",
                       "fraction_std", "n_trials", "n_trees", "fraction_lo",
-                      "fraction_hi", "fraction_corrected"]
+                      "fraction_hi", "fraction_corrected", "oob_r2", "signal_p"]
 #: The interval columns of the importance table (empty without a bootstrap).
 INTERVAL_COLUMNS = ["fraction_lo", "fraction_hi", "fraction_corrected"]
 
@@ -270,6 +271,10 @@ class FanovaResult:
     estimate
         The forest-mean estimate (``None`` with the per-tree estimator, whose fractions
         are the mean of the trees' own).
+    signal
+        The permutation test of whether the forest predicts anything (``None`` when
+        not run). Without detectable signal the tables report no shares
+        (:attr:`signal_note` says why).
     """
 
     group: dict[str, Any]
@@ -288,6 +293,7 @@ class FanovaResult:
     warnings: list[str] = field(default_factory=list)
     trees: list[LeafBoxes] | None = field(default=None, repr=False)
     estimate: ForestMeanEstimate | None = field(default=None, repr=False)
+    signal: SignalTest | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         where = ", ".join(f"{k}={v}" for k, v in self.group.items())
@@ -296,6 +302,8 @@ class FanovaResult:
         top = ", ".join(f"{name} {100 * v:.1f}%" for name, v in
                         mean.sort_values(ascending=False).head(4).items()) or "–"
         h_mean, _ = self.higher_order_fraction()
+        if self.signal_note is not None:
+            return f"{head}: {self.n_trials} trials, {self.n_trees} trees; {self.signal_note})"
         return (f"{head}: {self.n_trials} trials, {self.n_trees} trees, OOB R² "
                 f"{format_r2(self.oob_r2)}; main effects {top}; higher order "
                 f"{100 * h_mean:.1f}%)")
@@ -310,10 +318,23 @@ class FanovaResult:
         h_mean, h_std = self.higher_order_fraction()
         rows += (f"<tr><td style='text-align:left'>{HIGHER_ORDER}</td>"
                  f"<td>{100 * h_mean:.1f} ± {100 * h_std:.1f}</td></tr>")
+        if self.signal_note is not None:
+            rows = f"<tr><td colspan='2'>{e(self.signal_note)}</td></tr>"
         return (f"<table><caption>{e(self.response)}{e(' — ' + where if where else '')}: "
                 f"{self.n_trials} trials, {self.n_trees} trees, OOB R² "
                 f"{format_r2(self.oob_r2)}</caption><thead><tr><th>effect</th>"
                 f"<th>share of variance [%]</th></tr></thead><tbody>{rows}</tbody></table>")
+
+    @property
+    def has_signal(self) -> bool:
+        """Whether the shares are reported: signal detected, or no test run."""
+        return self.signal is None or self.signal.detected
+
+    @property
+    def signal_note(self) -> str | None:
+        """``"no detectable signal (OOB R² −0.04, p = 0.61)"`` when the test found no
+        signal (shown instead of the shares), else ``None``."""
+        return signal_note(self.oob_r2, self.signal)
 
     # -- trees ---------------------------------------------------------------------------
     @property
@@ -455,7 +476,9 @@ class FanovaResult:
         its remainder (every interaction) is called ``interactions (pairs not computed)``.
         ``fraction_lo``, ``fraction_hi`` and ``fraction_corrected`` hold the
         calibrated interval and its bias-corrected centre when the fit ran a bootstrap
-        (NaN otherwise, and always for the remainder).
+        (NaN otherwise, and always for the remainder). ``oob_r2`` and ``signal_p`` (the
+        permutation test's p-value) repeat on every row; without detectable signal
+        every share column is NaN (:attr:`signal_note` says why).
         """
         names = self.hyperparameters
         d = len(names)
@@ -489,7 +512,12 @@ class FanovaResult:
                      "param_b": "", "fraction": h_mean, "fraction_std": h_std,
                      "fraction_lo": np.nan, "fraction_hi": np.nan,
                      "fraction_corrected": np.nan})
-        return pd.DataFrame(rows, columns=IMPORTANCE_COLUMNS)
+        table = pd.DataFrame(rows, columns=IMPORTANCE_COLUMNS)
+        table["oob_r2"] = self.oob_r2
+        table["signal_p"] = np.nan if self.signal is None else self.signal.p_value
+        if not self.has_signal:
+            table[["fraction", "fraction_std", *INTERVAL_COLUMNS]] = np.nan
+        return table
 
     def to_dict(self, *, curves: bool = False) -> dict[str, Any]:
         """A JSON-ready summary: fractions, the measure, and the details of the fit."""
@@ -511,6 +539,7 @@ class FanovaResult:
             "higher_order_fraction": h_mean,
             "higher_order_fraction_std": h_std,
             "estimator": self.estimator,
+            "signal": None if self.signal is None else self.signal.to_dict(),
             "fit": self.fit,
             "warnings": list(self.warnings),
         }

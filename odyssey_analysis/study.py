@@ -202,6 +202,9 @@ def analyze(
                        for r in responses},
         "notes": list(table.notes) + list(space.notes),
     }
+    from .quality import warn_fit_quality
+
+    warn_fit_quality(results.values())
     return StudyResult(results, keys, responses, space, info, method=chosen.to_dict())
 
 

@@ -32,6 +32,7 @@ from ..intervals import calibrated_interval
 from ..noise import noise_variance
 from ..quality import low_oob_r2
 from ..result import FanovaResult, ForestMeanEstimate, FractionIntervals, Marginal, PairGrid
+from ..significance import SIGNAL_PERMUTATIONS, SignalTest, signal_note, signal_test
 from ..space import Hyperparameter, SearchSpace
 from ..space.points import MeasurePoints, draw_design, variance_points
 from ..surrogate import ForestSettings, RandomForestSurrogate, Surrogate
@@ -118,6 +119,10 @@ class FanovaMethod:
         Nominal coverage of the intervals.
     variance_points
         Points of the measure at which the forest's variance is integrated.
+    signal_permutations
+        Permutations of the response in the test of whether the surrogate predicts
+        anything (:mod:`~odyssey_analysis.significance`; 0: no test). A fit without
+        detectable signal reports no shares.
     """
 
     surrogate: Surrogate | None = None
@@ -132,6 +137,7 @@ class FanovaMethod:
     n_bootstrap: int = 0
     conf_level: float = 0.9
     variance_points: int = VARIANCE_POINTS
+    signal_permutations: int = SIGNAL_PERMUTATIONS
 
     name = "fanova"
 
@@ -156,6 +162,11 @@ class FanovaMethod:
         c = self.conf_level
         if not (isinstance(c, (int, float)) and 0.0 < float(c) < 1.0):
             raise InputError(f"--conf-level must lie in (0, 1), got {c!r}")
+        s = self.signal_permutations
+        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or (
+                s != 0 and s < 3):
+            raise InputError(f"signal permutations must be 0 (no test) or at least 3, "
+                             f"got {s!r}")
         if int(self.variance_points) < 16:
             raise InputError(f"variance points must be at least 16, got "
                              f"{self.variance_points}")
@@ -178,6 +189,7 @@ class FanovaMethod:
                "cutoffs": self.cutoffs, "cutoff_quantiles": self.cutoff_quantiles}
         if self.estimator == "forest-mean":
             out["variance_points"] = int(self.variance_points)
+        out["signal_permutations"] = int(self.signal_permutations)
         if self.n_bootstrap:
             out.update(n_bootstrap=int(self.n_bootstrap), conf_level=float(self.conf_level),
                        replicate_trees=REPLICATE_TREES)
@@ -253,11 +265,15 @@ class FanovaMethod:
                                             designs, key)
             estimate = ForestMeanEstimate(main, pair, mean, variance, m, points.exact,
                                           intervals)
+        signal = None
+        if self.signal_permutations:
+            signal = signal_test(surrogate, x, y, [seed, fit_stream(group, response)],
+                                 permutations=int(self.signal_permutations))
         kept = [t.without_index() for t in trees] if self.keep_trees else None
         return _result(parts, space, kept, fitted.oob_r2,
                        fitted.settings, n_trials=len(y), group=group, response=response,
                        cutoffs=cutoffs, pairs=self.pairs, rows_excluded=rows_excluded,
-                       estimate=estimate)
+                       estimate=estimate, signal=signal)
 
     def _bootstrap(self, x: np.ndarray, y: np.ndarray, space: SearchSpace,
                    cutoffs: tuple[float, float] | None, main: np.ndarray, pair: np.ndarray,
@@ -378,7 +394,8 @@ def _result(parts: ForestDecomposition, space: SearchSpace, trees: list | None, 
             settings: dict[str, Any], *, n_trials: int, group: Mapping[str, Any] | None,
             response: str, cutoffs: tuple[float, float] | None, pairs: bool,
             rows_excluded: Mapping[str, int] | None,
-            estimate: ForestMeanEstimate | None = None) -> FanovaResult:
+            estimate: ForestMeanEstimate | None = None,
+            signal: SignalTest | None = None) -> FanovaResult:
     """The per-tree decomposition as a :class:`FanovaResult` with curves in original units."""
     hps = list(space)
     marginals = {}
@@ -395,7 +412,10 @@ def _result(parts: ForestDecomposition, space: SearchSpace, trees: list | None, 
             hb.scale, ha.kind, hb.kind, pc.joint.mean(axis=0), pc.joint.std(axis=0),
             pc.interaction.mean(axis=0), pc.interaction.std(axis=0))
     warnings = []
-    if low_oob_r2(oob_r2):
+    note = signal_note(oob_r2, signal)
+    if note is not None:
+        warnings.append(f"{note}: the shares are not reported")
+    elif low_oob_r2(oob_r2):
         warnings.append(f"out-of-bag R² is {oob_r2:.2f}: the forest predicts unseen "
                         "trials poorly, so its decomposition is uncertain")
     n_zero = int(zero_variance(parts.variance, parts.mean).sum())
@@ -424,7 +444,7 @@ def _result(parts: ForestDecomposition, space: SearchSpace, trees: list | None, 
         tree_mean=parts.mean, tree_variance=parts.variance, main_variance=parts.main,
         pair_variance=parts.pair, n_trials=n_trials, oob_r2=oob_r2, marginals=marginals,
         pairs=pair_grids, measures=space.measures(), fit=fit_info, warnings=warnings,
-        trees=trees, estimate=estimate)
+        trees=trees, estimate=estimate, signal=signal)
 
 
 def decompose_forest(

@@ -127,6 +127,12 @@ def _overview(page: _Page, report: Report) -> None:
         body += f"<p>Default: {e(line)}.</p>"
     for note in [*choices.warnings, *trials.notes, *report.notes, *study.space.notes]:
         body += f'<p class="warn">Note: {e(note)}</p>'
+    silent = [r for r in study if r.signal_note is not None]
+    if silent:
+        body += (f'<p class="warn">⚠ {len(silent)} of {len(study)} fits have no detectable '
+                 "signal: their forests predict the response no better than shuffled "
+                 "responses, so their shares are not reported (see "
+                 '<a href="#fits">fit quality</a>).</p>')
     low = [r for r in study if low_oob_r2(r.oob_r2)]
     if low:
         body += (f'<p class="warn">⚠ {len(low)} of {len(study)} fits have an out-of-bag R² '
