@@ -224,6 +224,16 @@ class ForestMeanEstimate:
         an all-levels space).
     intervals
         Calibrated intervals, when a bootstrap was run.
+    estimator
+        The estimator of ``main`` and ``pair``: ``"forest-mean"``, or another of
+        :data:`~odyssey_analysis.estimators.ESTIMATORS` (``mean``, ``variance`` and
+        ``points`` then describe the forest's mean function only when it was
+        integrated: NaN and 0 otherwise).
+    alternatives
+        Every estimator this fit computed, ``name -> (main, pair)`` (for comparisons).
+    noise
+        The noise variance the corrected estimators subtracted
+        (:class:`~odyssey_analysis.estimators.FittedNoise`), when they ran.
     """
 
     main: np.ndarray
@@ -233,6 +243,10 @@ class ForestMeanEstimate:
     points: int
     exact: bool
     intervals: FractionIntervals | None = None
+    estimator: str = "forest-mean"
+    alternatives: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict,
+                                                                   repr=False)
+    noise: Any = None
 
 
 @dataclass
@@ -363,7 +377,7 @@ class FanovaResult:
     def estimator(self) -> str:
         """``"forest-mean"`` (the default) or ``"per-tree"`` (the mean of the trees'
         own fractions)."""
-        return "per-tree" if self.estimate is None else "forest-mean"
+        return "per-tree" if self.estimate is None else self.estimate.estimator
 
     @property
     def intervals(self) -> FractionIntervals | None:
@@ -543,11 +557,15 @@ class FanovaResult:
             "fit": self.fit,
             "warnings": list(self.warnings),
         }
-        if self.estimate is not None:
+        if self.estimate is not None and self.estimate.points:
             out["forest_mean"] = {"mean": self.estimate.mean,
                                   "variance": self.estimate.variance,
                                   "points": self.estimate.points,
                                   "exact": self.estimate.exact}
+        noise = None if self.estimate is None else self.estimate.noise
+        if noise is not None:
+            out["fitted_noise"] = {"variance": noise.variance, "source": noise.source,
+                                   "dof": noise.dof}
         if self.intervals is not None:
             out["intervals"] = self.intervals.to_dict(self.hyperparameters)
         if curves:

@@ -22,7 +22,8 @@ from .common import (
 )
 from .summary import effects_table
 
-ESTIMATORS = ("forest-mean", "per-tree")  # the engine's list, kept import-free for --help
+#: The engine's list of estimators, kept import-free for --help.
+ESTIMATORS = ("forest-mean", "per-tree", "per-tree-corrected", "blend")
 
 #: Above this many fits the analysis shows a progress bar.
 PROGRESS_THRESHOLD = 4

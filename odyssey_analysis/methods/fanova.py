@@ -20,6 +20,8 @@ import numpy as np
 
 from .._threads import current_fit_threads
 from ..errors import InputError
+from ..estimators import ESTIMATORS as _ESTIMATORS
+from ..estimators import blend, corrected_fractions, fitted_noise, noise_share
 from ..fanova import (
     ForestDecomposition,
     LeafBoxes,
@@ -37,8 +39,10 @@ from ..space import Hyperparameter, SearchSpace
 from ..space.points import MeasurePoints, draw_design, variance_points
 from ..surrogate import ForestSettings, RandomForestSurrogate, Surrogate
 
-#: The estimators of the reported fractions.
-ESTIMATORS = ("forest-mean", "per-tree")
+#: The estimators of the reported fractions (see :mod:`~odyssey_analysis.estimators`).
+ESTIMATORS = _ESTIMATORS
+#: Estimators that need the forest's mean function.
+NEEDS_FOREST_MEAN = ("forest-mean", "blend")
 #: Points of the measure at which the forest's variance is integrated (fewer when the
 #: space has few enough cells to integrate exactly). Against 2**18 points, 2**13 scrambled
 #: Sobol points leave a relative error of the variance of at most 0.25 % (5 seeds, the
@@ -109,8 +113,10 @@ class FanovaMethod:
     estimator
         ``"forest-mean"`` (default): the fractions of the forest's mean function, the
         function the forest predicts with; ``"per-tree"``: the mean of each tree's
-        own fractions (the reference fANOVA's number, further from the truth; see
-        ``docs/accuracy.md``).
+        own fractions (the reference fANOVA's number); ``"per-tree-corrected"``: each
+        tree's fractions over its variance less the noise it fitted; ``"blend"``: the
+        mean of ``forest-mean`` and ``per-tree-corrected`` (see
+        :mod:`~odyssey_analysis.estimators` and ``docs/accuracy.md``).
     n_bootstrap
         Replicates of each bootstrap for calibrated intervals (0: none; 100 is the
         calibrated choice, and each replicate refits a forest, so this costs about
@@ -187,7 +193,7 @@ class FanovaMethod:
         """The method's settings, JSON-ready."""
         out = {"name": self.name, "estimator": self.estimator, "pairs": self.pairs,
                "cutoffs": self.cutoffs, "cutoff_quantiles": self.cutoff_quantiles}
-        if self.estimator == "forest-mean":
+        if self.estimator in NEEDS_FOREST_MEAN:
             out["variance_points"] = int(self.variance_points)
         out["signal_permutations"] = int(self.signal_permutations)
         if self.n_bootstrap:
@@ -235,7 +241,7 @@ class FanovaMethod:
         seed = self._seed()
         surrogate = self.forest_surrogate
         points = designs = None
-        if self.estimator == "forest-mean":
+        if self.estimator in NEEDS_FOREST_MEAN:
             points = variance_points(space, int(self.variance_points), seed)
             at = points.points
             if self.n_bootstrap:
@@ -254,17 +260,33 @@ class FanovaMethod:
         trees = [t.clipped(cutoffs) for t in fitted.trees]
         parts = self._decompose(trees, space)
         estimate = None
+        alternatives: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        mean = variance = float("nan")
+        m, exact, intervals = 0, False, None
         if points is not None:
             m = len(points.points)
             main, pair, mean, variance = _forest_mean_fractions(
                 trees, fitted.evaluated[:m], points, self.pairs, parts.mean)
-            intervals = None
+            exact = points.exact
+            alternatives["forest-mean"] = (main, pair)
             if designs is not None and np.isfinite(main).all():
                 world = fitted.evaluated[m:].reshape(len(designs), len(y))
                 intervals = self._bootstrap(x, y, space, cutoffs, main, pair, world,
                                             designs, key)
-            estimate = ForestMeanEstimate(main, pair, mean, variance, m, points.exact,
-                                          intervals)
+        noise = None
+        if self.estimator in ("per-tree-corrected", "blend"):
+            noise = fitted_noise(trees, x, y)
+            bootstrap = bool(fitted.settings.get("bootstrap", True))
+            alternatives["per-tree-corrected"] = corrected_fractions(
+                parts, noise.variance, noise_share(trees, x, bootstrap))
+        if "forest-mean" in alternatives and "per-tree-corrected" in alternatives:
+            alternatives["blend"] = blend(alternatives["forest-mean"],
+                                          alternatives["per-tree-corrected"])
+        if self.estimator in alternatives:
+            main, pair = alternatives[self.estimator]
+            estimate = ForestMeanEstimate(main, pair, mean, variance, m, exact, intervals,
+                                          estimator=self.estimator,
+                                          alternatives=alternatives, noise=noise)
         signal = None
         if self.signal_permutations:
             signal = signal_test(surrogate, x, y, [seed, fit_stream(group, response)],
