@@ -39,7 +39,10 @@ from .noise import MIN_REPLICATE_DOF, replicate_variance
 #: Every estimator, the default first.
 ESTIMATORS = ("forest-mean", "per-tree", "per-tree-corrected", "blend")
 #: Trees read for the pooled within-leaf noise variance.
-NOISE_TREES = 16
+NOISE_TREES = 4
+#: Most trials placed in those trees' leaves (a fixed subset beyond that: the lookup
+#: costs trials × leaves × hyperparameters).
+NOISE_TRIALS = 2000
 
 
 @dataclass(frozen=True)
@@ -108,11 +111,13 @@ def leaf_variance(trees: list[LeafBoxes], x: np.ndarray, y: np.ndarray
 def fitted_noise(trees: list[LeafBoxes], x: np.ndarray, y: np.ndarray) -> FittedNoise:
     """The noise variance: from repeated configurations when they give at least
     :data:`~odyssey_analysis.noise.MIN_REPLICATE_DOF` degrees of freedom, else the
-    pooled within-leaf variance of the first :data:`NOISE_TREES` trees."""
+    pooled within-leaf variance of the first :data:`NOISE_TREES` trees (over at most
+    :data:`NOISE_TRIALS` trials, every ``k``-th)."""
     variance, dof = replicate_variance(x, y)
     if dof >= MIN_REPLICATE_DOF:
         return FittedNoise(variance, "replicates", dof)
-    variance, dof = leaf_variance(trees[:NOISE_TREES], x, y)
+    step = -(-len(y) // NOISE_TRIALS)
+    variance, dof = leaf_variance(trees[:NOISE_TREES], x[::step], y[::step])
     if not np.isfinite(variance):
         return FittedNoise(0.0, "none", 0)
     return FittedNoise(variance, "leaves", dof)
