@@ -21,7 +21,9 @@ forest's mean function. They differ in what they divide by, which is where they 
     grown on a random-search sample hold measure in proportion to their trials, so over
     the measure the tree keeps ``Σ_l vol_l σ²/u_l ≈ L_t/U · σ²`` for ``L_t`` leaves and
     ``U`` distinct trials seen by the tree. The denominator never drops below the
-    variance the tree's mains and pairs explain.
+    variance the tree's mains and pairs explain: only what a tree puts beyond pairs
+    is taken for noise. (A floor at the mains alone over-corrects at 200 trials,
+    where the within-leaf variance errs high; measured in ``docs/accuracy.md``.)
 ``blend``
     The mean of ``forest-mean`` and ``per-tree-corrected``: their errors have opposite
     signs.
