@@ -19,6 +19,7 @@ import numpy as np
 
 from ._threads import fit_threads
 from .errors import InputError
+from .estimators import DEFAULT_ESTIMATOR
 from .methods import METHODS, FanovaMethod, ImportanceMethod
 from .methods.fanova import decompose_forest, fit_and_decompose
 from .result import StudyResult
@@ -68,7 +69,7 @@ def analyze(
     n_jobs: int | None = None,
     keep_trees: bool = False,
     keep_forest: bool | None = None,
-    estimator: str = "forest-mean",
+    estimator: str = DEFAULT_ESTIMATOR,
     n_bootstrap: int = 0,
     conf_level: float = 0.9,
     top_quantile: float | None = None,
@@ -126,7 +127,8 @@ def analyze(
         Keep each fit's trees (leaf boxes) on its result, for closed fractions of three
         or more hyperparameters. ``keep_forest`` is the older name.
     estimator
-        ``"forest-mean"`` (default) or ``"per-tree"``; see
+        ``"blend"`` (default), ``"forest-mean"``, ``"per-tree"`` or
+        ``"per-tree-corrected"``; see
         :class:`~odyssey_analysis.methods.FanovaMethod`.
     n_bootstrap, conf_level
         Replicates for calibrated intervals (0: none) and their nominal coverage.
@@ -210,7 +212,7 @@ def analyze(
 
 _DEFAULT_OPTIONS = {"cutoffs": None, "cutoff_quantiles": None, "pairs": True, "curves": True,
                     "grid_points": 50, "pair_grid_points": 24, "keep_trees": False,
-                    "estimator": "forest-mean", "n_bootstrap": 0, "conf_level": 0.9}
+                    "estimator": DEFAULT_ESTIMATOR, "n_bootstrap": 0, "conf_level": 0.9}
 
 
 def _method(method: ImportanceMethod | str | None, *, n_trees: int, seed: int,

@@ -20,8 +20,8 @@ import numpy as np
 
 from .._threads import current_fit_threads
 from ..errors import InputError
+from ..estimators import DEFAULT_ESTIMATOR, blend, corrected_fractions, fitted_noise, noise_share
 from ..estimators import ESTIMATORS as _ESTIMATORS
-from ..estimators import blend, corrected_fractions, fitted_noise, noise_share
 from ..fanova import (
     ForestDecomposition,
     LeafBoxes,
@@ -111,16 +111,20 @@ class FanovaMethod:
         Keep each tree's leaf boxes on the result (closed fractions of subsets of three
         or more hyperparameters need them; memory grows with trials × trees).
     estimator
-        ``"forest-mean"`` (default): the fractions of the forest's mean function, the
-        function the forest predicts with; ``"per-tree"``: the mean of each tree's
-        own fractions (the reference fANOVA's number); ``"per-tree-corrected"``: each
-        tree's fractions over its variance less the noise it fitted; ``"blend"``: the
-        mean of ``forest-mean`` and ``per-tree-corrected`` (see
-        :mod:`~odyssey_analysis.estimators` and ``docs/accuracy.md``).
+        ``"blend"`` (default): the mean of ``forest-mean`` and ``per-tree-corrected``,
+        whose errors have opposite signs; ``"forest-mean"``: the fractions of the
+        forest's mean function, the function the forest predicts with;
+        ``"per-tree"``: the mean of each tree's own fractions (the reference fANOVA's
+        number); ``"per-tree-corrected"``: each tree's fractions over its variance
+        less the noise it fitted (see :mod:`~odyssey_analysis.estimators` and
+        ``docs/accuracy.md``).
     n_bootstrap
         Replicates of each bootstrap for calibrated intervals (0: none; 100 is the
         calibrated choice, and each replicate refits a forest, so this costs about
-        ``2 · n_bootstrap · 16`` more trees per fit). Needs the forest-mean estimator.
+        ``2 · n_bootstrap · 16`` more trees per fit). The intervals are calibrated on
+        the forest-mean fractions, so they need an estimator that computes them
+        (``blend`` or ``forest-mean``); they are intervals for the true fraction
+        whichever of the two is reported.
     conf_level
         Nominal coverage of the intervals.
     variance_points
@@ -139,7 +143,7 @@ class FanovaMethod:
     grid_points: int = 50
     pair_grid_points: int = 24
     keep_trees: bool = False
-    estimator: str = "forest-mean"
+    estimator: str = DEFAULT_ESTIMATOR
     n_bootstrap: int = 0
     conf_level: float = 0.9
     variance_points: int = VARIANCE_POINTS
@@ -162,9 +166,10 @@ class FanovaMethod:
             raise InputError(f"--bootstrap must be 0 or a whole number of at least "
                              f"{MIN_BOOTSTRAP} replicates, got {b!r}", hint="100 is "
                              "the number the intervals were calibrated with")
-        if b and self.estimator != "forest-mean":
-            raise InputError("intervals are calibrated for the forest-mean estimator",
-                             hint="drop --estimator per-tree or --bootstrap")
+        if b and self.estimator not in NEEDS_FOREST_MEAN:
+            raise InputError("intervals are calibrated on the forest-mean fractions",
+                             hint="use --estimator blend or forest-mean, or drop "
+                                  "--bootstrap")
         c = self.conf_level
         if not (isinstance(c, (int, float)) and 0.0 < float(c) < 1.0):
             raise InputError(f"--conf-level must lie in (0, 1), got {c!r}")
@@ -520,7 +525,7 @@ def fit_and_decompose(
     pair_grid_points: int = 24,
     keep_trees: bool = False,
     rows_excluded: dict[str, int] | None = None,
-    estimator: str = "forest-mean",
+    estimator: str = DEFAULT_ESTIMATOR,
     n_bootstrap: int = 0,
 ) -> FanovaResult:
     """Fit a random forest to one group's trials and decompose it exactly.

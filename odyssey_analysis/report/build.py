@@ -29,6 +29,7 @@ from ..atomic import atomic_folder, atomic_write_text, check_writable
 from ..choices import Choices, choose
 from ..compare import Comparison, compare
 from ..errors import InputError
+from ..estimators import DEFAULT_ESTIMATOR
 from ..progress import ProgressBars
 from ..result import StudyResult, importance_csv
 from ..roles import better_word
@@ -161,7 +162,7 @@ def build_report(
     all_interactions: bool = False,
     min_trials: int = 10,
     n_jobs: int | None = None,
-    estimator: str = "forest-mean",
+    estimator: str = DEFAULT_ESTIMATOR,
     n_bootstrap: int = 0,
     conf_level: float = 0.9,
     inputs: Sequence[str | Path] = (),

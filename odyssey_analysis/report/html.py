@@ -175,8 +175,11 @@ def _variants(page: _Page, report: Report, figures: list[FigureEntry], root: Pat
 def _estimator_text(settings: dict[str, Any]) -> str:
     """The estimator and the intervals, in words."""
     estimator = settings.get("estimator", "forest-mean")
-    what = ("shares of the forest's mean function" if estimator == "forest-mean" else
-            "mean of the trees' own shares")
+    what = {"forest-mean": "shares of the forest's mean function",
+            "blend": "mean of the forest's mean function's shares and the trees' own "
+                     "shares with the fitted noise taken out",
+            "per-tree-corrected": "the trees' own shares with the fitted noise taken out",
+            }.get(estimator, "mean of the trees' own shares")
     if settings.get("n_bootstrap"):
         return (f"{estimator} ({what}); calibrated {100 * settings['conf_level']:.0f} % "
                 f"intervals from {settings['n_bootstrap']} bootstrap replicates")
