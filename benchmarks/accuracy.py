@@ -16,6 +16,12 @@ Problems (``--problems``; a family name selects all its members):
     whose optimum shifts with size). Gaussian noise of standard deviation ``NOISE · sd(f)``
     is added; the truth is the ANOVA of the noise-free function (closed forms for
     Ishigami and g, tensor Gauss–Legendre quadrature for ``paper``, which is exact here).
+``sweep5``, ``sweep7``, ``sweep9``
+    Level-grid sweeps like real neural-network sweeps: 5, 7 or 9 hyperparameters on
+    ordinal levels and categorical ones (:data:`SWEEP_HPS`), a learning-rate valley
+    holding 0.52–0.57 of the variance, small mains, three pairs, a three-way term, and
+    noise whose sd (about half the signal's) grows with the learning rate. The truth is
+    the exact ANOVA of the mean response over every cell; a trial is a uniform cell.
 ``nb201-cifar10``, ``nb201-cifar100``, ``nb201-imagenet``
     NAS-Bench-201: six categorical operations with five levels each, response
     ``val_acc``. The truth is the exact ANOVA of the seed-mean table over all 15,625
@@ -26,8 +32,8 @@ Problems (``--problems``; a family name selects all its members):
 
 Trials are drawn by random search from each space's sampling measure, in original
 units, and encoded by the space. Per problem, trial count N and estimator
-(``--estimators``; one fit per repetition on the same sweep and the same forest seed,
-so the estimators are compared on the same forest) the script reports the mean over
+(``--estimators``; every estimator is read off one fit per repetition, so they are
+compared on the same forest) the script reports the mean over
 repetitions of the largest and the mean absolute error of the main-effect fractions,
 the largest absolute error of the pure pair fractions, the signed error of the largest
 true main effect and the wall time per fit; pooled (mean over problems) and worst
