@@ -113,3 +113,34 @@ def test_every_estimator_runs_and_the_corrected_one_undoes_the_noise_dilution():
     assert top["blend"] == pytest.approx(0.5 * (top["forest-mean"] + top["per-tree-corrected"]))
     noise = fits["blend"].estimate.noise
     assert noise.source == "leaves" and 0.5 * 0.0225 < noise.variance < 3 * 0.0225
+
+
+def test_a_level_grid_beyond_the_sobol_points_is_integrated_exactly():
+    # 3^9 = 19,683 cells, more than the 2^13 variance points: the forest-mean fractions
+    # must equal the exact grid ANOVA of the same forest's mean function.
+    import time
+    from itertools import product
+
+    space = SearchSpace(tuple(Hyperparameter(f"h{j}", "ordinal", choices=(1, 2, 3))
+                              for j in range(9)))
+    rng = np.random.default_rng(4)
+    cells = rng.integers(0, 3, (300, 9))
+    x = (cells + 0.5) / 3
+    y = (cells[:, 0] - 1.0) ** 2 + 0.5 * cells[:, 1] * cells[:, 2] + 0.3 * rng.random(300)
+    surrogate = RandomForestSurrogate(ForestSettings(n_trees=16, seed=2))
+    start = time.perf_counter()
+    fit = FanovaMethod(surrogate, estimator="forest-mean", curves=False,
+                       signal_permutations=0).fit(x, y, space)
+    assert time.perf_counter() - start < 30
+    assert fit.estimate.exact and fit.estimate.points == 3 ** 9
+    grid = (np.array(list(product(range(3), repeat=9)), dtype=float) + 0.5) / 3
+    values = surrogate.fit(x, y, evaluate_at=grid).evaluated.reshape((3,) * 9)
+    mean, total = values.mean(), values.var()
+    main = np.array([values.mean(axis=tuple(k for k in range(9) if k != j)).var()
+                     for j in range(9)])
+    assert fit.estimate.variance == pytest.approx(total, rel=1e-9)
+    assert fit.estimate.mean == pytest.approx(mean, rel=1e-9)
+    assert fit.estimate.main == pytest.approx(main / total, abs=1e-9)
+    closed = values.mean(axis=tuple(range(2, 9))).var()
+    assert fit.estimate.pair[0, 1] == pytest.approx((closed - main[0] - main[1]) / total,
+                                                    abs=1e-9)

@@ -13,7 +13,7 @@ default). With ``n_bootstrap`` it adds calibrated intervals
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -49,6 +49,11 @@ NEEDS_FOREST_MEAN = ("forest-mean", "blend")
 #: bundled study's fits), below 0.003 on any fraction; 2**15 would halve that for 4x the
 #: cost, which is the forest's own fitting time again.
 VARIANCE_POINTS = 1 << 13
+#: Most cells of an all-levels grid on which the fit's forest is integrated exactly, cell
+#: by cell (a 9-hyperparameter grid has 10⁴–10⁵ cells; on 2¹³ Sobol points snapped to
+#: its levels the variance came out 2.2 % low). Evaluating 64 trees at 2¹⁷ points takes
+#: about a second.
+EXACT_GRID_CELLS = 1 << 17
 #: Trees and variance points of each bootstrap replicate's forest.
 REPLICATE_TREES = 16
 REPLICATE_POINTS = 1 << 12
@@ -70,6 +75,32 @@ def grid_for(hp: Hyperparameter, points: int) -> np.ndarray:
         edges = hp.level_edges()
         return 0.5 * (edges[:-1] + edges[1:])
     return np.linspace(0.0, 1.0, points)
+
+
+def snap_to_levels(tree: LeafBoxes, space: SearchSpace) -> LeafBoxes:
+    """The tree as a function of the levels: box bounds moved to level edges.
+
+    A tree splits between observed values, and a level whose centre no trial of a node
+    had can be cut in two (a split at the middle level's own centre); integrated over
+    the unit cube, that level would count half on each side although every
+    configuration of it falls on one. Each bound moves to the level edge below the
+    first centre it does not cover (a trial goes left when its value, as the trees
+    read it in float32, is at most the split), so a box covers whole levels, the ones
+    whose configurations it predicts, and a box that holds no level centre gets no
+    measure. Numeric hyperparameters are left as they are.
+    """
+    lower, upper = tree.lower, tree.upper
+    changed = False
+    for j, hp in enumerate(space):
+        if not hp.is_discrete or hp.is_constant:
+            continue
+        edges = hp.level_edges()
+        centres = (0.5 * (edges[:-1] + edges[1:])).astype(np.float32).astype(float)
+        if not changed:
+            lower, upper, changed = lower.copy(), upper.copy(), True
+        for bounds in (lower, upper):
+            bounds[:, j] = edges[np.searchsorted(centres, bounds[:, j], side="right")]
+    return LeafBoxes(lower, upper, tree.value) if changed else tree
 
 
 def check_cutoffs(cutoffs: tuple[float, float] | None,
@@ -247,7 +278,9 @@ class FanovaMethod:
         surrogate = self.forest_surrogate
         points = designs = None
         if self.estimator in NEEDS_FOREST_MEAN:
-            points = variance_points(space, int(self.variance_points), seed)
+            points = variance_points(space, int(self.variance_points), seed,
+                                     exact_cells=max(int(self.variance_points),
+                                                     EXACT_GRID_CELLS))
             at = points.points
             if self.n_bootstrap:
                 key = [seed, fit_stream(group, response)]
@@ -262,7 +295,7 @@ class FanovaMethod:
                                 "(or use estimator='per-tree')")
         else:
             fitted = surrogate.fit(x, y)
-        trees = [t.clipped(cutoffs) for t in fitted.trees]
+        trees = [snap_to_levels(t.clipped(cutoffs), space) for t in fitted.trees]
         parts = self._decompose(trees, space)
         estimate = None
         alternatives: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -287,15 +320,20 @@ class FanovaMethod:
         if "forest-mean" in alternatives and "per-tree-corrected" in alternatives:
             alternatives["blend"] = blend(alternatives["forest-mean"],
                                           alternatives["per-tree-corrected"])
+        signal = None
+        if self.signal_permutations:
+            signal = signal_test(surrogate, x, y, [seed, fit_stream(group, response)],
+                                 permutations=int(self.signal_permutations))
+        if intervals is not None and signal is not None and not signal.detected:
+            # Without detectable signal no effect is distinguishable from zero.
+            intervals = replace(intervals, main_lower=np.zeros_like(intervals.main_lower),
+                                pair_lower=np.where(np.isnan(intervals.pair_lower), np.nan,
+                                                    0.0))
         if self.estimator in alternatives:
             main, pair = alternatives[self.estimator]
             estimate = ForestMeanEstimate(main, pair, mean, variance, m, exact, intervals,
                                           estimator=self.estimator,
                                           alternatives=alternatives, noise=noise)
-        signal = None
-        if self.signal_permutations:
-            signal = signal_test(surrogate, x, y, [seed, fit_stream(group, response)],
-                                 permutations=int(self.signal_permutations))
         kept = [t.without_index() for t in trees] if self.keep_trees else None
         return _result(parts, space, kept, fitted.oob_r2,
                        fitted.settings, n_trials=len(y), group=group, response=response,
@@ -329,7 +367,7 @@ class FanovaMethod:
                      ) -> np.ndarray:
             model = replicate(n_trees=REPLICATE_TREES, seed=int(rng.integers(2 ** 31)))
             fitted = model.fit(xb, yb, evaluate_at=points.points, clip=cutoffs)
-            trees = [t.clipped(cutoffs) for t in fitted.trees]
+            trees = [snap_to_levels(t.clipped(cutoffs), space) for t in fitted.trees]
             m, p, _, _ = _forest_mean_fractions(trees, fitted.evaluated, points,
                                                 self.pairs)
             return np.concatenate([m, p[iu]])
