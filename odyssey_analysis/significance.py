@@ -33,7 +33,7 @@ import numpy as np
 
 #: Trees of each forest of the test (fitted once on the real and once per permuted
 #: response).
-SIGNAL_TREES = 16
+SIGNAL_TREES = 32
 #: Most permutations of the response.
 SIGNAL_PERMUTATIONS = 20
 #: Permutations tried first; the test stops there when the signal is already clear.
