@@ -15,8 +15,10 @@ signal in noise). The p-value treats the null values as a normal sample and the
 observed one as a new draw from it (Student's t with ``K − 1`` degrees of freedom for
 ``K`` permutations): with twenty permutations it resolves p-values far below the
 ``1 / (K + 1)`` of a rank test. A fit whose p-value exceeds :data:`SIGNAL_ALPHA` has no
-detectable signal. When the first :data:`FIRST_PERMUTATIONS` permutations already give a
-p-value below :data:`EARLY_STOP_P`, the test stops there (clear signal, the usual case).
+detectable signal. After :data:`FIRST_PERMUTATIONS` permutations, and after twice as
+many, the test stops when the p-value is already below :data:`EARLY_STOP_P` (clear
+signal, the usual case) or above :data:`EARLY_NULL_P` (the real R² is below the
+permuted ones' mean: clearly none).
 
 Measured (``benchmarks/accuracy.py --signal``; see ``docs/accuracy.md``): pure-noise
 sweeps of 200 trials are called "no detectable signal" in at least 95 % of repetitions,
@@ -38,8 +40,10 @@ SIGNAL_TREES = 32
 SIGNAL_PERMUTATIONS = 20
 #: Permutations tried first; the test stops there when the signal is already clear.
 FIRST_PERMUTATIONS = 5
-#: A p-value below this after the first permutations ends the test early.
-EARLY_STOP_P = 1e-4
+#: A p-value below this after the first permutations ends the test early: signal.
+EARLY_STOP_P = 1e-3
+#: A p-value above this after the first permutations ends the test early: no signal.
+EARLY_NULL_P = 0.5
 #: Largest p-value that counts as signal.
 SIGNAL_ALPHA = 0.01
 
@@ -139,20 +143,18 @@ def signal_test(surrogate: Any, x: np.ndarray, y: np.ndarray, seed_key: list[int
     if not math.isfinite(observed):
         return SignalTest(observed, nan, nan, nan, 0, trees, alpha)
     null: list[float] = []
-    p = nan
     for _ in range(permutations):
         value = r2(y[rng.permutation(len(y))])
         if math.isfinite(value):
             null.append(value)
-        if len(null) == first and first < permutations:
+        if len(null) in (first, 2 * first) and len(null) < permutations:
             p = t_p_value(observed, np.array(null))
-            if p < EARLY_STOP_P:
+            if p < EARLY_STOP_P or p > EARLY_NULL_P:
                 break
     if len(null) < 3:
         return SignalTest(observed, nan, nan, nan, len(null), trees, alpha)
     arr = np.array(null)
-    if not p < EARLY_STOP_P:
-        p = t_p_value(observed, arr)
+    p = t_p_value(observed, arr)
     return SignalTest(observed, float(arr.mean()), float(arr.std(ddof=1)), p, len(arr),
                       trees, alpha)
 
