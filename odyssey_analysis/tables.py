@@ -179,7 +179,10 @@ def main_effects_table(
                 col = f"fraction_{end}"
                 row[f"{name}_{end}"] = (100 * float(mains[col].get(name, np.nan))
                                         if col in mains.columns else np.nan)
-        row["pairs"] = 100 * float(block.loc[block["order"] == 2, "fraction"].sum())
+        pairs = block.loc[block["order"] == 2, "fraction"]
+        # No shares at all (a fit without detectable signal): no sum either.
+        row["pairs"] = (np.nan if len(pairs) and pairs.isna().all()
+                        else 100 * float(pairs.sum()))
         higher = block[block["order"] == HIGHER_ORDER_ORDER]
         row["higher_order"] = 100 * float(higher["fraction"].iloc[0]) if len(higher) else np.nan
         row["higher_order_std"] = (100 * float(higher["fraction_std"].iloc[0]) if len(higher)

@@ -131,7 +131,7 @@ def test_interval_columns_and_json_with_a_bootstrap():
     assert (rows.fraction_corrected <= rows.fraction_hi).all()
     assert imp[imp.order == 3][["fraction_lo", "fraction_hi"]].isna().all().all()
     fit_json = study.to_dict()["fits"][0]
-    assert fit_json["estimator"] == "forest-mean"
+    assert fit_json["estimator"] == "blend"  # the default; intervals from the forest mean
     assert fit_json["intervals"]["n_bootstrap"] == 10
     assert fit_json["intervals"]["noise_source"] in ("replicates", "nugget", "none")
     assert fit_json["fit"]["forest"]["min_samples_leaf"] == 2  # the calibrated setting

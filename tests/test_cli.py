@@ -47,7 +47,8 @@ def test_analyze_writes_the_importance_table_and_fit_details(sweep_csv, tmp_path
     imp = pd.read_csv(out / "importance.csv")
     assert list(imp.columns) == ["task", "variant", "response", "effect", "order", "param_a",
                                  "param_b", "fraction", "fraction_std", "n_trials", "n_trees",
-                                 "fraction_lo", "fraction_hi", "fraction_corrected"]
+                                 "fraction_lo", "fraction_hi", "fraction_corrected", "oob_r2",
+                                 "signal_p"]
     assert set(imp["variant"]) == {"V", "NP"}
     assert imp[["fraction_lo", "fraction_hi", "fraction_corrected"]].isna().all().all()
     details = json.loads((out / "analysis.json").read_text())

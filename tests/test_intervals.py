@@ -125,3 +125,35 @@ def test_a_bias_widens_the_interval_and_moves_its_centre():
     lo, hi = percentile_interval(resampled, 0.9)
     assert hi[0] < ci.corrected[0]  # the percentile interval misses the corrected share
     assert ci.lower[0] >= 0.0 and ci.upper[0] <= 1.0
+
+
+def _null_sweep(rep: int, kind: str) -> tuple[np.ndarray, np.ndarray, SearchSpace]:
+    space = SearchSpace(tuple(Hyperparameter(n, "float", 0.0, 1.0) for n in "abcd"))
+    rng = np.random.default_rng([5, rep])
+    x = rng.random((200, 4))
+    y = (rng.random(200) if kind == "noise" else
+         np.sin(6 * x[:, 0]) + x[:, 1] ** 2 + 0.3 * rng.standard_normal(200))
+    return x, y, space
+
+
+def test_intervals_cover_zero_for_pure_noise_and_for_null_hyperparameters():
+    from odyssey_analysis.methods import FanovaMethod
+    from odyssey_analysis.surrogate import ForestSettings, RandomForestSurrogate
+
+    def fit(rep: int, kind: str):
+        x, y, space = _null_sweep(rep, kind)
+        surrogate = RandomForestSurrogate(ForestSettings(n_trees=32, min_samples_leaf=2,
+                                                         seed=rep))
+        return FanovaMethod(surrogate, n_bootstrap=10, curves=False).fit(x, y, space)
+
+    iu = np.triu_indices(4, 1)
+    # Pure noise: no detectable signal, and every effect's interval reaches 0.
+    noise = fit(0, "noise")
+    assert not noise.has_signal
+    assert (noise.intervals.main_lower == 0).all() and (noise.intervals.pair_lower[iu] == 0).all()
+    # y = sin(6a) + b² + noise: c and d, and every pair, have no effect.
+    covered = []
+    for rep in range(3):
+        ci = fit(rep, "signal").intervals
+        covered += list(np.concatenate([ci.main_lower[2:], ci.pair_lower[iu]]) <= 1e-12)
+    assert len(covered) == 24 and np.mean(covered) >= 0.9

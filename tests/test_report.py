@@ -68,7 +68,7 @@ def test_report_folder_contents(report_run):
     assert list(importance.columns) == ["task", "variant", "response", "effect", "order",
                                         "param_a", "param_b", "fraction", "fraction_std",
                                         "n_trials", "n_trees", "fraction_lo", "fraction_hi",
-                                        "fraction_corrected"]
+                                        "fraction_corrected", "oob_r2", "signal_p"]
     assert set(importance.response) == {"test_error", "valid_error", "train_time"}
     comparison = pd.read_csv(out / "comparison.csv")
     assert comparison.loc[comparison.variant == "NFG", "significant_all"].all()

@@ -36,7 +36,8 @@ def test_one_fit_per_group_and_response_in_the_design_layout():
     assert len(study) == 4
     imp = study.importance_table()
     assert list(imp.columns) == ["task", "variant", "response", "effect", "order", "param_a",
-                                 "param_b", "fraction", "fraction_std", "n_trials", "n_trees"]
+                                 "param_b", "fraction", "fraction_std", "n_trials", "n_trees",
+                                 "oob_r2", "signal_p"]
     one = imp[(imp.variant == "V") & (imp.response == "test_error")]
     assert list(one["order"]) == [1] * 4 + [2] * 6 + [3]
     assert "learning_rate × hidden_size" in set(one["effect"])

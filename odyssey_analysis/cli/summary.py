@@ -6,7 +6,7 @@ from typing import Any
 
 from rich.table import Table
 
-from ..quality import format_r2, low_oob_r2
+from ..quality import low_oob_r2, quality_words
 from .common import text
 
 
@@ -47,9 +47,13 @@ def effects_table(study: Any, response: str | None = None, *, top: int = 3,
         effects = imp[imp["order"] < 3].sort_values("fraction", ascending=False)
         lines = "\n".join(f"{row.effect} {_share(row)}" for row in effects.head(top).itertuples())
         h_mean, _ = fit.higher_order_fraction()
-        r2 = text(format_r2(fit.oob_r2), "bold red" if low_oob_r2(fit.oob_r2) else "")
+        higher = f"{100 * h_mean:.1f}%"
+        note = getattr(fit, "signal_note", None)
+        if note is not None:
+            lines, higher = note, "–"
+        r2 = text(quality_words(fit.oob_r2), "bold red" if low_oob_r2(fit.oob_r2) else "")
         table.add_row(*[text(fit.group[k]) for k in study.group_keys], text(lines),
-                      text(f"{100 * h_mean:.1f}%"), r2)
+                      text(higher), r2)
     return table
 
 

@@ -346,6 +346,9 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
         if result.n_trees == 0:
             warnings.warn("the target does not vary over the trials: every importance is 0",
                           ImportanceWarning, stacklevel=3)
+        elif result.signal_note is not None:
+            warnings.warn(f"{result.signal_note}: the importances divide noise among the "
+                          "parameters", ImportanceWarning, stacklevel=3)
         elif n >= MIN_TRIALS and low_oob_r2(result.oob_r2):
             warnings.warn(f"out-of-bag R² is {result.oob_r2:.2f}: the forest predicts unseen "
                           "trials poorly, so its importances are uncertain",

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 
 from .._threads import current_fit_threads
+from ..estimators import DEFAULT_ESTIMATOR, blend, corrected_fractions, fitted_noise, noise_share
+from ..estimators import ESTIMATORS as _ESTIMATORS
 from ..fanova import (
     ForestDecomposition,
     LeafBoxes,
@@ -41,18 +43,26 @@ from ..result import (
     Marginal,
     PairGrid,
 )
+from ..significance import SIGNAL_PERMUTATIONS, SignalTest, signal_note, signal_test
 from ..space import Hyperparameter, SearchSpace
 from ..space.points import MeasurePoints, draw_design, variance_points
 from ..surrogate import ForestSettings, Surrogate, make_surrogate, surrogate_name
 
-#: The estimators of the reported fractions.
-ESTIMATORS = ("forest-mean", "per-tree")
+#: The estimators of the reported fractions (see :mod:`~odyssey_analysis.estimators`).
+ESTIMATORS = _ESTIMATORS
+#: Estimators that need the forest's mean function.
+NEEDS_FOREST_MEAN = ("forest-mean", "blend")
 #: Points of the measure at which the forest's variance is integrated (fewer when the
 #: space has few enough cells to integrate exactly). Against 2**18 points, 2**13 scrambled
 #: Sobol points leave a relative error of the variance of at most 0.25 % (5 seeds, the
 #: bundled study's fits), below 0.003 on any fraction; 2**15 would halve that for 4x the
 #: cost, which is the forest's own fitting time again.
 VARIANCE_POINTS = 1 << 13
+#: Most cells of an all-levels grid on which the fit's forest is integrated exactly, cell
+#: by cell (a 9-hyperparameter grid has 10⁴–10⁵ cells; on 2¹³ Sobol points snapped to
+#: its levels the variance came out 2.2 % low). Evaluating 64 trees at 2¹⁷ points takes
+#: about a second.
+EXACT_GRID_CELLS = 1 << 17
 #: Trees and variance points of each bootstrap replicate's forest.
 REPLICATE_TREES = 16
 REPLICATE_POINTS = 1 << 12
@@ -114,7 +124,35 @@ METHOD_CONSTRAINTS: dict[str, list[Constraint]] = {
     "n_bootstrap": [OneOf((0,)), Interval(Integral, MIN_BOOTSTRAP, None)],
     "conf_level": [Interval(Real, 0, 1, closed="neither")],
     "variance_points": [Interval(Integral, 16, None)],
+    "signal_permutations": [OneOf((0,)), Interval(Integral, 3, None)],
 }
+
+
+def snap_to_levels(tree: LeafBoxes, space: SearchSpace) -> LeafBoxes:
+    """The tree as a function of the levels: box bounds moved to level edges.
+
+    A tree splits between observed values, and a level whose centre no trial of a node
+    had can be cut in two (a split at the middle level's own centre); integrated over
+    the unit cube, that level would count half on each side although every
+    configuration of it falls on one. Each bound moves to the level edge below the
+    first centre it does not cover (a trial goes left when its value, as the trees
+    read it in float32, is at most the split), so a box covers whole levels, the ones
+    whose configurations it predicts, and a box that holds no level centre gets no
+    measure. Numeric hyperparameters are left as they are.
+    """
+    lower, upper = tree.lower, tree.upper
+    changed = False
+    for j, hp in enumerate(space):
+        if not hp.is_discrete or hp.is_constant:
+            continue
+        edges = hp.level_edges()
+        centres = (0.5 * (edges[:-1] + edges[1:])).astype(np.float32).astype(float)
+        if not changed:
+            lower, upper, changed = lower.copy(), upper.copy(), True
+        for bounds in (lower, upper):
+            bounds[:, j] = edges[np.searchsorted(centres, bounds[:, j], side="right")]
+    return LeafBoxes(lower, upper, tree.value) if changed else tree
+
 
 
 @dataclass(frozen=True)
@@ -146,18 +184,28 @@ class FanovaMethod:
         Keep each tree's leaf boxes on the result (closed fractions of subsets of three
         or more hyperparameters need them; memory grows with trials × trees).
     estimator
-        ``"forest-mean"`` (default): the fractions of the forest's mean function, the
-        function the forest predicts with; ``"per-tree"``: the mean of each tree's
-        own fractions (the reference fANOVA's number, further from the truth; see
+        ``"blend"`` (default): the mean of ``forest-mean`` and ``per-tree-corrected``,
+        whose errors have opposite signs; ``"forest-mean"``: the fractions of the
+        forest's mean function, the function the forest predicts with;
+        ``"per-tree"``: the mean of each tree's own fractions (the reference fANOVA's
+        number); ``"per-tree-corrected"``: each tree's fractions over its variance
+        less the noise it fitted (see :mod:`~odyssey_analysis.estimators` and
         ``docs/accuracy.md``).
     n_bootstrap
         Replicates of each bootstrap for calibrated intervals (0: none; 100 is the
         calibrated choice, and each replicate refits a forest, so this costs about
-        ``2 · n_bootstrap · 16`` more trees per fit). Needs the forest-mean estimator.
+        ``2 · n_bootstrap · 16`` more trees per fit). The intervals are calibrated on
+        the forest-mean fractions, so they need an estimator that computes them
+        (``blend`` or ``forest-mean``); they are intervals for the true fraction
+        whichever of the two is reported.
     conf_level
         Nominal coverage of the intervals.
     variance_points
         Points of the measure at which the forest's variance is integrated.
+    signal_permutations
+        Permutations of the response in the test of whether the surrogate predicts
+        anything (:mod:`~odyssey_analysis.significance`; 0: no test). A fit without
+        detectable signal reports no shares.
     """
 
     surrogate: Surrogate | None = None
@@ -168,10 +216,11 @@ class FanovaMethod:
     grid_points: int = 50
     pair_grid_points: int = 24
     keep_trees: bool = False
-    estimator: str = "forest-mean"
+    estimator: str = DEFAULT_ESTIMATOR
     n_bootstrap: int = 0
     conf_level: float = 0.9
     variance_points: int = VARIANCE_POINTS
+    signal_permutations: int = SIGNAL_PERMUTATIONS
 
     name = "fanova"
 
@@ -187,9 +236,10 @@ class FanovaMethod:
         if self.cutoffs is not None and self.cutoff_quantiles is not None:
             raise ParameterError("give {cutoffs} or {cutoff_quantiles}, not both",
                                  parameters=("cutoffs", "cutoff_quantiles"))
-        if self.n_bootstrap and self.estimator != "forest-mean":
-            raise ParameterError("intervals ({n_bootstrap}) are calibrated for the "
-                                 "forest-mean {estimator}",
+        if self.n_bootstrap and self.estimator not in NEEDS_FOREST_MEAN:
+            raise ParameterError("intervals ({n_bootstrap}) are calibrated on the "
+                                 "forest-mean fractions: use the blend or forest-mean "
+                                 "{estimator}",
                                  parameters=("n_bootstrap", "estimator"),
                                  got=repr(self.estimator))
         surrogate = self.surrogate if self.surrogate is not None else make_surrogate()
@@ -212,8 +262,9 @@ class FanovaMethod:
         out = {"name": self.name, "surrogate": surrogate_name(self.forest_surrogate),
                "estimator": self.estimator, "pairs": self.pairs,
                "cutoffs": self.cutoffs, "cutoff_quantiles": self.cutoff_quantiles}
-        if self.estimator == "forest-mean":
+        if self.estimator in NEEDS_FOREST_MEAN:
             out["variance_points"] = int(self.variance_points)
+        out["signal_permutations"] = int(self.signal_permutations)
         if self.n_bootstrap:
             out.update(n_bootstrap=int(self.n_bootstrap), conf_level=float(self.conf_level),
                        replicate_trees=REPLICATE_TREES)
@@ -259,8 +310,10 @@ class FanovaMethod:
         seed = self._seed()
         surrogate = _told_levels(self.forest_surrogate, space)
         points = designs = None
-        if self.estimator == "forest-mean":
-            points = variance_points(space, int(self.variance_points), seed)
+        if self.estimator in NEEDS_FOREST_MEAN:
+            points = variance_points(space, int(self.variance_points), seed,
+                                     exact_cells=max(int(self.variance_points),
+                                                     EXACT_GRID_CELLS))
             at = points.points
             if self.n_bootstrap:
                 key = [seed, fit_stream(group, response)]
@@ -275,26 +328,51 @@ class FanovaMethod:
                                 "(or use estimator='per-tree')")
         else:
             fitted = surrogate.fit(x, y)
-        trees = [t.clipped(cutoffs) for t in fitted.trees]
+        trees = [snap_to_levels(t.clipped(cutoffs), space) for t in fitted.trees]
         parts = self._decompose(trees, space)
         estimate = None
+        alternatives: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        mean = variance = float("nan")
+        m, exact, intervals = 0, False, None
         if points is not None:
             m = len(points.points)
             evaluated = np.asarray(fitted.evaluated)  # checked above
             main, pair, mean, variance = _forest_mean_fractions(
                 trees, evaluated[:m], points, self.pairs, parts.mean)
-            intervals = None
+            exact = points.exact
+            alternatives["forest-mean"] = (main, pair)
             if designs is not None and np.isfinite(main).all():
                 world = evaluated[m:].reshape(len(designs), len(y))
                 intervals = self._bootstrap(surrogate, x, y, space, cutoffs, main, pair,
                                             world, designs, key)
-            estimate = ForestMeanEstimate(main, pair, mean, variance, m, points.exact,
-                                          intervals)
+        noise = None
+        if self.estimator in ("per-tree-corrected", "blend"):
+            noise = fitted_noise(trees, x, y)
+            bootstrap = bool(fitted.settings.get("bootstrap", True))
+            alternatives["per-tree-corrected"] = corrected_fractions(
+                parts, noise.variance, noise_share(trees, x, bootstrap))
+        if "forest-mean" in alternatives and "per-tree-corrected" in alternatives:
+            alternatives["blend"] = blend(alternatives["forest-mean"],
+                                          alternatives["per-tree-corrected"])
+        signal = None
+        if self.signal_permutations:
+            signal = signal_test(surrogate, x, y, [seed, fit_stream(group, response)],
+                                 permutations=int(self.signal_permutations))
+        if intervals is not None and signal is not None and not signal.detected:
+            # Without detectable signal no effect is distinguishable from zero.
+            intervals = replace(intervals, main_lower=np.zeros_like(intervals.main_lower),
+                                pair_lower=np.where(np.isnan(intervals.pair_lower), np.nan,
+                                                    0.0))
+        if self.estimator in alternatives:
+            main, pair = alternatives[self.estimator]
+            estimate = ForestMeanEstimate(main, pair, mean, variance, m, exact, intervals,
+                                          estimator=self.estimator,
+                                          alternatives=alternatives, noise=noise)
         kept = [t.without_index() for t in trees] if self.keep_trees else None
         result = _result(parts, space, kept, fitted.oob_r2,
                          fitted.settings, n_trials=len(y), group=group, response=response,
                          cutoffs=cutoffs, pairs=self.pairs, rows_excluded=rows_excluded,
-                         estimate=estimate, x=x)
+                         estimate=estimate, x=x, signal=signal)
         if self.curves:  # the guidelines' tolerance reads the noise beside the curves
             levels = np.array([hp.is_discrete or hp.is_constant for hp in space])
             result.noise = noise_variance(x, y, levels)
@@ -346,7 +424,7 @@ class FanovaMethod:
                     xb, yb, evaluate_at=points.points, clip=cutoffs)
                     for (xb, yb), s in zip(problems[chunk], seeds[chunk])]
             for fitted in fits:
-                trees = [t.clipped(cutoffs) for t in fitted.trees]
+                trees = [snap_to_levels(t.clipped(cutoffs), space) for t in fitted.trees]
                 m, p, _, _ = _forest_mean_fractions(trees, fitted.evaluated, points,
                                                     self.pairs)
                 flat.append(np.concatenate([m, p[iu]]))
@@ -440,7 +518,8 @@ def _result(parts: ForestDecomposition, space: SearchSpace, trees: list | None, 
             response: str, cutoffs: tuple[float, float] | None, pairs: bool,
             rows_excluded: Mapping[str, int] | None,
             estimate: ForestMeanEstimate | None = None,
-            x: np.ndarray | None = None) -> FanovaResult:
+            x: np.ndarray | None = None,
+            signal: SignalTest | None = None) -> FanovaResult:
     """The per-tree decomposition as a :class:`FanovaResult` with curves in original units
     (and, given the encoded design ``x``, the trials' values for the rugs)."""
     hps = list(space)
@@ -461,7 +540,10 @@ def _result(parts: ForestDecomposition, space: SearchSpace, trees: list | None, 
             pc.interaction.mean(axis=0), pc.interaction.std(axis=0),
             pc.joint.astype(np.float32))  # per tree, for the guidelines: half the bytes
     warnings = []
-    if low_oob_r2(oob_r2):
+    note = signal_note(oob_r2, signal)
+    if note is not None:
+        warnings.append(f"{note}: the shares are not reported")
+    elif low_oob_r2(oob_r2):
         warnings.append(f"out-of-bag R² is {oob_r2:.2f}: the forest predicts unseen "
                         "trials poorly, so its decomposition is uncertain")
     n_zero = int(zero_variance(parts.variance, parts.mean).sum())
@@ -485,7 +567,7 @@ def _result(parts: ForestDecomposition, space: SearchSpace, trees: list | None, 
         tree_mean=parts.mean, tree_variance=parts.variance, main_variance=parts.main,
         pair_variance=parts.pair, n_trials=n_trials, oob_r2=oob_r2, marginals=marginals,
         pairs=pair_grids, measures=space.measures(), fit=fit_info, warnings=warnings,
-        trees=trees, estimate=estimate)
+        trees=trees, estimate=estimate, signal=signal)
 
 
 def decompose_forest(

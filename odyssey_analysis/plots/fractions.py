@@ -74,6 +74,8 @@ def plot_fraction_pie(
     ax = get_axes(ax)
     names = list(result.hyperparameters)
     colors = dict(colors or param_colors(names))
+    if _no_signal(result, ax):
+        return ax
     mean = result.main_fraction().mean.to_numpy()
     if not np.isfinite(mean).all():
         ax.text(0.5, 0.5, "no variance to share", ha="center", va="center",
@@ -99,6 +101,17 @@ def plot_fraction_pie(
         text.set_color("black" if color == HIGHER_ORDER_COLOR else "white")
     ax.set_aspect("equal")
     return ax
+
+
+def _no_signal(result: FanovaResult, ax: Axes) -> bool:
+    """Without detectable signal, write the fit's note in place of its shares."""
+    note = getattr(result, "signal_note", None)
+    if note is None:
+        return False
+    ax.text(0.5, 0.5, note.replace(" (", "\n("), ha="center", va="center", fontsize=7,
+            color="0.25", transform=ax.transAxes)
+    ax.set_axis_off()
+    return True
 
 
 class FractionBar(NamedTuple):
@@ -176,6 +189,8 @@ def plot_fraction_bars(
     matplotlib.axes.Axes
     """
     ax = get_axes(ax)
+    if _no_signal(result, ax):
+        return ax
     colors = dict(colors or param_colors(result.hyperparameters))
     bars = fraction_bars_data(result, n_pairs)
     y = np.arange(len(bars))[::-1]

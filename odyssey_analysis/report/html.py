@@ -130,6 +130,12 @@ def _overview(page: _Page, report: Report) -> None:
         body += f"<p>Default: {e(line)}.</p>"
     for note in [*choices.warnings, *trials.notes, *report.notes, *study.space.notes]:
         body += f'<p class="warn">Note: {e(note)}</p>'
+    silent = [r for r in study if r.signal_note is not None]
+    if silent:
+        body += (f'<p class="warn">⚠ {len(silent)} of {len(study)} fits have no detectable '
+                 "signal: their forests predict the response no better than shuffled "
+                 "responses, so their shares are not reported (see "
+                 '<a href="#fits">fit quality</a>).</p>')
     low = [r for r in study if low_oob_r2(r.oob_r2)]
     if low:
         body += (f'<p class="warn">⚠ {len(low)} of {len(study)} fits have an out-of-bag R² '
@@ -173,8 +179,11 @@ def _variants(page: _Page, report: Report, figures: list[FigureEntry], root: Pat
 def _estimator_text(settings: dict[str, Any]) -> str:
     """The estimator and the intervals, in words."""
     estimator = settings.get("estimator", "forest-mean")
-    what = ("shares of the forest's mean function" if estimator == "forest-mean" else
-            "mean of the trees' own shares")
+    what = {"forest-mean": "shares of the forest's mean function",
+            "blend": "mean of the forest's mean function's shares and the trees' own "
+                     "shares with the fitted noise taken out",
+            "per-tree-corrected": "the trees' own shares with the fitted noise taken out",
+            }.get(estimator, "mean of the trees' own shares")
     if settings.get("n_bootstrap"):
         return (f"{estimator} ({what}); calibrated {100 * settings['conf_level']:.0f} % "
                 f"intervals from {settings['n_bootstrap']} bootstrap replicates")

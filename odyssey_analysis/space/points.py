@@ -77,7 +77,8 @@ def _snap_to_levels(u: np.ndarray, space: SearchSpace) -> np.ndarray:
     return out
 
 
-def variance_points(space: SearchSpace, n_points: int, seed: int) -> MeasurePoints:
+def variance_points(space: SearchSpace, n_points: int, seed: int,
+                    exact_cells: int | None = None) -> MeasurePoints:
     """Points at which a surrogate's mean and variance over the measure are integrated.
 
     Parameters
@@ -88,20 +89,23 @@ def variance_points(space: SearchSpace, n_points: int, seed: int) -> MeasurePoin
         How many points (rounded up to a power of two for the Sobol sequence).
     seed
         Seed of the scrambling; the same seed gives the same points.
+    exact_cells
+        Most cells of an all-levels grid integrated exactly, cell by cell (default
+        ``n_points``).
 
     Returns
     -------
     MeasurePoints
         Every cell of the grid of levels (exact) when all hyperparameters have levels
-        and there are at most ``n_points`` cells; else scrambled Sobol points with equal
-        weights, snapped to level centres where a hyperparameter has levels.
+        and there are at most ``exact_cells`` cells; else scrambled Sobol points with
+        equal weights, snapped to level centres where a hyperparameter has levels.
     """
     levels = _levels(space)
     d = len(levels)
     known = [lv for lv in levels if lv is not None]
     if len(known) == d:
         cells = math.prod(len(lv[0]) for lv in known)
-        if cells <= n_points:
+        if cells <= (n_points if exact_cells is None else exact_cells):
             centres = [lv[0] for lv in known]
             weights = [lv[1] for lv in known]
             pts = np.array(list(product(*centres)), dtype=float).reshape(cells, d)

@@ -1,0 +1,171 @@
+"""Whether a surrogate predicts anything: a permutation test of its out-of-bag R².
+
+A forest fitted to pure noise still splits the variance of what it fitted among the
+hyperparameters, so a sweep without any signal would get confident shares. Before any
+share is reported, :func:`signal_test` asks whether the surrogate's out-of-bag R² is
+higher than it is on the same trials with the responses shuffled (which breaks every
+link between configuration and response and keeps everything else).
+
+The statistic is the out-of-bag R² of a small forest (:data:`SIGNAL_TREES` trees, the
+surrogate's own settings otherwise), fitted once on the real responses and once on each
+of up to :data:`SIGNAL_PERMUTATIONS` permutations of them, so the observed value and
+the null values come from the same kind of forest (a forest with more trees has a
+higher out-of-bag R² on noise, so comparing the full forest with small ones would find
+signal in noise). The p-value treats the null values as a normal sample and the
+observed one as a new draw from it (Student's t with ``K − 1`` degrees of freedom for
+``K`` permutations): with twenty permutations it resolves p-values far below the
+``1 / (K + 1)`` of a rank test. A fit whose p-value exceeds :data:`SIGNAL_ALPHA` has no
+detectable signal. After :data:`FIRST_PERMUTATIONS` permutations, and after twice as
+many, the test stops when the p-value is already below :data:`EARLY_STOP_P` (clear
+signal, the usual case) or above :data:`EARLY_NULL_P` (the real R² is below the
+permuted ones' mean: clearly none).
+
+Measured (``benchmarks/accuracy.py --signal``; see ``docs/accuracy.md``): pure-noise
+sweeps of 200 trials are called "no detectable signal" in at least 95 % of repetitions,
+and sweeps whose full forest has an out-of-bag R² of at least 0.3 are called signal.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+#: Trees of each forest of the test (fitted once on the real and once per permuted
+#: response).
+SIGNAL_TREES = 32
+#: Most permutations of the response.
+SIGNAL_PERMUTATIONS = 20
+#: Permutations tried first; the test stops there when the signal is already clear.
+FIRST_PERMUTATIONS = 5
+#: A p-value below this after the first permutations ends the test early: signal.
+EARLY_STOP_P = 1e-3
+#: A p-value above this after the first permutations ends the test early: no signal.
+EARLY_NULL_P = 0.5
+#: Largest p-value that counts as signal.
+SIGNAL_ALPHA = 0.01
+
+
+@dataclass(frozen=True)
+class SignalTest:
+    """The permutation test of one fit's out-of-bag R².
+
+    Attributes
+    ----------
+    statistic
+        Out-of-bag R² of the test's forest on the real responses.
+    null_mean, null_std
+        Mean and standard deviation of the same R² over the permuted responses.
+    p_value
+        One-sided p-value (``nan`` when the test could not run: no out-of-bag
+        predictions, or a constant response).
+    permutations, trees
+        Permutations fitted and trees per forest.
+    alpha
+        Largest p-value that counts as signal.
+    """
+
+    statistic: float
+    null_mean: float
+    null_std: float
+    p_value: float
+    permutations: int
+    trees: int
+    alpha: float = SIGNAL_ALPHA
+
+    @property
+    def detected(self) -> bool:
+        """Signal found (or the test could not tell: ``p_value`` is NaN)."""
+        return not (math.isfinite(self.p_value) and self.p_value > self.alpha)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, non-finite numbers as ``None``."""
+        def num(v: float) -> float | None:
+            return float(v) if math.isfinite(v) else None
+
+        return {"statistic": num(self.statistic), "null_mean": num(self.null_mean),
+                "null_std": num(self.null_std), "p_value": num(self.p_value),
+                "permutations": self.permutations, "trees": self.trees,
+                "alpha": self.alpha, "detected": self.detected}
+
+
+def t_p_value(observed: float, null: np.ndarray) -> float:
+    """One-sided p-value of ``observed`` as a new draw from the normal sample ``null``.
+
+    ``(observed − mean) / (sd · √(1 + 1/K))`` follows Student's t with ``K − 1``
+    degrees of freedom when the null values and the observed one are independent
+    draws of one normal distribution. A null sample without spread gives 0 or 1.
+    """
+    from scipy.stats import t as student_t
+
+    null = np.asarray(null, dtype=float)
+    k = len(null)
+    mean, sd = float(null.mean()), float(null.std(ddof=1))
+    if not sd > 0.0:
+        return 0.0 if observed > mean else 1.0
+    score = (observed - mean) / (sd * math.sqrt(1.0 + 1.0 / k))
+    return float(student_t.sf(score, k - 1))
+
+
+def signal_test(surrogate: Any, x: np.ndarray, y: np.ndarray, seed_key: list[int], *,
+                trees: int = SIGNAL_TREES, permutations: int = SIGNAL_PERMUTATIONS,
+                first: int = FIRST_PERMUTATIONS, alpha: float = SIGNAL_ALPHA
+                ) -> SignalTest:
+    """Permutation test of whether ``surrogate`` predicts ``y`` from ``x`` at all.
+
+    Parameters
+    ----------
+    surrogate
+        A :class:`~odyssey_analysis.surrogate.Surrogate` (its ``replicate`` makes the
+        test's forests).
+    x, y
+        The encoded trials and their responses.
+    seed_key
+        Integers that seed every draw (the same key gives the same test).
+    trees, permutations, first, alpha
+        See :data:`SIGNAL_TREES`, :data:`SIGNAL_PERMUTATIONS`,
+        :data:`FIRST_PERMUTATIONS` and :data:`SIGNAL_ALPHA`.
+
+    Returns
+    -------
+    SignalTest
+    """
+    rng = np.random.default_rng([*seed_key, 7])
+
+    def r2(values: np.ndarray) -> float:
+        model = surrogate.replicate(n_trees=trees, seed=int(rng.integers(2 ** 31)))
+        return float(model.fit(x, values).oob_r2)
+
+    observed = r2(np.asarray(y, dtype=float))
+    nan = float("nan")
+    if not math.isfinite(observed):
+        return SignalTest(observed, nan, nan, nan, 0, trees, alpha)
+    null: list[float] = []
+    for _ in range(permutations):
+        value = r2(y[rng.permutation(len(y))])
+        if math.isfinite(value):
+            null.append(value)
+        if len(null) in (first, 2 * first) and len(null) < permutations:
+            p = t_p_value(observed, np.array(null))
+            if p < EARLY_STOP_P or p > EARLY_NULL_P:
+                break
+    if len(null) < 3:
+        return SignalTest(observed, nan, nan, nan, len(null), trees, alpha)
+    arr = np.array(null)
+    p = t_p_value(observed, arr)
+    return SignalTest(observed, float(arr.mean()), float(arr.std(ddof=1)), p, len(arr),
+                      trees, alpha)
+
+
+def signal_note(oob_r2: float, test: SignalTest | None) -> str | None:
+    """The line shown instead of the shares when a fit has no detectable signal.
+
+    ``"no detectable signal (OOB R² −0.04, p = 0.61)"``, or ``None`` when there is
+    signal (or no test).
+    """
+    if test is None or test.detected:
+        return None
+    r2 = f"{oob_r2:.2f}".replace("-", "−") if math.isfinite(oob_r2) else "–"
+    return f"no detectable signal (OOB R² {r2}, p = {test.p_value:.2f})"
