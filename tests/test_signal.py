@@ -70,7 +70,7 @@ def test_a_fit_without_signal_reports_no_shares():
     assert not fit.has_signal
     assert fit.signal_note.startswith("no detectable signal (OOB R² −")
     imp = fit.importance_table()
-    assert imp[["fraction", "fraction_std", "fraction_lo"]].isna().all().all()
+    assert imp[["fraction", "fraction_std"]].isna().all().all()
     assert (imp["signal_p"] == fit.signal.p_value).all() and (imp["oob_r2"] == fit.oob_r2).all()
     assert fit.signal_note in repr(fit)
     assert FanovaMethod(signal_permutations=0, curves=False).fit(

@@ -137,8 +137,9 @@ def test_written_files(tmp_path, importance):
                             "main_effects_train_time.tex"])
     back = pd.read_csv(tmp_path / "importance.csv", dtype={"order": str})
     assert np.allclose(back["fraction"], importance["fraction"])
-    missing = [c for c in INTERVAL_COLUMNS if c not in importance.columns]
-    assert list(back.columns) == list(importance.columns) + missing  # the file keeps them
+    quality = ["oob_r2", "signal_p"]
+    first = [c for c in importance.columns if c not in quality]
+    assert list(back.columns) == first + INTERVAL_COLUMNS + quality  # the file keeps them
     comparison = fixed_comparison().table
     files = write_comparison_tables(comparison, tmp_path)
     assert sorted(p.name for p in files) == ["comparison.csv", "comparison.md",
