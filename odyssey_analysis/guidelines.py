@@ -477,7 +477,8 @@ def _shares(fit: FanovaResult) -> dict[str, Share]:
             sd = np.full(len(names), np.nan)
         low, high = value - sd, value + sd
         kind = "± 1 sd over trees"
-    return {n: Share(float(value[j]), float(max(low[j], 0.0)), float(high[j]), kind)
+    # A share lies in [0, 1]: summed interval ends are clipped there.
+    return {n: Share(float(value[j]), float(max(low[j], 0.0)), float(min(high[j], 1.0)), kind)
             for j, n in enumerate(names)}
 
 

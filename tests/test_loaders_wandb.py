@@ -133,6 +133,24 @@ def test_prefixed_columns_are_taken_by_prefix(tmp_path):
     assert table.responses == ["loss"]
 
 
+def test_a_seed_in_the_config_is_bookkeeping(tmp_path):
+    """``config.seed`` is recorded by W&B like any setting, but it is not a hyperparameter:
+    it is reported as bookkeeping, in the runs table and in the API export alike."""
+    path = tmp_path / "flat.csv"
+    path.write_text("Name,State,Runtime,config.lr,config.seed,summary.loss\n"
+                    + "".join(f"r{i},finished,9,{0.1 * (i + 1)},{1000 + 7 * i},{0.5 - i / 50}\n"
+                              for i in range(12)))
+    table = load_trials(str(path))
+    assert table.hyperparameters == ["lr"]
+    assert table.bookkeeping.get("seed") == "seed"
+    runs = _runs()
+    for i, run in enumerate(runs):
+        run["config"]["seed"] = 11 * i
+    api = tmp_path / "runs.json"
+    api.write_text(json.dumps(runs))
+    assert "seed" not in load_trials(str(api)).hyperparameters
+
+
 @pytest.mark.parametrize("header", [
     "name,state,lr,loss",            # lower-case: an ordinary table
     "Name,lr,loss",                  # a Name column alone

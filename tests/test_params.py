@@ -37,7 +37,8 @@ BAD = [
     (lambda: FanovaMethod(cutoffs=(0, 1), cutoff_quantiles=(0, 1)),
      "give cutoffs or cutoff_quantiles, not both"),
     (lambda: FanovaMethod(estimator="per-tree", n_bootstrap=10),
-     "intervals (n_bootstrap) are calibrated for the forest-mean estimator"),
+     "intervals (n_bootstrap) are calibrated on the forest-mean fractions: use the blend "
+     "or forest-mean estimator"),
     (lambda: LocalFanovaMethod(top_quantile=0), "top_quantile must be in (0, 1), got 0"),
     (lambda: LocalFanovaMethod(cutoff_quantiles=(0, 0.5)), "give no cutoff_quantiles"),
     (lambda: method_from_options("fanova", top_quantile=0.2),
@@ -68,7 +69,8 @@ def test_the_command_line_reads_the_same_errors_under_its_flags():
     (["--bootstrap", "5"], "--bootstrap must be 0 or a whole number at least 10, got 5"),
     (["--method", "fanova", "--top-quantile", "0.2"], "--top-quantile belongs to the local"),
     (["--estimator", "per-tree", "--bootstrap", "10"],
-     "intervals (--bootstrap) are calibrated for the forest-mean --estimator"),
+     "intervals (--bootstrap) are calibrated on the forest-mean fractions: use the blend "
+     "or forest-mean --estimator"),
     (["--min-trials", "0"], "--min-trials must be at least 1, got 0"),
 ])
 def test_cli_errors_name_the_flag(tmp_path, args, message):

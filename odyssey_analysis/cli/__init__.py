@@ -8,7 +8,7 @@ analyze    :mod:`.analyze`: importance per group and response (importance.csv)
 compare    :mod:`.compare`: the variants against the reference (Fig. 3)
 guide      :mod:`.guide`: guidelines and a narrowed space for the next sweep
 report     :mod:`.report`: everything, with an index.html
-sweep      :mod:`odyssey_analysis.sweep.command`: run the mini study
+sweep      :mod:`odyssey_sweep.command`: run the mini study
 =========  ====================================================================
 
 Importing this package imports no scikit-learn, Numba or matplotlib: each command

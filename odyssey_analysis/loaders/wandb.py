@@ -244,7 +244,9 @@ def _from_runs(items: list[tuple[int, Any]], source: str) -> RawTrials:
         [{(names[c] if isinstance(c, tuple) else c): v for c, v in r.items()} for r in records],
         columns=meta + list(names.values()))
     frame.index = pd.Index(rows, dtype="int64")
-    hyperparameters = [names[("config", k)] for k in config_keys]
+    # A seed or an id among the config keys is bookkeeping, reported as such, not analysed.
+    hyperparameters = [names[("config", k)] for k in config_keys
+                       if not is_bookkeeping(k)]
     responses = [names[("summary", k)] for k in summary_keys
                  if not is_bookkeeping(k.split(".")[-1])
                  and mostly_numeric(frame[names[("summary", k)]])]
@@ -272,7 +274,8 @@ def _from_flat(frame: pd.DataFrame, source: str) -> RawTrials:
         if c.startswith("config."):
             name = c[len("config."):]
             renames[c] = name if name not in columns else c
-            hyperparameters.append(renames[c])
+            if not is_bookkeeping(name):  # config.seed: bookkeeping
+                hyperparameters.append(renames[c])
         elif c.startswith("summary."):
             name = c[len("summary."):]
             renames[c] = name if name not in columns and name not in renames.values() else c
