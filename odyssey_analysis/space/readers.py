@@ -6,7 +6,7 @@ import io
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -123,7 +123,7 @@ def _check_bounds(spec: Mapping[str, Any]) -> None:
                              hint="declare the bounds the values were sampled from")
 
 
-def _looks_like_configspace(spec: Any) -> bool:
+def _looks_like_configspace(spec: Any) -> TypeGuard[Mapping[str, Any]]:
     if not isinstance(spec, Mapping):
         return False
     hps = spec.get("hyperparameters")
