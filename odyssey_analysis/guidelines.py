@@ -38,7 +38,7 @@ and each stability holds.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -304,7 +304,7 @@ class Guidelines:
     groups: list[GroupGuidelines]
     thresholds: dict[str, Any] = field(default_factory=lambda: thresholds())
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[GroupGuidelines]:
         return iter(self.groups)
 
     def __len__(self) -> int:

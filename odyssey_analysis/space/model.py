@@ -23,7 +23,7 @@ several percent of "importance".
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -308,7 +308,7 @@ class SearchSpace:
     def __len__(self) -> int:
         return len(self.hyperparameters)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Hyperparameter]:
         return iter(self.hyperparameters)
 
     def __contains__(self, name: object) -> bool:
