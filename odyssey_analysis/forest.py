@@ -235,6 +235,7 @@ def fit_forests(problems: Sequence[tuple[np.ndarray, np.ndarray]], seeds: Sequen
     batch = max(1, min(len(task_problem), BATCH_BYTES // per_task))
     trees: list[list[LeafBoxes]] = [[] for _ in range(n_problems)]
     common = (layout.kind, layout.n_levels, layout.edges, layout.edge_start)
+    threads: contextlib.AbstractContextManager[Any]
     if n_threads > 1:
         fk, threads = _forest_kernels.parallel, _numba_threads(n_threads)
     else:  # no thread pool started
@@ -309,12 +310,15 @@ class _numba_threads:
         import numba
 
         self.before = numba.get_num_threads()
-        numba.set_num_threads(max(1, min(int(self.n), numba.config.NUMBA_NUM_THREADS)))
+        # Set dynamically at Numba's import, so invisible to the type check.
+        pool = int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
+        numba.set_num_threads(max(1, min(int(self.n), pool)))
 
     def __exit__(self, *exc: Any) -> None:
         import numba
 
-        numba.set_num_threads(self.before)
+        if self.before is not None:
+            numba.set_num_threads(self.before)
 
 
 class CompiledForestSurrogate:

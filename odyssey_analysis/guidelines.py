@@ -38,7 +38,7 @@ and each stability holds.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -304,7 +304,7 @@ class Guidelines:
     groups: list[GroupGuidelines]
     thresholds: dict[str, Any] = field(default_factory=lambda: thresholds())
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[GroupGuidelines]:
         return iter(self.groups)
 
     def __len__(self) -> int:
@@ -635,8 +635,8 @@ def pair_stability(grid: PairGrid, space: SearchSpace, a_guide: ParamGuideline, 
     u_a = np.asarray(ha.encode(np.asarray(grid.values_a, dtype=float)), dtype=float)
     u_b = (np.asarray(hb.encode(np.asarray(grid.values_b, dtype=float)), dtype=float)
            if hb.is_numeric else None)
-    opt_u, shift = _optimum_shift(u_a, u_b, loss)
-    shift_u = float(shift)
+    opt_u, shift_of_u = _optimum_shift(u_a, u_b, loss)
+    shift_u = float(shift_of_u)
     shifts = None
     if grid.total_per_tree is not None and grid.total_per_tree.shape[0] > 1:
         shifts = _optimum_shift(u_a, u_b, _resample(sign * grid.total_per_tree, rng))[1]
@@ -644,8 +644,10 @@ def pair_stability(grid: PairGrid, space: SearchSpace, a_guide: ParamGuideline, 
     width = max(a_guide.region_fraction, 1e-12)
     fraction = abs(shift_u) / width
     stable = fraction <= STABLE_FRACTION
-    interval = (None if shifts is None else
-                tuple(float(scale * q) for q in np.quantile(shifts, END_QUANTILES)))
+    interval: tuple[float, float] | None = None
+    if shifts is not None:
+        q_low, q_high = np.quantile(shifts, END_QUANTILES)
+        interval = (float(scale * q_low), float(scale * q_high))
     optima = [_decode(ha, x) for x in opt_u]
     shift = scale * shift_u
     b_range = (f"{_fmt(b_vals[0])}–{_fmt(b_vals[-1])}" if hb.is_numeric

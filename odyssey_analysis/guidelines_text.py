@@ -32,6 +32,7 @@ def _pct(x: float) -> str:
 def _where(p: ParamGuideline) -> str:
     if p.good_levels is not None:
         return "any of " + ", ".join(map(str, p.good_levels))
+    assert p.good_region is not None, f"{p.name} has neither good levels nor a region"
     lo, hi = p.good_region
     return f"{num(lo)}–{num(hi)}"
 

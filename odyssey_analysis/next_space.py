@@ -161,19 +161,20 @@ def _narrow(hp: Hyperparameter, guides: list[tuple[dict, ParamGuideline]]) -> Na
                          f"{100 * top:.1f} %; none reached the tune threshold): fixed at "
                          f"{value!r}, {how}", evidence)
     if hp.is_discrete:
-        good = [c for c in hp.choices if any(str(c) in {str(v) for v in (p.good_levels or [])}
+        good = [c for c in hp.levels if any(str(c) in {str(v) for v in (p.good_levels or [])}
                                              for p in tuned)]
         best = {str(p.best) for p in tuned}
         weights = [BEST_LEVEL_WEIGHT if str(c) in best else 1.0 for c in good]
         new = Hyperparameter(hp.name, hp.kind, choices=tuple(good),
                              weights=tuple(weights) if len(set(weights)) > 1 else None)
-        action = "narrowed" if len(good) < len(hp.choices) else "kept"
+        action = "narrowed" if len(good) < len(hp.levels) else "kept"
         return Narrowing(hp.name, action, new, None, weights,
                          f"tuned in {len(tuned)} of {len(guides)} group(s); levels good in "
                          f"any of them: {', '.join(map(str, good))} (best: "
                          f"{', '.join(sorted(best))})", evidence)
-    lows = [p.low_end[0] if p.low_end is not None else p.good_region[0] for p in tuned]
-    highs = [p.high_end[1] if p.high_end is not None else p.good_region[1] for p in tuned]
+    assert hp.lower is not None and hp.upper is not None  # a range: checked on creation
+    lows = [p.low_end[0] if p.low_end is not None else _region(p)[0] for p in tuned]
+    highs = [p.high_end[1] if p.high_end is not None else _region(p)[1] for p in tuned]
     lo = max(_round_out(min(lows), down=True), hp.lower)
     hi = min(_round_out(max(highs), down=False), hp.upper)
     if hp.kind == "int":
@@ -182,8 +183,8 @@ def _narrow(hp: Hyperparameter, guides: list[tuple[dict, ParamGuideline]]) -> Na
         hi = min(lo + (1.0 if hp.kind == "int" else (hp.upper - hp.lower) * 1e-3), hp.upper)
         lo = hi - (1.0 if hp.kind == "int" else (hp.upper - hp.lower) * 1e-3)
     uniform = Hyperparameter(hp.name, hp.kind, lo, hi, hp.scale)
-    best = float(np.median([p.best for p in tuned]))
-    mode = prior_position(uniform, best)
+    best_value = float(np.median([p.best for p in tuned]))
+    mode = prior_position(uniform, best_value)
     alpha, beta = beta_parameters(mode)
     # The prior is on the coordinate ConfigSpace puts it on (see prior_position).
     new = Hyperparameter(hp.name, hp.kind, lo, hi,
@@ -193,7 +194,7 @@ def _narrow(hp: Hyperparameter, guides: list[tuple[dict, ParamGuideline]]) -> Na
     because = (f"tuned in {len(tuned)} of {len(guides)} group(s); range = hull of their good "
                f"regions at the outer 5–95 % ends: [{lo:.4g}, {hi:.4g}] of "
                f"[{hp.lower:.4g}, {hp.upper:.4g}]; prior peaked at the median best "
-               f"{best:.4g}")
+               f"{best_value:.4g}")
     return Narrowing(hp.name, action, new, mode, None, because, evidence)
 
 
@@ -201,7 +202,7 @@ def prior_position(hp: Hyperparameter, value: float) -> float:
     """Where ``value`` lies in ``hp``'s range, in the coordinate ConfigSpace puts a beta
     prior on: log values on a log scale, else the values themselves (ConfigSpace has no
     1 − log-uniform)."""
-    lo, hi = float(hp.lower), float(hp.upper)
+    lo, hi = hp.bounds
     if hp.scale == "log":
         pos = np.log(value / lo) / np.log(hi / lo)
     else:
@@ -221,11 +222,12 @@ def _fixed_value(hp: Hyperparameter, guides: list[ParamGuideline]) -> tuple[Any,
     """A good value for every group, and how it was chosen."""
     if hp.is_discrete:
         counts = {str(c): sum(str(c) in {str(v) for v in (p.good_levels or [])}
-                              for p in guides) for c in hp.choices}
-        bests = {str(c): sum(str(p.best) == str(c) for p in guides) for c in hp.choices}
-        level = max(hp.choices, key=lambda c: (counts[str(c)], bests[str(c)]))
+                              for p in guides) for c in hp.levels}
+        bests = {str(c): sum(str(p.best) == str(c) for p in guides) for c in hp.levels}
+        level = max(hp.levels, key=lambda c: (counts[str(c)], bests[str(c)]))
         return level, f"a good level in {counts[str(level)]} of {len(guides)} group(s)"
-    regions = [hp.encode(np.array(p.good_region, dtype=float)) for p in guides]
+    assert hp.lower is not None and hp.upper is not None  # a range: checked on creation
+    regions = [hp.encode(np.array(_region(p), dtype=float)) for p in guides]
     lo, hi = max(r[0] for r in regions), min(r[1] for r in regions)
     how = "the middle (in the sampling measure) of the good region all groups share"
     if hi < lo:
@@ -235,6 +237,12 @@ def _fixed_value(hp: Hyperparameter, guides: list[ParamGuideline]) -> tuple[Any,
     value = float(hp.decode(np.array([0.5 * (lo + hi)]))[0])
     value = min(max(value, hp.lower), hp.upper)
     return (int(round(value)) if hp.kind == "int" else float(f"{value:.4g}")), how
+
+
+def _region(p: ParamGuideline) -> tuple[float, float]:
+    """The good region of a numeric hyperparameter's guideline (always present)."""
+    assert p.good_region is not None, f"{p.name} has no good region"
+    return p.good_region
 
 
 def _where(n: int) -> str:
@@ -251,15 +259,16 @@ def configspace(nxt: NextSpace, seed: int | None = None) -> Any:
     for n in nxt.narrowings:
         hp = n.hyperparameter
         if hp.kind == "constant":
-            cs.add(CS.Constant(hp.name, _cs_value(hp.choices[0])))
+            cs.add(CS.Constant(hp.name, _cs_value(hp.levels[0])))
         elif hp.is_discrete:
-            levels = [_cs_value(c) for c in hp.choices]
+            levels = [_cs_value(c) for c in hp.levels]
             if hp.kind == "ordinal":
                 cs.add(CS.OrdinalHyperparameter(hp.name, levels))
             else:
                 cs.add(CS.CategoricalHyperparameter(hp.name, levels,
                                                     weights=n.level_weights))
         else:
+            assert hp.lower is not None and hp.upper is not None  # a range
             log = hp.scale == "log"
             if hp.prior is None:
                 cls = (CS.UniformIntegerHyperparameter if hp.kind == "int"
@@ -267,6 +276,7 @@ def configspace(nxt: NextSpace, seed: int | None = None) -> Any:
                 cs.add(cls(hp.name, hp.lower, hp.upper, log=log))
                 continue
             alpha, beta = hp.prior.alpha, hp.prior.beta
+            assert alpha is not None and beta is not None  # a beta prior (written by _narrow)
             if hp.kind == "int":
                 cs.add(CS.BetaIntegerHyperparameter(hp.name, alpha, beta, int(hp.lower),
                                                     int(hp.upper), log=log))
@@ -322,9 +332,11 @@ def optuna_snippet(nxt: NextSpace) -> str:
     for n in nxt.narrowings:
         hp = n.hyperparameter
         if hp.kind == "constant":
-            dist = f"CategoricalDistribution([{hp.choices[0]!r}])"
+            dist = f"CategoricalDistribution([{hp.levels[0]!r}])"
         elif hp.is_discrete:
-            dist = f"CategoricalDistribution({list(hp.choices)!r})"
+            dist = f"CategoricalDistribution({list(hp.levels)!r})"
+        elif hp.lower is None or hp.upper is None:
+            raise TypeError(f"{hp.name} is {hp.kind}: it has no range")
         elif hp.kind == "int":
             dist = (f"IntDistribution({int(hp.lower)}, {int(hp.upper)}, "
                     f"log={hp.scale == 'log'})")

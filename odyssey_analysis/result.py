@@ -8,7 +8,7 @@ closed fractions of larger subsets are computed on request.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, NamedTuple
 
@@ -789,7 +789,7 @@ class StudyResult:
                 f"over trees</caption><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}"
                 "</tbody></table>")
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[FanovaResult]:
         return iter(self.results.values())
 
     def groups(self) -> list[tuple]:

@@ -202,6 +202,7 @@ class LSTMLayer(nn.Module):
             if "f" in self.gates:
                 f = early[:, :, n_early - 1]
         if v.coupled:
+            assert i is not None  # a coupled forget gate needs the input gate
             f = 1.0 - i
         zi = z * i if i is not None else z
         c_new = torch.addcmul(zi, c, f) if f is not None else c + zi
@@ -213,7 +214,8 @@ class LSTMLayer(nn.Module):
         out = torch.tanh(c_new) if v.output_activation else c_new
         y_new = out * o if o is not None else out
         if self.gate_recurrent is not None:
-            a = torch.cat([i, f, o], dim=-1)  # FGR keeps all three gates
+            assert i is not None and f is not None and o is not None  # FGR has all three
+            a = torch.cat([i, f, o], dim=-1)
         return y_new, (y_new, c_new, a)
 
     def forward(

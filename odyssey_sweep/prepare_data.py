@@ -22,6 +22,7 @@ import argparse
 import importlib.util
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -82,9 +83,9 @@ def _chorale_paths() -> list[Path]:
     return [by_stem[k] for k in sorted(by_stem)]
 
 
-def _vocal_parts(score: object) -> list[object] | None:
+def _vocal_parts(score: Any) -> list[Any] | None:
     """The soprano, alto, tenor and bass parts of a score, or None if it has no such four."""
-    parts = list(score.parts)  # type: ignore[attr-defined]
+    parts = list(score.parts)
     named = {}
     for part in parts:
         name = (part.partName or "").strip().lower()
@@ -98,7 +99,7 @@ def _vocal_parts(score: object) -> list[object] | None:
     return None
 
 
-def chorale_piano_roll(path: Path) -> tuple[np.ndarray, str] | None:
+def chorale_piano_roll(path: Path) -> tuple[list[np.ndarray], str] | None:
     """Piano roll of one chorale: one frame per quarter note, transposed to C major / A minor.
 
     Parameters
@@ -139,6 +140,12 @@ def chorale_piano_roll(path: Path) -> tuple[np.ndarray, str] | None:
     return [np.unique(np.array(f, dtype=np.int16)) for f in frames], key.mode
 
 
+def _write_npz(target: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write ``arrays`` under their names, compressed."""
+    # numpy's stub matches ``**arrays`` against its ``allow_pickle: bool`` keyword too
+    np.savez_compressed(target, **arrays)  # type: ignore[arg-type]
+
+
 def prepare_music(out_dir: Path) -> Path:
     """Convert the Bach chorales of music21's corpus into ``music_bach_chorales.npz``."""
     rolls: list[list[np.ndarray]] = []
@@ -169,7 +176,7 @@ def prepare_music(out_dir: Path) -> Path:
         arrays[f"names_{split}"] = np.array([names[i] for i in idx])
         arrays[f"modes_{split}"] = np.array([modes[i] for i in idx])
     target = out_dir / "music_bach_chorales.npz"
-    np.savez_compressed(target, **arrays)
+    _write_npz(target, arrays)
     return target
 
 
@@ -243,7 +250,7 @@ def prepare_speech(out_dir: Path) -> Path:
         arrays[f"len_{split}"] = lengths
         arrays[f"y_{split}"] = labels
     target = out_dir / "speech_japanese_vowels.npz"
-    np.savez_compressed(target, **arrays)
+    _write_npz(target, arrays)
     return target
 
 
@@ -269,7 +276,7 @@ def prepare_handwriting(out_dir: Path) -> Path:
         arrays[f"len_{split}"] = lengths
         arrays[f"y_{split}"] = labels[idx]
     target = out_dir / "handwriting_digits.npz"
-    np.savez_compressed(target, **arrays)
+    _write_npz(target, arrays)
     return target
 
 

@@ -26,7 +26,8 @@ class Diverged(RuntimeError):
     """The loss or a metric became NaN or infinite."""
 
 
-def build_model(task: TaskData, hidden_size: int, variant: str, bidirectional: bool):
+def build_model(task: TaskData, hidden_size: int, variant: str,
+                bidirectional: bool) -> SequenceClassifier | NextFramePredictor:
     """The network for ``task`` (classifier or next-frame predictor)."""
     if task.kind == "classification":
         return SequenceClassifier(

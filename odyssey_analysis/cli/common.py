@@ -18,7 +18,7 @@ import traceback
 import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -27,6 +27,9 @@ from rich.text import Text
 from ..atomic import check_writable
 from ..errors import FitQualityWarning, InputError, MissingExtraError, one_line
 from ..params import ParameterError
+
+if TYPE_CHECKING:
+    from ..trials import TrialTable
 
 # Lines are never broken by the console (soft wrap): a log read with grep, or a terminal
 # narrower than a message, keeps each message on one line; tables fit the width.
@@ -236,7 +239,7 @@ def pop_table_options(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {k: kwargs.pop(k) for k in TABLE_KEYS}
 
 
-def load_from_options(options: dict[str, Any]):
+def load_from_options(options: dict[str, Any]) -> TrialTable:
     """Load trials as the shared options say (command-line options beat the spec file)."""
     from ..loaders import load_trials
 

@@ -67,7 +67,7 @@ def guide(debug: bool, out: str, trees: int, seed: int, min_trials: int, jobs: i
     check_outputs(out_dir, OUTPUTS, input_paths(options, table))
     responses = list(table.responses)
     target = target or (responses[0] if responses else None)
-    if target not in responses:
+    if target is None or target not in responses:
         raise InputError("--target is not a response of the table", column=str(target),
                          file=table.source, hint=f"responses: {', '.join(responses)}")
     table.direction(target, needed_for="the guidelines (which values are good)")

@@ -244,9 +244,9 @@ def load_trials(
         if options:
             raise InputError(f"options {', '.join(options)} do not apply to {fmt} tables",
                              file=source)
-        columns = _wanted_columns(hyperparameters, responses, group_by, status, id_column,
-                                  space, extra=list(diverged_threshold or ()))
-        raw = _read_plain(source, fmt, columns)
+        wanted = _wanted_columns(hyperparameters, responses, group_by, status, id_column,
+                                 space, extra=list(diverged_threshold or ()))
+        raw = _read_plain(source, fmt, wanted)
     else:
         raise InputError(f"unknown format '{fmt}'", file=source,
                          hint=f"use one of: {_known_formats()}")

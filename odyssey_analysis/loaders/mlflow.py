@@ -88,7 +88,7 @@ def _reading_only() -> Iterator[None]:
     key = "MLFLOW_ALLOW_FILE_STORE"
     old = os.environ.get(key)
     os.environ[key] = "true"
-    db_utils = sys.modules.get("mlflow.store.db.utils")
+    db_utils: Any = sys.modules.get("mlflow.store.db.utils")
     if db_utils is None:
         with contextlib.suppress(ImportError):
             db_utils = importlib.import_module("mlflow.store.db.utils")

@@ -187,9 +187,9 @@ def _hyperparameter(name: str, dist: Any, conditional: bool,
                      f"grid value owns an interval one step wide")
         return Hyperparameter(name, "float", low - half, high + half,
                               conditional=conditional, default=(low + high) / 2)
-    default = math.sqrt(low * high) if log else (low + high) / 2
+    middle = math.sqrt(low * high) if log else (low + high) / 2
     return Hyperparameter(name, "float", low, high, "log" if log else "linear",
-                          conditional=conditional, default=default)
+                          conditional=conditional, default=middle)
 
 
 def read_optuna(source: str, *, study: object = None, objective: object = None,

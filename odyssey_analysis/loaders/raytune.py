@@ -118,7 +118,7 @@ def read_raytune(source: str, *, result: object = None, metric: object = None,
                            direction)
     else:
         raise InputError("not found", file=source)
-    if metric is not None and mode is not None and str(metric) in raw.responses:
+    if metric is not None and mode is not None and str(metric) in (raw.responses or ()):
         raw.directions[str(metric)] = MAXIMIZE if direction == "max" else MINIMIZE
     return raw
 
@@ -179,7 +179,7 @@ def _from_folder(path: Path, source: str, which: str, metric: str | None,
         raise InputError("no trial folders (with params.json) in the experiment folder",
                          file=source)
     excluded: list[tuple[int, str]] = []
-    records: list[dict[str, Any]] = []
+    records: list[dict[str | tuple[str, str], Any]] = []
     rows: list[int] = []
     param_keys: list[str] = []
     metric_keys: list[str] = []
@@ -196,6 +196,7 @@ def _from_folder(path: Path, source: str, which: str, metric: str | None,
             excluded.append((row, "no results reported"))
             continue
         if which == "best":
+            assert metric is not None  # result=best needs one (checked by read_raytune)
             scored = [(r.get(metric), i) for i, r in enumerate(results)]
             scored = [(float(v), i) for v, i in scored if isinstance(v, (int, float))
                       and not isinstance(v, bool) and math.isfinite(float(v))]
@@ -210,7 +211,7 @@ def _from_folder(path: Path, source: str, which: str, metric: str | None,
             chosen = results[pick]
         else:
             chosen = results[-1]
-        rec: dict[str, Any] = {"trial_id": chosen.get("trial_id", trial.name)}
+        rec: dict[str | tuple[str, str], Any] = {"trial_id": chosen.get("trial_id", trial.name)}
         rec.update({("param", k): v for k, v in flat.items()})
         for k, v in chosen.items():
             if k in RAY_KEYS and k not in ("training_iteration", "time_total_s"):

@@ -241,7 +241,7 @@ def _read_delimited(path: Path, sep: str,
                              hint="every row needs one value per header column") from None
         raise InputError(f"cannot parse the table: {exc}".splitlines()[0],
                          file=str(path)) from None
-    if header and frame.shape[1] == len(positions or ()):
+    if header and positions is not None and frame.shape[1] == len(positions):
         # The header's own names: pandas would rename a repeated or empty one.
         frame.columns = [header[p] or f"\x00{p}" for p in positions]
     frame, notes = _unnamed_columns(path, frame, header)

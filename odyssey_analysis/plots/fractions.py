@@ -195,8 +195,7 @@ def plot_fraction_bars(
     bars = fraction_bars_data(result, n_pairs)
     y = np.arange(len(bars))[::-1]
     means = np.array([100 * b.mean for b in bars])
-    with_ci = result.intervals is not None
-    if with_ci:
+    if result.intervals is not None:
         lower = np.array([100 * b.lower for b in bars])
         upper = np.array([100 * b.upper for b in bars])
     else:
@@ -212,7 +211,8 @@ def plot_fraction_bars(
     ax.set_yticks(y)
     ax.set_yticklabels([_bar_label(b) for b in bars])
     ax.set_xlabel("share of variance [%]" + (
-        f" — whiskers: {100 * result.intervals.conf_level:.0f} % interval" if with_ci
+        f" — whiskers: {100 * result.intervals.conf_level:.0f} % interval"
+        if result.intervals is not None
         else " — whiskers: spread across trees"))
     reach = np.fmax(np.nan_to_num(means), np.nan_to_num(upper))
     top = float(np.max(reach)) if np.isfinite(means).any() else 1.0
@@ -298,7 +298,7 @@ def fractions_figure(
     handles.append(Patch(facecolor=HIGHER_ORDER_COLOR, label=wrap(
         "higher order (pie: all interactions; bars: beyond pairs)", LEGEND_CHARS, 2)))
     handles.append(Patch(facecolor=PAIR_COLOR, label="pairwise interaction"))
-    ncol = legend_columns([h.get_label() for h in handles], width)
+    ncol = legend_columns([str(h.get_label()) for h in handles], width)
     legend_height = (-(-len(handles) // ncol) + 1) * LINE_HEIGHT * 7 / 72 * 1.15
     title_text = wrap(fig_title, chars_in(0.95 * width, 10), 2)
     row_height = max(1.9, 0.14 * n_bars + 0.75)

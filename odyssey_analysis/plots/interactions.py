@@ -267,6 +267,7 @@ def _matrix_figure(result: FanovaResult, names: list[str], cells: list, title: s
     fig = new_figure(width, cell * k + 1.2 + 0.2 * title_text.count("\n")
                      + (0.6 if k == 1 else 0) + (TURNED_LABELS if turned else 0))
     subfigs = fig.subfigures(1, 2, wspace=0.02)
+    assert isinstance(subfigs, np.ndarray)  # two of them
     response = label(result.response)
     for subfig, kind in zip(subfigs, KINDS):
         oriented = [(i, j, _oriented(p, names[j])) for i, j, p in cells]
@@ -330,6 +331,7 @@ def _top_pairs_figure(result: FanovaResult, names: list[str], cells: list, n: in
     fig = new_figure(width, 2 * (n_rows * (panel + 0.75 + (TURNED_LABELS if turned else 0))
                                  + 0.5) + 0.4 + 0.2 * title_text.count("\n"))
     subfigs = fig.subfigures(2, 1, hspace=0.02)
+    assert isinstance(subfigs, np.ndarray)  # two of them
     response = label(result.response)
     for subfig, kind in zip(subfigs, KINDS):
         oriented = [(i, j, _oriented(p, names[j])) for i, j, p in ranked]

@@ -263,6 +263,7 @@ def marginals_figure(
                        variant_key=variant_key, tasks=tasks, where=where)
     params = list(params) if params is not None else list(rows[0][1].hyperparameters)
     has_secondary = secondary is not None and secondary in study.responses
+    secondary_text = label(secondary) if secondary is not None else ""
     n_params = len(params)
     blocks = -(-n_params // MAX_COLUMNS)  # rows of panels per task
     n_cols = -(-n_params // blocks)  # as even as can be: 6 are two rows of 3
@@ -281,12 +282,13 @@ def marginals_figure(
                               label="observed trials (rug)"))
     if has_secondary:
         handles.append(Line2D([], [], color=SECONDARY_COLOR, linestyle="--",
-                              label=wrap(f"{label(secondary)} (right axis)",
+                              label=wrap(f"{secondary_text} (right axis)",
                                          chars_in(0.6 * width, 7), 2)))
-    ncol = legend_columns([h.get_label() for h in handles], width)
-    legend_lines = sum(max(h.get_label().count("\n") + 1 for h in handles[c::ncol])
+    labels = [str(h.get_label()) for h in handles]
+    ncol = legend_columns(labels, width)
+    legend_lines = sum(max(t.count("\n") + 1 for t in labels[c::ncol])
                        for c in range(ncol)) if ncol == 1 else \
-        -(-len(handles) // ncol) * max(h.get_label().count("\n") + 1 for h in handles)
+        -(-len(labels) // ncol) * max(t.count("\n") + 1 for t in labels)
     extra = (title_text.count("\n") + 1) * 0.2 + legend_lines * LINE_HEIGHT * 7 / 72 + 0.35
     panel_width = (width - 1.2 - (0.5 if has_secondary else 0)) / n_cols
     turned = any(m.drawn_as_levels and levels_turn(list(dict.fromkeys(
@@ -298,7 +300,7 @@ def marginals_figure(
     for i, (row_title, result) in enumerate(rows):
         other = (study.get(secondary, **_group_filter(result.group, study.group_keys))
                  if has_secondary else None)
-        twins = []
+        twins: list[Axes] = []
         y_text = wrap(f"{row_title}: {label(response)}" if row_title else label(response),
                       y_chars, 3)
         for j, name in enumerate(params):
@@ -310,7 +312,7 @@ def marginals_figure(
             _, twin = plot_marginals_twin(
                 result, name, other, ax=ax, xlabel=wrap(label(name), x_chars, 2),
                 ylabel=y_text if c == 0 else "",
-                secondary_ylabel=(wrap(label(secondary), y_chars, 3)
+                secondary_ylabel=(wrap(secondary_text, y_chars, 3)
                                   if last_in_row and other else ""))
             if c > 0:
                 ax.tick_params(axis="y", labelleft=False)

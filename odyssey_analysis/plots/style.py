@@ -11,18 +11,21 @@ import functools
 import io
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
 import numpy as np
 from matplotlib import ticker
 from matplotlib.axes import Axes
 from matplotlib.colors import Colormap, LinearSegmentedColormap
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, SubFigure
 
 from ..atomic import atomic_open
 from ..naming import value_text
 from ..ordering import order_variants
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 #: One colour per variant of the paper (box faces, legends). Blue is kept free: it marks
 #: significance in the variant figure.
@@ -76,7 +79,7 @@ LABELS: dict[str, str] = {
 }
 
 #: rcParams of every figure: small fonts that stay readable at one-column width.
-PAPER_RC: dict[str, Any] = {
+PAPER_RC: dict[RcKeyType, Any] = {
     "font.size": 8,
     "axes.titlesize": 9,
     "axes.labelsize": 8,
@@ -175,9 +178,8 @@ def axes_length(ax: Axes, axis: str = "x") -> float:
     layout is solved (the layout only shrinks it: an estimate from above)."""
     pos = ax.get_position()
     fig = ax.figure
-    while not hasattr(fig, "get_size_inches"):  # a subfigure: its root figure has a size
-        fig = fig._parent
-    width, height = fig.get_size_inches()
+    root = fig.figure if isinstance(fig, SubFigure) else fig  # a subfigure has no size
+    width, height = root.get_size_inches()
     return float(pos.width * width if axis == "x" else pos.height * height)
 
 
@@ -207,7 +209,7 @@ def set_level_ticks(ax: Axes, levels: Sequence[Any], axis: str = "x",
     texts = [value_text(v) for v in levels]
     n = len(texts)
     axis_obj = ax.xaxis if axis == "x" else ax.yaxis
-    key = "xtick.labelsize" if axis == "x" else "ytick.labelsize"
+    key: RcKeyType = "xtick.labelsize" if axis == "x" else "ytick.labelsize"
     size = fontsize or mpl.font_manager.FontProperties(
         size=mpl.rcParams[key]).get_size_in_points()
     span = 0.95 * (length if length is not None else axes_length(ax, axis))
@@ -223,13 +225,13 @@ def set_level_ticks(ax: Axes, levels: Sequence[Any], axis: str = "x",
     along = line if (axis == "y" or rotation) else max(text_width(t, size) for t in texts)
     step = max(1, int(np.ceil(along / max(slot, 1e-9))))
     shown = [t if i % step == 0 else "" for i, t in enumerate(texts)]
-    axis_obj.set_major_locator(ticker.FixedLocator(np.arange(n)))
+    axis_obj.set_major_locator(ticker.FixedLocator(list(range(n))))
     axis_obj.set_major_formatter(ticker.FixedFormatter(shown))
     axis_obj.set_minor_locator(ticker.NullLocator())
     if rotation:
         for text in axis_obj.get_ticklabels():
             text.set_rotation(rotation)
-        ax.tick_params(axis=axis, labelrotation=rotation)
+        ax.tick_params(axis="x", labelrotation=rotation)  # only x labels turn
 
 
 def variant_color(variant: Any, known: Sequence[Any] = ()) -> str:
@@ -403,7 +405,7 @@ def cell_edges(values: np.ndarray, scale: str) -> np.ndarray:
         return np.array([x[0] - 0.5, x[0] + 0.5])
     if scale == "log" and np.all(x > 0):
         t = np.log(x)
-        back = np.exp
+        back: Callable[[np.ndarray], np.ndarray] = np.exp
     elif scale == "one_minus_log" and np.all(x < 1):
         t = -np.log1p(-x)
         back = lambda s: -np.expm1(-s)  # noqa: E731

@@ -259,7 +259,7 @@ def variants_figure(
     if has_bars:
         handles.append(Patch(facecolor="0.88", label="parameters (top runs)"))
     fig.legend(handles=handles, loc="outside lower center",
-               ncol=legend_columns([h.get_label() for h in handles], width, most=3),
+               ncol=legend_columns([str(h.get_label()) for h in handles], width, most=3),
                frameon=False)
     return fig
 

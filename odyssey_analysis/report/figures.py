@@ -60,6 +60,7 @@ class ReportContext:
         if not self.by_variant:
             return [None]
         key = self.choices.variant_key
+        assert key is not None  # grouped by it
         return order_variants([r.group[key] for r in self.study], self.choices.reference)
 
     def tasks(self) -> list | None:
@@ -298,7 +299,8 @@ def _interaction_panels(ctx: ReportContext) -> list[Panel]:
     fits.sort(key=lambda r: order.key(tuple(r.group[k] for k in keys)))
     panels = []
     for fit in fits:
-        is_reference = not ctx.by_variant or str(fit.group.get(vkey)) == str(reference)
+        is_reference = not ctx.by_variant or (vkey is not None
+                                              and str(fit.group.get(vkey)) == str(reference))
         if ctx.all_interactions or is_reference:
             panels.append(Panel(tuple(fit.group.items()), primary=is_reference))
     return panels

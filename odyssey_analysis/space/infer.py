@@ -46,19 +46,19 @@ def infer_space(frame: pd.DataFrame, columns: Sequence[str], *,
         hp = _infer_one(name, col, source)
         hps.append(hp)
         if hp.is_constant:
-            notes.append(f"{name} is constant ({hp.choices[0]!r}); its effect is 0")
+            notes.append(f"{name} is constant ({hp.levels[0]!r}); its effect is 0")
         elif hp.kind == "ordinal":
-            ladder = grid_ladder(np.asarray(hp.choices, dtype=float))
+            ladder = grid_ladder(np.asarray(hp.levels, dtype=float))
             where = f"on a {ladder} ladder" if ladder else "each repeated"
-            repeats = len(col) / len(hp.choices)
-            notes.append(f"{name}: {len(hp.choices)} distinct values {where} "
-                         f"({_levels_text(hp.choices)}), each seen {repeats:.3g} times on "
+            repeats = len(col) / len(hp.levels)
+            notes.append(f"{name}: {len(hp.levels)} distinct values {where} "
+                         f"({_levels_text(hp.levels)}), each seen {repeats:.3g} times on "
                          "average: read as a grid of ordinal levels, integrated uniformly "
                          "over the levels (declare a space to read it otherwise)")
         elif hp.is_discrete and _beyond_float(col.dropna(), pd.to_numeric(col.dropna(),
                                                                           errors="coerce")):
             notes.append(f"{name} holds whole numbers beyond 2**53 that floating point "
-                         f"cannot tell apart: read as {len(hp.choices)} categorical levels "
+                         f"cannot tell apart: read as {len(hp.levels)} categorical levels "
                          "(an id or a seed? leave it out with --param)")
     return SearchSpace(tuple(hps), origin="inferred from the data", notes=tuple(notes))
 
@@ -92,8 +92,8 @@ def _infer_one(name: str, col: pd.Series, source: str | None) -> Hyperparameter:
         if lo == hi:
             value = int(lo) if float(lo).is_integer() else lo
             return Hyperparameter(name, "constant", choices=(value,), default=value)
-        levels = np.unique(x)
-        if _is_grid(x, levels):
+        distinct = np.unique(x)
+        if _is_grid(x, distinct):
             values = present.drop_duplicates()
             order = np.argsort(values.to_numpy(dtype=float))
             return Hyperparameter(name, "ordinal",

@@ -26,7 +26,7 @@ several percent of "importance".
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -279,10 +279,11 @@ class Hyperparameter:
         t_lo, t_hi = self._transform(np.array([lo, hi]))
         if self.prior is not None:
             t_mu = self._prior_mean()
+            prior = self.prior
 
             def cdf(v: np.ndarray) -> np.ndarray:
                 z = (self._transform(v) - t_lo) / (t_hi - t_lo)
-                return self.prior.cdf(z, t_mu, t_lo, t_hi)
+                return prior.cdf(z, t_mu, t_lo, t_hi)
 
             if self.kind == "int" and self.scale != "one_minus_log":
                 # The middle, under the prior, of the unit cell the integer owns (as a
@@ -335,7 +336,8 @@ class Hyperparameter:
             return self._level_edges()
         if self.kind != "int" or self.scale == "one_minus_log":
             return None
-        bounds = np.arange(float(self.lower) - 0.5, float(self.upper) + 1.0)
+        lower, upper = self.bounds
+        bounds = np.arange(lower - 0.5, upper + 1.0)
         lo, hi = self._raw_interval()
         t_lo, t_hi = self._transform(np.array([lo, hi]))
         z = (self._transform(bounds) - t_lo) / (t_hi - t_lo)
@@ -387,7 +389,7 @@ class SearchSpace:
     def __len__(self) -> int:
         return len(self.hyperparameters)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Hyperparameter]:
         return iter(self.hyperparameters)
 
     def __contains__(self, name: object) -> bool:

@@ -57,7 +57,7 @@ class Prior:
         if self.type == "normal":
             if not _finite(self.mu):
                 raise InputError("a normal prior needs a finite 'mu'", column=name)
-            if not _finite(self.sigma) or self.sigma <= 0:
+            if self.sigma is None or not _finite(self.sigma) or self.sigma <= 0:
                 raise InputError(f"a normal prior needs sigma > 0, got {self.sigma!r}",
                                  column=name)
         else:
@@ -83,6 +83,7 @@ class Prior:
     def _normal_unit(self, t_mu: float, t_lo: float, t_hi: float) -> Any:
         from scipy.stats import truncnorm
 
+        assert self.sigma is not None  # checked on creation
         span = t_hi - t_lo
         m, s = (t_mu - t_lo) / span, self.sigma / span
         return truncnorm(a=(0.0 - m) / s, b=(1.0 - m) / s, loc=m, scale=s)
@@ -99,6 +100,7 @@ class Prior:
 
             u = betainc(self.alpha, self.beta, z)
         else:
+            assert t_mu is not None  # a normal prior has its mean
             u = self._normal_unit(t_mu, t_lo, t_hi).cdf(z)
         return np.clip(np.asarray(u, dtype=float), 0.0, 1.0)
 
@@ -111,6 +113,7 @@ class Prior:
 
             z = betaincinv(self.alpha, self.beta, u)
         else:
+            assert t_mu is not None  # a normal prior has its mean
             z = self._normal_unit(t_mu, t_lo, t_hi).ppf(u)
         return np.clip(np.asarray(z, dtype=float), 0.0, 1.0)
 

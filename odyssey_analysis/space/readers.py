@@ -6,7 +6,7 @@ import io
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -148,12 +148,12 @@ def _check_prior_entry(entry: Mapping[str, Any]) -> None:
     kind = str(entry.get("type", ""))
     if kind.startswith("normal_"):
         sigma = entry.get("sigma")
-        if not _number(sigma) or sigma <= 0:
+        if sigma is None or not _number(sigma) or sigma <= 0:
             raise InputError(f"a normal prior needs sigma > 0, got {sigma!r}", column=name)
     if kind.startswith("beta_"):
         for key in ("alpha", "beta"):
             value = entry.get(key)
-            if not _number(value) or value <= 0:
+            if value is None or not _number(value) or value <= 0:
                 raise InputError(f"a beta prior needs {key} > 0, got {value!r}",
                                  column=name)
             if value < 1:
@@ -179,7 +179,7 @@ def _number(value: Any) -> bool:
         and bool(np.isfinite(value))
 
 
-def _looks_like_configspace(spec: Any) -> bool:
+def _looks_like_configspace(spec: Any) -> TypeGuard[Mapping[str, Any]]:
     if not isinstance(spec, Mapping):
         return False
     hps = spec.get("hyperparameters")
