@@ -15,7 +15,9 @@ from .roles import better_word
 
 def group_label(group: dict[str, Any]) -> str:
     """``task=speech, variant=V`` (``all trials`` without groups)."""
-    return ", ".join(f"{k}={v}" for k, v in group.items()) or "all trials"
+    from .naming import value_text
+
+    return ", ".join(f"{k}={value_text(v)}" for k, v in group.items()) or "all trials"
 
 
 def num(x: Any) -> str:
