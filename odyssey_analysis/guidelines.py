@@ -257,6 +257,11 @@ class GroupGuidelines:
         :class:`BudgetAgreement` where a hyperparameter is a budget.
     n_trials, oob_r2
         How much the guidelines rest on.
+    signal_note
+        ``None``, or why the fit gives no guideline at all: without detectable signal
+        (:attr:`~odyssey_analysis.result.FanovaResult.has_signal` false) its shares and
+        curves are noise, so ``hyperparameters``, ``pairs`` and ``budget`` are empty
+        and nothing is tuned, fixed, ignored or narrowed from it.
     """
 
     group: dict[str, Any]
@@ -271,6 +276,12 @@ class GroupGuidelines:
     budget: list[BudgetAgreement]
     n_trials: int
     oob_r2: float
+    signal_note: str | None = None
+
+    @property
+    def has_signal(self) -> bool:
+        """Whether the fit had detectable signal (else: no guideline)."""
+        return self.signal_note is None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (the ``guidelines.json`` entry of one group and response)."""
@@ -279,6 +290,7 @@ class GroupGuidelines:
             "tolerance": self.tolerance, "tolerance_rule": self.tolerance_rule,
             "noise_sd": self.noise_sd, "spread": self.spread,
             "n_trials": self.n_trials, "oob_r2": self.oob_r2,
+            "signal_note": self.signal_note,
             "hyperparameters": {k: g.to_dict() for k, g in self.hyperparameters.items()},
             "pairs": [p.to_dict() for p in self.pairs],
             "budget": [b.to_dict() for b in self.budget],
@@ -329,7 +341,8 @@ class Guidelines:
                        "across_groups": self.consensus()})
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per group × response × hyperparameter: verdict, share, region, shape."""
+        """One row per group × response × hyperparameter: verdict, share, region, shape
+        (a group without detectable signal has no guideline, so no rows)."""
         rows = []
         for g in self.groups:
             for name, p in g.hyperparameters.items():
@@ -419,6 +432,11 @@ def group_guidelines(fit: FanovaResult, space: SearchSpace, direction: str, *,
     else:
         tau = float(tolerance)
         rule = f"given: {tau:.4g}"
+    if not fit.has_signal:
+        # Shares and curves of a forest that predicts nothing are noise: no guideline.
+        return GroupGuidelines(dict(fit.group), fit.response, direction, tau, rule,
+                               noise_sd, spread, {}, [], [], fit.n_trials, fit.oob_r2,
+                               signal_note=fit.signal_note or "no detectable signal")
     shares = _shares(fit)
     rng = np.random.default_rng(RESAMPLE_SEED)
     params = {}
@@ -725,16 +743,19 @@ def consensus(groups: Sequence[GroupGuidelines]) -> dict[str, Any]:
     -------
     dict
         ``{"hyperparameters": [{response, hyperparameter, n_groups, tune, fix,
-        ignore, verdict, holds_on}], "pairs": [{response, a, b, n_groups, stable,
-        holds_on}]}``; ``verdict`` is the most frequent one and ``holds_on`` the
-        number of groups that give it (for pairs: the number where the optimum is
-        stable).
+        ignore, no_signal, verdict, holds_on}], "pairs": [{response, a, b, n_groups,
+        stable, holds_on}]}``; ``verdict`` is the most frequent one and ``holds_on``
+        the number of groups that give it (for pairs: the number where the optimum is
+        stable); ``no_signal`` counts the groups without detectable signal, which give
+        no verdict (``n_groups`` counts them too).
     """
     params: dict[tuple[str, str], dict[str, int]] = {}
     pairs: dict[tuple[str, str, str], list[bool]] = {}
     n_groups: dict[str, int] = {}
+    silent: dict[str, int] = {}
     for g in groups:
         n_groups[g.response] = n_groups.get(g.response, 0) + 1
+        silent[g.response] = silent.get(g.response, 0) + (not g.has_signal)
         for name, p in g.hyperparameters.items():
             counts = params.setdefault((g.response, name), dict.fromkeys(VERDICTS, 0))
             counts[p.verdict] += 1
@@ -744,7 +765,8 @@ def consensus(groups: Sequence[GroupGuidelines]) -> dict[str, Any]:
     for (response, name), counts in params.items():
         top = max(VERDICTS, key=lambda v: counts[v])
         rows.append({"response": response, "hyperparameter": name,
-                     "n_groups": n_groups[response], **counts, "verdict": top,
+                     "n_groups": n_groups[response], **counts,
+                     "no_signal": silent[response], "verdict": top,
                      "holds_on": counts[top]})
     pair_rows = [{"response": r, "a": a, "b": b, "n_groups": n_groups[r],
                   "n_read": len(flags), "stable": int(sum(flags)), "holds_on": int(sum(flags))}

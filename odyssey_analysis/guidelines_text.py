@@ -15,7 +15,9 @@ from .roles import better_word
 
 def group_label(group: dict[str, Any]) -> str:
     """``task=speech, variant=V`` (``all trials`` without groups)."""
-    return ", ".join(f"{k}={v}" for k, v in group.items()) or "all trials"
+    from .naming import value_text
+
+    return ", ".join(f"{k}={value_text(v)}" for k, v in group.items()) or "all trials"
 
 
 def num(x: Any) -> str:
@@ -58,6 +60,12 @@ def _tuned(p: ParamGuideline) -> str:
 def group_paragraph(g: GroupGuidelines) -> str:
     """One short paragraph: what to tune and where, what to fix, what to ignore, and
     which optima stay put."""
+    if g.signal_note is not None:
+        detail = g.signal_note.removeprefix("no detectable signal").strip() or "–"
+        return (f"**{group_label(g.group)}** — {g.response} ({better_word(g.direction)}; "
+                f"{g.n_trials} trials). **No detectable signal: no guideline** {detail}: "
+                "the forest predicts the trials no better than with their responses "
+                "shuffled, so nothing is tuned, fixed or narrowed from this group.")
     head = (f"**{group_label(g.group)}** — {g.response} ({better_word(g.direction)}; "
             f"{g.n_trials} trials, OOB R² {num(g.oob_r2)}; tolerance {num(g.tolerance)}).")
     params = list(g.hyperparameters.values())
@@ -117,6 +125,9 @@ def consensus_lines(guidelines: Guidelines, response: str) -> list[str]:
     for r in rows:
         lines.append(f"| {r['hyperparameter']} | {r['tune']} | {r['fix']} | {r['ignore']} | "
                      f"{r['verdict']} on {r['holds_on']} of {r['n_groups']} |")
+    if rows[0]["no_signal"]:
+        lines += ["", f"{rows[0]['no_signal']} of {rows[0]['n_groups']} group(s) have no "
+                  "detectable signal and give no verdict."]
     pairs = [r for r in counts["pairs"] if r["response"] == response]
     if pairs:
         lines += ["", "| tuned | across | optimum stable on |", "|---|---|---|"]

@@ -15,6 +15,9 @@ one narrowing per hyperparameter:
   sampling measure) of the groups' common good region, else of their hull; for levels,
   the level good in most groups.
 
+A group without detectable signal has no guideline and counts for nothing: when no
+group has signal every hyperparameter keeps its range.
+
 Each narrowing records the numbers it rests on (:class:`Narrowing`), and the result is
 written as ConfigSpace JSON (:func:`configspace_json`, with the priors), as our YAML
 space (:func:`space_yaml`, with the same priors, read back by
@@ -131,14 +134,23 @@ def next_space(guidelines: Guidelines, space: SearchSpace, response: str,
     if not chosen:
         raise ValueError(f"no guidelines for response {response!r}")
     narrowings = []
+    silent = sum(not g.has_signal for g in chosen)
     for hp in space:
         guides = [(g.group, g.hyperparameters[hp.name]) for g in chosen
                   if hp.name in g.hyperparameters]
-        narrowings.append(_narrow(hp, guides))
+        narrowings.append(_narrow(hp, guides, silent))
     return NextSpace(response, [dict(g.group) for g in chosen], narrowings)
 
 
-def _narrow(hp: Hyperparameter, guides: list[tuple[dict, ParamGuideline]]) -> Narrowing:
+def _narrow(hp: Hyperparameter, guides: list[tuple[dict, ParamGuideline]],
+            silent: int = 0) -> Narrowing:
+    """One hyperparameter's narrowing by the guidelines of the groups with signal
+    (``silent`` more groups had none and are left out)."""
+    if guides and silent:
+        n = _narrow(hp, guides)
+        return Narrowing(n.name, n.action, n.hyperparameter, n.prior_mode, n.level_weights,
+                         f"{n.because} ({silent} group(s) without detectable signal left "
+                         "out)", n.evidence)
     evidence = [{"group": group, "verdict": p.verdict, "share": p.share.value,
                  "share_interval": [p.share.low, p.share.high],
                  "good_region": (list(p.good_region) if p.good_region is not None
@@ -147,8 +159,12 @@ def _narrow(hp: Hyperparameter, guides: list[tuple[dict, ParamGuideline]]) -> Na
                  "good_region_high_end": None if p.high_end is None else list(p.high_end),
                  "best": p.best} for group, p in guides]
     where = _where(len(guides))
-    if hp.is_constant or not guides:
+    if hp.is_constant:
         return Narrowing(hp.name, "kept", hp, None, None, "constant already", evidence)
+    if not guides:
+        why = ("no group has detectable signal: no guideline, the range is kept" if silent
+               else "no guideline reads it: the range is kept")
+        return Narrowing(hp.name, "kept", hp, None, None, why, evidence)
     tuned = [p for _, p in guides if p.verdict == "tune"]
     if not tuned:
         value, how = _fixed_value(hp, [p for _, p in guides])

@@ -7,6 +7,7 @@ from typing import Any
 import click
 from rich.table import Table
 
+from ..naming import value_text
 from ..roles import better_word
 from .common import (
     handle_errors,
@@ -62,7 +63,7 @@ def info(debug: bool, **kwargs: Any) -> None:
             rng = f"[{hp.lower:g}, {hp.upper:g}]"
             observed = f"{col.min():g} … {col.max():g}"
         else:
-            rng = ", ".join(map(str, hp.choices or ()))
+            rng = ", ".join(map(value_text, hp.choices or ()))
             observed = f"{col.nunique()} distinct"
         hp_table.add_row(text(hp.name), hp.kind, text(rng), text(hp.describe_measure()),
                          text(observed))

@@ -6,6 +6,7 @@ from typing import Any
 
 from rich.table import Table
 
+from ..naming import value_text
 from ..quality import low_oob_r2, quality_words
 from .common import text
 
@@ -52,7 +53,7 @@ def effects_table(study: Any, response: str | None = None, *, top: int = 3,
         if note is not None:
             lines, higher = note, "–"
         r2 = text(quality_words(fit.oob_r2), "bold red" if low_oob_r2(fit.oob_r2) else "")
-        table.add_row(*[text(fit.group[k]) for k in study.group_keys], text(lines),
+        table.add_row(*[text(value_text(fit.group[k])) for k in study.group_keys], text(lines),
                       text(higher), r2)
     return table
 
@@ -81,8 +82,8 @@ def significance_table(comparison: Any) -> Table:
         rows = comparison.tests(task).reset_index()
         rows = rows[rows["variant"] != comparison.reference]
         sig = rows[rows["significant"]]
-        found = ", ".join(f"{r.variant} {r.direction} ({fmt_p(r.p_value)})"
+        found = ", ".join(f"{value_text(r.variant)} {r.direction} ({fmt_p(r.p_value)})"
                           for r in sig.itertuples()) or "none"
-        rest = ", ".join(str(v) for v in rows.loc[~rows["significant"], "variant"]) or "–"
-        out.add_row(text(comparison.task_text(task)), text(found), text(rest))
+        rest = ", ".join(value_text(v) for v in rows.loc[~rows["significant"], "variant"]) or "–"
+        out.add_row(text(value_text(comparison.task_text(task))), text(found), text(rest))
     return out

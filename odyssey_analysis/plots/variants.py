@@ -30,6 +30,7 @@ from .style import (
     label,
     legend_columns,
     new_figure,
+    set_level_ticks,
     shorten,
     styled,
     variant_color,
@@ -102,7 +103,7 @@ def plot_variant_boxes(
     keep = [i for i, x in enumerate(values) if x.size]
     variants = [variants[i] for i in keep]
     values = [values[i] for i in keep]
-    positions = np.arange(1, len(variants) + 1)
+    positions = np.arange(len(variants))  # the ticks of set_level_ticks
 
     if not variants:
         ax.text(0.5, 0.5, "no trials", transform=ax.transAxes, ha="center", va="center")
@@ -130,9 +131,10 @@ def plot_variant_boxes(
         wide = pooled.min() > 0 and pooled.max() > LOG_SPAN * np.median(pooled)
         yscale = "log" if wide else "linear"
     ax.set_yscale(yscale)
-    ax.set_xticks(positions)
-    ax.set_xticklabels([shorten(value_text(v), 16) for v in variants], rotation=90)
-    ax.set_xlim(0.4, len(variants) + 0.6)
+    # Horizontal when the names fit side by side, else upright and shortened, and only
+    # every k-th named when even upright ones would overlap (the rules of every axis).
+    set_level_ticks(ax, variants)
+    ax.set_xlim(-0.6, len(variants) - 0.4)
     ax.set_ylabel(ylabel if ylabel is not None else label(metric))
     ax.grid(axis="y", color="0.92", linewidth=0.6)
     ax.set_axisbelow(True)
@@ -164,14 +166,16 @@ def plot_params_bars(
     matplotlib.axes.Axes or None
         The right axis with the bars, or ``None`` when no variant has a count.
     """
-    by_name = {shorten(value_text(k), 16): v for k, v in params.items()}
-    variants = [t.get_text() for t in ax.get_xticklabels()]
+    by_name = {str(k): v for k, v in params.items()}
+    # The boxes name their variants (gid "box:<variant>"), left to right from 0.
+    variants = [str(p.get_gid())[4:] for p in ax.patches
+                if str(p.get_gid()).startswith("box:")]
     heights = np.array([float(by_name.get(v, np.nan)) for v in variants])
     if not variants or not np.isfinite(heights).any():
         return None
     twin = ax.twinx()
     style = {"width": 0.8, "color": "0.88", "edgecolor": "none", "zorder": 0}
-    twin.bar(ax.get_xticks(), np.nan_to_num(heights), label=label_text,
+    twin.bar(np.arange(len(variants)), np.nan_to_num(heights), label=label_text,
              **{**style, **kwargs})
     twin.set_ylabel(label_text, color="0.45")
     twin.tick_params(axis="y", colors="0.45")

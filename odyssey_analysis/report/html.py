@@ -18,6 +18,7 @@ from pathlib import Path
 from string import Template
 from typing import TYPE_CHECKING, Any
 
+from ..naming import value_text
 from ..ordering import GroupOrder
 from ..quality import LOW_OOB_R2, format_r2, low_oob_r2
 from ..result import first_intervals
@@ -70,13 +71,14 @@ def render_html(report: Report, root: Path | None = None) -> str:
     for fig in report.figures:
         figures.setdefault(fig.section, []).append(fig)
     _variants(page, report, figures.get("variants", []), root)
+    fold = fold_label(report.study.group_keys, report.choices.variant_key)
     page.section("marginals", "Marginal curves (Fig. 4)",
-                 _figures(figures.get("marginals", []), root, fold="other variants"))
-    _fractions(page, report, figures.get("fractions", []), root)
+                 _figures(figures.get("marginals", []), root, fold=fold))
+    _fractions(page, report, figures.get("fractions", []), root, fold)
     _factor(page, report)
     _guidelines(page, report)
     page.section("interactions", "Interactions (Fig. 6)",
-                 _figures(figures.get("interactions", []), root, fold="other variants"))
+                 _figures(figures.get("interactions", []), root, fold=fold))
     _fit_quality(page, report)
     _files(page, report)
     from .. import __version__
@@ -190,7 +192,21 @@ def _estimator_text(settings: dict[str, Any]) -> str:
     return f"{estimator} ({what}); no intervals (--bootstrap 100 adds them)"
 
 
-def _fractions(page: _Page, report: Report, figures: list[FigureEntry], root: Path) -> None:
+def fold_label(group_keys: Sequence[str], variant_key: str | None) -> str:
+    """What the folded figures are: ``other variants``, ``other budget values``, or
+    ``other groups (task, budget)`` -- named by the group keys, not assumed variants."""
+    keys = list(group_keys)
+    if not keys:
+        return "more"
+    if keys == [variant_key]:
+        return "other variants"
+    if len(keys) == 1:
+        return f"other {keys[0]} values"
+    return f"other groups ({', '.join(keys)})"
+
+
+def _fractions(page: _Page, report: Report, figures: list[FigureEntry], root: Path,
+               fold: str) -> None:
     study = report.study
     response = report.choices.metric
     keys = study.group_keys
@@ -199,8 +215,10 @@ def _fractions(page: _Page, report: Report, figures: list[FigureEntry], root: Pa
         order = _group_order(report)
         wide = wide.iloc[sorted(range(len(wide)), key=lambda i: order.key(
             tuple(wide[k].iloc[i] for k in keys)))].reset_index(drop=True)
+        for k in keys:
+            wide[k] = wide[k].map(value_text)
     display = main_effects_display(wide, keys)
-    body = _figures(figures, root, fold="other variants")
+    body = _figures(figures, root, fold=fold)
     ci = first_intervals(study)
     unit = share_caption(ci is not None, None if ci is None else ci.conf_level)
     body += f"<h3>Main effects per group ({e(response)}; share of variance, {e(unit)})</h3>"
@@ -280,7 +298,7 @@ def _factor(page: _Page, report: Report) -> None:
         pair, _ = fit.pair_fraction()
         others = [n for n in fit.hyperparameters if n != key]
         top = max(others, key=lambda n: float(pair.loc[key, n]), default=None)
-        rows.append([*group, f"{100 * float(main[key]):.1f}",
+        rows.append([*map(value_text, group), f"{100 * float(main[key]):.1f}",
                      f"{100 * float(pair.loc[key].drop(key).sum()):.1f}",
                      "–" if top is None else f"{top} ({100 * float(pair.loc[key, top]):.1f})"])
     readings = []
@@ -289,7 +307,8 @@ def _factor(page: _Page, report: Report) -> None:
         for g in guide.groups:
             for s in g.pairs:
                 if s.b == key:
-                    where = ", ".join(f"{k}={v}" for k, v in g.group.items()) or "all trials"
+                    where = ", ".join(f"{k}={value_text(v)}"
+                                      for k, v in g.group.items()) or "all trials"
                     readings.append(f"<li>{e(where)}: {e(s.reading)}</li>")
     body = (f"<p>{e(key)} is a declared hyperparameter, so it is a factor of each "
             "decomposition: how much of the variance of "
@@ -311,7 +330,7 @@ def _fit_quality(page: _Page, report: Report) -> None:
     warnings: list[str] = []
     for group in _group_order(report).sort(study.groups()):
         fits = {r.response: r for r in study if tuple(r.group[k] for k in keys) == group}
-        cells: list[Any] = [*group, str(next(iter(fits.values())).n_trials)]
+        cells: list[Any] = [*map(value_text, group), str(next(iter(fits.values())).n_trials)]
         for response in study.responses:
             fit = fits.get(response)
             if fit is None:
@@ -323,7 +342,7 @@ def _fit_quality(page: _Page, report: Report) -> None:
                                     f'{LOW_OOB_R2:g}">⚠ {e(text)}</span>'))
             else:
                 cells.append(text)
-            where = ", ".join(map(str, group)) or "all trials"
+            where = ", ".join(map(value_text, group)) or "all trials"
             warnings += [f"<li>{e(where)}, {e(response)}: {e(w)}</li>" for w in fit.warnings]
         rows.append(cells)
     n_trees = sorted({r.n_trees for r in study})
