@@ -358,7 +358,7 @@ def compare(
                 f"reference variant {reference!r} not found{where}", file=source,
                 column=variant_key,
                 hint="variants present: " + ", ".join(map(str, variants))
-                + "; choose one with --reference")
+                + "; choose one with {reference}", parameters=("reference",))
         ref_all = in_task.loc[in_task["_variant"] == reference]
         ref_top = top_trials(ref_all, select, top_fraction, maximize=select_max)
         task_rows = []
