@@ -203,6 +203,22 @@ def choose(table: TrialTable, *, responses: Sequence[str] | None = None,
                    extra_keys=extra, chosen=chosen, warnings=warnings)
 
 
+def table_of(data: Any) -> Any:
+    """``data`` as :func:`choose` reads it: a :class:`~odyssey_analysis.trials.TrialTable`
+    as it is; a plain DataFrame by the naming rules alone (its responses: the columns that
+    look like metrics; its group keys: those of the default ones it has)."""
+    from types import SimpleNamespace
+
+    from .roles import DEFAULT_GROUP_KEYS, looks_like_response
+
+    if isinstance(data, TrialTable):
+        return data
+    return SimpleNamespace(
+        frame=data, roles={}, source=None,
+        responses=[c for c in data.columns if looks_like_response(c, data[c])],
+        group_keys=[k for k in DEFAULT_GROUP_KEYS if k in data.columns])
+
+
 def study_roles(study: Any, *, response: str | None = None, variant: Any = None,
                 task_key: str | None = None, variant_key: str | None = None
                 ) -> tuple[str, Any, str | None, str | None]:
