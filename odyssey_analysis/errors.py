@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 #: ``{name}`` or ``{name:VALUE}`` in a message template (VALUE a Python literal, which may
 #: quote braces).
@@ -96,6 +97,11 @@ class InputError(ValueError):
         self.hint = None if hint is None else spell(hint, self.parameters, names)
         super().__init__(str(self))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # rebuilt whole (file, row, column, the settings it names) in another process,
+        # e.g. when a fit in a worker raises it
+        return _restore, (type(self), self.__dict__.copy())
+
     def renamed(self, names: Mapping[str, str]) -> InputError:
         """The same error with its settings spelled as in ``names`` (e.g. as flags)."""
         if not self.parameters:
@@ -122,6 +128,14 @@ class InputError(ValueError):
             self.file = str(file)
             self.args = (str(self),)
         return self
+
+
+def _restore(cls: type[InputError], state: dict[str, Any]) -> InputError:
+    """An :class:`InputError` (or subclass) from its attributes (for pickling)."""
+    err = cls.__new__(cls)
+    err.__dict__.update(state)
+    err.args = (str(err),)
+    return err
 
 
 _LINE_BREAKS = str.maketrans({"\n": "\\n", "\r": "\\r", "\v": "\\v", "\f": "\\f",

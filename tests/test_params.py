@@ -242,3 +242,18 @@ def test_the_command_line_shows_flags_for_the_same_messages(tmp_path, args, mess
     assert result.exit_code == 2, result.output
     assert message in result.output and "Traceback" not in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_errors_cross_processes_whole():
+    import pickle
+
+    err = ParameterError("{n_trees} must be at least 1", parameters=("n_trees",), got="0",
+                         file="t.csv")
+    back = pickle.loads(pickle.dumps(err))
+    assert type(back) is ParameterError and str(back) == str(err)
+    assert str(back.renamed(FLAGS)) == "t.csv: --trees must be at least 1, got 0"
+    err = InputError("bad", file="t.csv", row=2, column="c", hint="use {budget:'max'}",
+                     parameters=("budget",))
+    back = pickle.loads(pickle.dumps(err))
+    assert (back.file, back.row, back.column, str(back)) == ("t.csv", 2, "c", str(err))
+    assert str(back.renamed(FLAGS)).endswith("(use --budget max)")
