@@ -118,7 +118,9 @@ def check_writable(folder: str | os.PathLike) -> None:
         existing = existing.parent
     if not existing.is_dir():
         raise InputError("cannot make the output folder: a file is in its way",
-                         file=str(existing), hint="choose another --out folder")
+                         file=str(existing), hint="choose another {out_dir} folder",
+                         parameters=("out_dir",))
     if not os.access(existing, os.W_OK | os.X_OK):
         raise InputError("the output folder is not writable", file=str(existing),
-                         hint="choose another --out folder")
+                         hint="choose another {out_dir} folder",
+                         parameters=("out_dir",))

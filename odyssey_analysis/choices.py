@@ -118,18 +118,18 @@ def choose(table: TrialTable, *, responses: Sequence[str] | None = None,
     def given(value: Any, key: str) -> Any:
         return value if value is not None else roles.get(key)
 
-    def require(column: str | None, option: str) -> None:
+    def require(column: str | None, what: str, setting: str) -> None:
         if column is not None and column not in columns:
-            raise InputError(f"the {option} column is missing", file=table.source,
-                             column=column,
+            raise InputError(f"the {what} ({{{setting}}}) column is missing",
+                             file=table.source, column=column, parameters=(setting,),
                              hint=f"columns present: {', '.join(map(str, table.frame.columns))}")
 
     task = given(task_key, "task")
-    require(task, "task (--task-key)")
+    require(task, "task", "task_key")
     if task is None and "task" in columns:
         task = "task"
     variant = given(variant_key, "variant")
-    require(variant, "variant (--variant-key)")
+    require(variant, "variant", "variant_key")
     if variant is None and "variant" in columns:
         variant = "variant"
     if variant is None:
@@ -147,20 +147,20 @@ def choose(table: TrialTable, *, responses: Sequence[str] | None = None,
         else:
             metric, why = responses[0], "the first response"
         chosen.append(f"metric: {metric} ({why}; choose with --metric)")
-    require(metric, "metric (--metric)")
+    require(metric, "metric", "metric")
     select = given(select_by, "select_by")
     if select is None:
         select = _validation_for(metric, table)
         if select != metric:
             chosen.append(f"top runs picked by: {select} (choose with --select-by)")
-    require(select, "selection (--select-by)")
+    require(select, "selection", "select_by")
     if select == metric and variant is not None:
         warnings.append(f"the top runs are picked by the compared column itself ({metric}): "
                         "their mean is biased in its favour; give a validation column with "
                         "--select-by")
 
     time_response = given(time, "time") if with_time else None
-    require(time_response, "time (--time)")
+    require(time_response, "time", "time_response")
     if time_response is None and with_time:
         time_response = _time_response(responses, metric)
         if time_response is not None:
@@ -170,7 +170,7 @@ def choose(table: TrialTable, *, responses: Sequence[str] | None = None,
             warnings.append("no training-time response: Fig. 4 draws no time curve (name one "
                             "with --time)")
     params_column = given(params, "params")
-    require(params_column, "parameter count (--params-column)")
+    require(params_column, "parameter count", "params_column")
     if params_column is None:
         params_column = next((c for c in PARAMS_COLUMNS if c in columns
                               and mostly_numeric(table.frame[c])), None)
@@ -194,12 +194,29 @@ def choose(table: TrialTable, *, responses: Sequence[str] | None = None,
                 raise InputError(f"reference variant {ref!r} not found", file=table.source,
                                  column=variant,
                                  hint="variants present: " + ", ".join(map(str, present))
-                                 + "; choose one with --reference")
+                                 + "; choose one with {reference}",
+                                 parameters=("reference",))
             ref = matches[0]
     extra = tuple(k for k in keys if k not in (task, variant))
     return Choices(task_key=task, variant_key=variant, reference=ref, metric=metric,
                    select_by=select, time=time_response, params=params_column,
                    extra_keys=extra, chosen=chosen, warnings=warnings)
+
+
+def table_of(data: Any) -> Any:
+    """``data`` as :func:`choose` reads it: a :class:`~odyssey_analysis.trials.TrialTable`
+    as it is; a plain DataFrame by the naming rules alone (its responses: the columns that
+    look like metrics; its group keys: those of the default ones it has)."""
+    from types import SimpleNamespace
+
+    from .roles import DEFAULT_GROUP_KEYS, looks_like_response
+
+    if isinstance(data, TrialTable):
+        return data
+    return SimpleNamespace(
+        frame=data, roles={}, source=None,
+        responses=[c for c in data.columns if looks_like_response(c, data[c])],
+        group_keys=[k for k in DEFAULT_GROUP_KEYS if k in data.columns])
 
 
 def study_roles(study: Any, *, response: str | None = None, variant: Any = None,

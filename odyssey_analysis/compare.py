@@ -176,26 +176,17 @@ def _roles(table_or_frame: TrialTable | pd.DataFrame, metric: str | None,
            select_by: str | None, reference: object, task_key: str | Sequence[str] | None,
            variant_key: str | None, params_column: str | None) -> tuple[Any, ...]:
     """The roles left at ``None``, chosen as the command line chooses them."""
-    from .choices import choose
+    from .choices import choose, table_of
 
-    table: Any = table_or_frame
-    if not isinstance(table_or_frame, TrialTable):  # a plain frame: the naming rules alone
-        from types import SimpleNamespace
-
-        from .roles import DEFAULT_GROUP_KEYS, looks_like_response
-
-        frame = table_or_frame
-        table = SimpleNamespace(
-            frame=frame, roles={}, source=None,
-            responses=[c for c in frame.columns if looks_like_response(c, frame[c])],
-            group_keys=[k for k in DEFAULT_GROUP_KEYS if k in frame.columns])
+    table = table_of(table_or_frame)  # a plain frame: the naming rules alone
     one_task = task_key is not None and not isinstance(task_key, str)
     choices = choose(table, task_key=task_key if isinstance(task_key, str) else None,
                      variant_key=variant_key, reference=reference, metric=metric,
                      select_by=select_by, params=params_column, with_time=False)
     if choices.variant_key is None:
         raise InputError("no variant column to compare", file=table.source,
-                         hint="name it with variant_key=COLUMN")
+                         hint="name it with {variant_key:'COLUMN'}",
+                         parameters=("variant_key",))
     tasks = task_key if one_task else (choices.task_keys or ())
     return (choices.metric, choices.select_by, choices.reference, tasks, choices.variant_key,
             choices.params)
@@ -358,7 +349,7 @@ def compare(
                 f"reference variant {reference!r} not found{where}", file=source,
                 column=variant_key,
                 hint="variants present: " + ", ".join(map(str, variants))
-                + "; choose one with --reference")
+                + "; choose one with {reference}", parameters=("reference",))
         ref_all = in_task.loc[in_task["_variant"] == reference]
         ref_top = top_trials(ref_all, select, top_fraction, maximize=select_max)
         task_rows = []

@@ -7,6 +7,51 @@ status 2; anything else is an internal error (status 1).
 
 from __future__ import annotations
 
+import ast
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+#: ``{name}`` or ``{name:VALUE}`` in a message template (VALUE a Python literal, which may
+#: quote braces).
+_PLACEHOLDER = re.compile(r"""\{(\w+)(?::((?:[^{}'"]|'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")*))?\}""")
+
+
+def _as_words(literal: str) -> str:
+    """A Python literal as the command line takes it: ``['a', 'b']`` -> ``a b``."""
+    try:
+        value = ast.literal_eval(literal)
+    except (ValueError, SyntaxError):
+        return literal
+    if isinstance(value, (list, tuple)):
+        return " ".join(str(v) for v in value)
+    return str(value)
+
+
+def spell(template: str, parameters: Sequence[str],
+          names: Mapping[str, str] | None = None) -> str:
+    """``template`` with each setting of ``parameters`` spelled for its reader.
+
+    ``{name}`` becomes the setting's spelling: its Python name, or ``names[name]`` (a
+    command-line flag, say). ``{name:VALUE}``, with VALUE a Python literal, becomes
+    ``name=VALUE`` for Python and ``FLAG VALUE`` (a list's items separated by spaces,
+    a string unquoted; ``FLAG`` ending in ``=`` takes VALUE without a space) under a
+    flag. Other braces are left as they are, so text from
+    the data needs no escaping.
+    """
+    def one(match: re.Match[str]) -> str:
+        name, value = match.group(1), match.group(2)
+        if name not in parameters:
+            return match.group(0)
+        flag = (names or {}).get(name)
+        if value is None:
+            return flag or name
+        if flag is None:
+            return f"{name}={value}"
+        return flag + ("" if flag.endswith("=") else " ") + _as_words(value)
+
+    return _PLACEHOLDER.sub(one, template)
+
 
 class InputError(ValueError):
     """Bad input, described in one line that names the file, row and column.
@@ -23,6 +68,12 @@ class InputError(ValueError):
         The column (or hyperparameter) at fault.
     hint
         What the user can do about it.
+    parameters
+        The settings that ``message`` and ``hint`` name, each written as ``{name}`` or
+        ``{name:VALUE}`` (see :func:`spell`); they read as Python spells them, and
+        :meth:`renamed` spells them otherwise (the command line's flags).
+    names
+        How to spell each setting of ``parameters`` (default: as Python does).
     """
 
     def __init__(
@@ -33,13 +84,30 @@ class InputError(ValueError):
         row: int | None = None,
         column: str | None = None,
         hint: str | None = None,
+        parameters: Sequence[str] = (),
+        names: Mapping[str, str] | None = None,
     ) -> None:
-        self.message = message
+        self.template = message
+        self.hint_template = hint
+        self.parameters = tuple(parameters)
+        self.message = spell(message, self.parameters, names)
         self.file = None if file is None else str(file)
         self.row = row
         self.column = column
-        self.hint = hint
+        self.hint = None if hint is None else spell(hint, self.parameters, names)
         super().__init__(str(self))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # rebuilt whole (file, row, column, the settings it names) in another process,
+        # e.g. when a fit in a worker raises it
+        return _restore, (type(self), self.__dict__.copy())
+
+    def renamed(self, names: Mapping[str, str]) -> InputError:
+        """The same error with its settings spelled as in ``names`` (e.g. as flags)."""
+        if not self.parameters:
+            return self
+        return InputError(self.template, file=self.file, row=self.row, column=self.column,
+                          hint=self.hint_template, parameters=self.parameters, names=names)
 
     def __str__(self) -> str:
         where = []
@@ -60,6 +128,14 @@ class InputError(ValueError):
             self.file = str(file)
             self.args = (str(self),)
         return self
+
+
+def _restore(cls: type[InputError], state: dict[str, Any]) -> InputError:
+    """An :class:`InputError` (or subclass) from its attributes (for pickling)."""
+    err = cls.__new__(cls)
+    err.__dict__.update(state)
+    err.args = (str(err),)
+    return err
 
 
 _LINE_BREAKS = str.maketrans({"\n": "\\n", "\r": "\\r", "\v": "\\v", "\f": "\\f",

@@ -33,7 +33,8 @@ class ParameterError(InputError):
     ----------
     template
         The message with each setting it names as ``{name}`` (``"{n_trees} must be at
-        least 1"``); the value is never formatted into it.
+        least 1"``) or ``{name:VALUE}`` (see :func:`~odyssey_analysis.errors.spell`);
+        the value is never formatted into it.
     parameters
         The settings the message names.
     got
@@ -49,14 +50,11 @@ class ParameterError(InputError):
     def __init__(self, template: str, *, parameters: Sequence[str], got: str | None = None,
                  hint: str | None = None, names: Mapping[str, str] | None = None,
                  file: str | None = None) -> None:
-        self.template = template
-        self.parameters = tuple(parameters)
         self.got = got
-        spelled = {p: (names or {}).get(p, p) for p in self.parameters}
-        self.hint_template = hint
-        message = template.format(**spelled) + ("" if got is None else f", got {got}")
-        super().__init__(message, hint=None if hint is None else hint.format(**spelled),
-                         file=file)
+        super().__init__(template, hint=hint, parameters=parameters, names=names, file=file)
+        if got is not None:  # the value is never read as a template
+            self.message += f", got {got}"
+            self.args = (str(self),)
 
     @property
     def parameter(self) -> str:

@@ -142,7 +142,6 @@ def analyze(
         group = dict(zip(keys, key))
         if len(rows) < min_trials:
             label = ", ".join(f"{k}={v}" for k, v in group.items()) or "the table"
-            label = label.replace("{", "{{").replace("}", "}}")  # data, not a template
             raise ParameterError(f"group {label} has {len(rows)} trial(s); at least "
                                  f"{min_trials} ({{min_trials}}) are needed to fit a forest",
                                  parameters=("min_trials",), file=table.source,

@@ -220,7 +220,7 @@ def make_surrogate(name: str | None = None, settings: ForestSettings | None = No
         if not compiled_forest_available():
             raise InputError("the compiled forest needs Numba",
                              hint="install numba, unset ODYSSEY_NO_NUMBA, or use "
-                                  "--surrogate sklearn")
+                                  "{surrogate:'sklearn'}", parameters=("surrogate",))
         from .forest import CompiledForestSurrogate
 
         return CompiledForestSurrogate(settings)

@@ -42,6 +42,15 @@ from .space import SearchSpace
 
 DIVERGED_POLICIES = ("drop", "worst", "error")
 CRASHED_POLICIES = ("drop", "worst")
+#: The settings that declare which way a response is better.
+DIRECTION_SETTINGS = ("maximize", "minimize")
+
+
+def declare_direction(column: str) -> str:
+    """How to declare which way ``column`` is better, as a hint naming
+    :data:`DIRECTION_SETTINGS` (``declare it with maximize=['y'] or minimize=['y']``;
+    the command line reads ``--maximize y or --minimize y``)."""
+    return f"declare it with {{maximize:[{column!r}]}} or {{minimize:[{column!r}]}}"
 
 __all__ = ["AUXILIARY_COLUMNS", "DEFAULT_GROUP_KEYS", "DIVERGED_POLICIES", "TrialTable",
            "no_trials_left"]
@@ -183,8 +192,9 @@ class TrialTable:
         raise InputError(f"{needed_for} needs to know whether larger or smaller values are "
                          "better, and the name does not say", file=self.source,
                          column=response,
-                         hint=f"declare it with --maximize {response} or --minimize "
-                              f"{response} (or maximize:/minimize: in the column spec)")
+                         hint=declare_direction(response)
+                         + " (or maximize:/minimize: in the column spec)",
+                         parameters=DIRECTION_SETTINGS)
 
     @property
     def n_groups(self) -> int:
@@ -237,7 +247,8 @@ class TrialTable:
             raise InputError(
                 f"hyperparameter(s) {', '.join(missing)} are not in the search space "
                 f"({chosen.origin})", file=self.source,
-                hint="declare them in the space file or choose hyperparameters with --param")
+                hint="declare them in the space file or choose them with {hyperparameters}",
+                parameters=("hyperparameters",))
         chosen = chosen.subset(self.hyperparameters)
         chosen.validate(self.frame, source=self.source)
         if space is None:
@@ -594,7 +605,8 @@ def _assign_roles(frame: pd.DataFrame, source: str, *, hyperparameters, response
                      and looks_like_response(c, frame[c])]
         if not responses:
             raise InputError("no response (metric) column found", file=source,
-                             hint="name it with --response COLUMN")
+                             hint="name it with {responses:['COLUMN']}",
+                             parameters=("responses",))
     responses = list(responses)
     require(responses, "response")
     other_metrics: list[str] = []
@@ -608,7 +620,8 @@ def _assign_roles(frame: pd.DataFrame, source: str, *, hyperparameters, response
         hyperparameters = [c for c in columns if c not in taken and c not in kinds]
         if not hyperparameters:
             raise InputError("no hyperparameter columns found", file=source,
-                             hint="name them with --param COLUMN or give --space FILE")
+                             hint="name them with {hyperparameters:['COLUMN']} or give "
+                                  "{space:'FILE'}", parameters=("hyperparameters", "space"))
     hyperparameters = list(hyperparameters)
     require(hyperparameters, "hyperparameter")
     overlap = set(hyperparameters) & set(responses)
@@ -775,7 +788,7 @@ class _DirectionNeed:
             raise InputError(f"{needed_for} needs to know whether larger or smaller values "
                              "are better, and the name does not say", file=self.source,
                              column=column,
-                             hint=f"declare it with --maximize {column} or --minimize {column}")
+                             hint=declare_direction(column), parameters=DIRECTION_SETTINGS)
         return self.directions[column] == MAXIMIZE
 
 
@@ -840,7 +853,8 @@ def _apply_diverged_policy(frame: pd.DataFrame, values: dict[str, np.ndarray],
         pos = int(np.flatnonzero(diverged)[0])
         bad_col = where[pos] if where[pos] is not None else roles.status
         raise InputError(f"{reasons[pos]}", file=source, row=int(frame.index[pos]),
-                         column=bad_col, hint="use --on-diverged drop or worst to keep going")
+                         column=bad_col, parameters=("on_diverged",),
+                         hint="use {on_diverged:'drop'} or {on_diverged:'worst'} to keep going")
     if diverged.any() and policy == "drop":
         log.add(diverged, reasons[diverged])
         keep = keep & ~diverged

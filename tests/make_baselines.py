@@ -134,7 +134,7 @@ def render(name: str):
         return variants_figure(fixed_comparison())
     study = fixed_study()
     if name == "marginals":
-        return marginals_figure(study, tasks=TASKS)
+        return marginals_figure(study, tasks=TASKS, secondary="train_time")
     if name == "fractions":
         return fractions_figure(study, tasks=TASKS)
     if name == "interactions":

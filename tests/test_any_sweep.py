@@ -51,7 +51,7 @@ def test_directions_declared_recorded_inferred_and_unknown():
     assert table.directions == {"test_acc": "minimize", "val_loss": "maximize"}
     assert table.direction_origins == {"test_acc": "declared",
                                        "val_loss": "recorded by the source"}
-    with pytest.raises(InputError, match=r"column 'y'.*--maximize y or --minimize y"):
+    with pytest.raises(InputError, match=r"column 'y'.*maximize=\['y'\] or minimize=\['y'\]"):
         table.direction("y", needed_for="the comparison")
     plain = TrialTable.from_frame(frame, responses=["test_acc"], group_by=["task"])
     assert plain.directions == {"test_acc": "maximize"}

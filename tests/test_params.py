@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from odyssey_analysis import FanovaMethod, ForestSettings, TrialTable, analyze
+from odyssey_analysis import FanovaMethod, ForestSettings, InputError, TrialTable, analyze
 from odyssey_analysis.cli import main
 from odyssey_analysis.cli.common import FLAGS
 from odyssey_analysis.methods import LocalFanovaMethod, method_from_options
@@ -90,12 +90,20 @@ def test_cli_errors_name_the_flag(tmp_path, args, message):
 def test_the_flag_table_names_real_flags_and_real_settings():
     import click
 
-    from odyssey_analysis.cli.analyze import analyze as command
+    from odyssey_analysis import build_report, load_trials
+    from odyssey_analysis.compare import compare
 
-    flags = {opt for p in command.params if isinstance(p, click.Option) for opt in p.opts}
-    assert set(FLAGS.values()) <= flags
+    def options(command):
+        if isinstance(command, click.Group):
+            return {o for sub in command.commands.values() for o in options(sub)}
+        return {opt for p in command.params if isinstance(p, click.Option) for opt in p.opts}
+
+    flags = options(main)
+    assert {flag.split()[0] for flag in FLAGS.values()} <= flags
     settings = set(FOREST_CONSTRAINTS) | set(METHOD_CONSTRAINTS) | {"top_quantile"}
-    settings |= set(inspect.signature(analyze).parameters) | {"method"}
+    for function in (analyze, load_trials, compare, build_report):
+        settings |= set(inspect.signature(function).parameters)
+    settings |= {"method", "surrogate", "study"}  # method_from_options, a reader option
     assert set(FLAGS) <= settings
 
 
@@ -151,3 +159,101 @@ def test_the_command_line_defaults_are_the_engines():
     assert defaults["conf_level"] == method.conf_level
     assert defaults["min_trials"] == MIN_TRIALS
     assert defaults["top_quantile"] is None and LocalFanovaMethod().top_quantile == 0.25
+
+
+# -- messages that name a setting outside the settings' checks ---------------------------
+
+
+def test_a_template_spells_settings_for_python_and_under_flags():
+    from odyssey_analysis.errors import spell
+
+    template = ("declare it with {maximize:['a b']} or {minimize:['a b']}; "
+                "pick {study:'NAME'}; data {x} {{y}} stays")
+    names = {"maximize": "--maximize", "minimize": "--minimize", "study": "--option study="}
+    settings = ("maximize", "minimize", "study")
+    assert spell(template, settings) == (
+        "declare it with maximize=['a b'] or minimize=['a b']; pick study='NAME'; "
+        "data {x} {{y}} stays")
+    assert spell(template, settings, names) == (
+        "declare it with --maximize a b or --minimize a b; pick --option study=NAME; "
+        "data {x} {{y}} stays")
+    quoted = "use {responses:['it}s']}"  # a brace inside the value's quotes
+    assert spell(quoted, ("responses",), {"responses": "--response"}) == "use --response it}s"
+
+
+def test_renaming_keeps_where_the_error_is():
+    err = InputError("{budget} was given", file="t.csv", row=3, column="c",
+                     hint="or {format}", parameters=("budget", "format"))
+    assert str(err) == "t.csv, row 3, column 'c': budget was given (or format)"
+    flagged = err.renamed(FLAGS)
+    assert str(flagged) == "t.csv, row 3, column 'c': --budget was given (or --format)"
+    assert (flagged.file, flagged.row, flagged.column) == ("t.csv", 3, "c")
+    plain = InputError("no settings here {budget}")
+    assert plain.renamed(FLAGS) is plain and str(plain) == "no settings here {budget}"
+
+
+def _unknown_direction(tmp_path):
+    path = tmp_path / "sweep.csv"
+    rng = np.random.default_rng(1)
+    pd.DataFrame({"model": ["A", "B"] * 10, "lr": rng.uniform(0, 1, 20),
+                  "quality": rng.uniform(0, 1, 20)}).to_csv(path, index=False)
+    return path
+
+
+def test_python_and_the_command_line_name_their_own_spelling(tmp_path):
+    from odyssey_analysis import load_trials
+    from odyssey_analysis.atomic import check_writable
+    from odyssey_analysis.compare import compare
+
+    table = load_trials(str(_unknown_direction(tmp_path)), responses=["quality"])
+    with pytest.raises(InputError) as info:
+        table.direction("quality", needed_for="the comparison")
+    assert "maximize=['quality'] or minimize=['quality']" in str(info.value)
+    assert "--maximize quality or --minimize quality" in str(info.value.renamed(FLAGS))
+    with pytest.raises(InputError) as info:
+        compare(table, metric="quality", variant_key="model", reference="Z", maximize=True)
+    assert str(info.value).endswith("choose one with reference)")
+    assert str(info.value.renamed(FLAGS)).endswith("choose one with --reference)")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InputError) as info:
+        check_writable(tmp_path / "file" / "out")
+    assert "choose another out_dir folder" in str(info.value)
+    with pytest.raises(InputError) as info:
+        load_trials("https://example.org/sweep")
+    assert "(pass format (one of" in str(info.value) and "--" not in str(info.value)
+    with pytest.raises(InputError) as info:
+        load_trials(str(_unknown_direction(tmp_path)))
+    assert str(info.value).endswith("(name it with responses=['COLUMN'])")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["compare", "--response", "quality", "--maximize", "quality", "--variant-key", "model",
+      "--reference", "Z"], "choose one with --reference)"),
+    (["compare", "--response", "quality", "--variant-key", "model"],
+     "declare it with --maximize quality or --minimize quality"),
+    (["info", "--response", "quality", "--budget", "max"],
+     "--budget was given but no column is a budget"),
+    (["info"], "(name it with --response COLUMN)"),
+])
+def test_the_command_line_shows_flags_for_the_same_messages(tmp_path, args, message):
+    path = _unknown_direction(tmp_path)
+    out = ["--out", str(tmp_path / "out")] if args[0] == "compare" else []
+    result = CliRunner().invoke(main, [args[0], str(path), *args[1:], *out])
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_errors_cross_processes_whole():
+    import pickle
+
+    err = ParameterError("{n_trees} must be at least 1", parameters=("n_trees",), got="0",
+                         file="t.csv")
+    back = pickle.loads(pickle.dumps(err))
+    assert type(back) is ParameterError and str(back) == str(err)
+    assert str(back.renamed(FLAGS)) == "t.csv: --trees must be at least 1, got 0"
+    err = InputError("bad", file="t.csv", row=2, column="c", hint="use {budget:'max'}",
+                     parameters=("budget",))
+    back = pickle.loads(pickle.dumps(err))
+    assert (back.file, back.row, back.column, str(back)) == ("t.csv", 2, "c", str(err))
+    assert str(back.renamed(FLAGS)).endswith("(use --budget max)")

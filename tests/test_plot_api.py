@@ -72,3 +72,46 @@ def test_single_plots_pass_keywords_to_their_artist(study):
               colorbar_kw={"shrink": 0.5})
     assert tuple(axes[2].collections[0].get_edgecolor()[0]) == to_rgba("k")
     plt.close(fig)
+
+
+def test_the_marginals_figure_draws_a_second_response_only_when_asked(study, tmp_path):
+    fig = marginals_figure(study, where={"dataset": "mnist"})
+    assert not any(ax.lines and ax.lines[0].get_linestyle() == "--" for ax in fig.axes)
+    plt.close(fig)
+    fig = marginals_figure(study, where={"dataset": "mnist"}, secondary="val_acc",
+                           marginal_kw={"band": False}, secondary_kw={"color": "black"})
+    twins = [ax for ax in fig.axes if ax.lines and ax.lines[0].get_linestyle() == "--"]
+    mains = [ax for ax in fig.axes if ax.lines and ax.lines[0].get_linestyle() == "-"]
+    assert len(twins) == len(mains) == 2
+    assert all(to_rgba(ax.lines[0].get_color()) == to_rgba("black") for ax in twins)
+    assert not any(ax.collections for ax in mains if ax.get_visible())  # no band
+    assert all(ax.collections for ax in twins)  # the second curve keeps its band
+    legend = {t.get_text(): h for t, h in zip(fig.legends[0].get_texts(),
+                                              fig.legends[0].legend_handles)}
+    assert "± std across trees" not in legend
+    assert to_rgba(legend["val acc (right axis)"].get_color()) == to_rgba("black")
+    fig.savefig(tmp_path / "marginals.png", dpi=150)
+    plt.close(fig)
+
+
+def test_variant_boxes_choose_the_metric_and_reference_from_the_data():
+    from odyssey_analysis import InputError
+    from odyssey_analysis.plots import plot_variant_boxes
+
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"variant": np.repeat(["NP", "V", "CIFG"], 10),
+                          "val_acc": rng.uniform(0, 1, 30), "test_acc": rng.uniform(0, 1, 30)})
+    fig, ax = plt.subplots()
+    plot_variant_boxes(frame, ax=ax)
+    assert ax.get_ylabel() == "test acc"
+    assert [t.get_text() for t in ax.get_xticklabels()][0] == "V"  # the reference, first
+    ax.clear()
+    plot_variant_boxes(frame.assign(variant=frame["variant"].replace("V", "W")), ax=ax)
+    assert [t.get_text() for t in ax.get_xticklabels()][0] == "CIFG"  # the first in order
+    ax.clear()
+    plot_variant_boxes(frame, "val_acc", reference="NP", ax=ax)
+    assert ax.get_ylabel() == "val acc"
+    assert [t.get_text() for t in ax.get_xticklabels()][0] == "NP"
+    plt.close(fig)
+    with pytest.raises(InputError, match=r"variant \(variant_key\) column is missing"):
+        plot_variant_boxes(frame, variant_key="model")

@@ -160,7 +160,7 @@ def test_categorical_marginal_is_points_with_error_bars():
 
 
 def test_marginals_figure_layout(study):
-    fig = marginals_figure(study, tasks=("music", "speech"))
+    fig = marginals_figure(study, tasks=("music", "speech"), secondary="train_time")
     main_axes = [ax for ax in fig.axes if ax.get_xlabel() or ax.lines and
                  ax.lines[0].get_linestyle() == "-"]
     assert len(main_axes) >= 8

@@ -26,7 +26,6 @@ from rich.text import Text
 
 from ..atomic import check_writable
 from ..errors import FitQualityWarning, InputError, MissingExtraError, one_line
-from ..params import ParameterError
 
 if TYPE_CHECKING:
     from ..trials import TrialTable
@@ -94,12 +93,34 @@ FLAGS = {
     "top_quantile": "--top-quantile",
     "min_trials": "--min-trials",
     "n_jobs": "--jobs",
+    "surrogate": "--surrogate",
+    # reading the trials (load_trials)
+    "format": "--format",
+    "space": "--space",
+    "hyperparameters": "--param",
+    "responses": "--response",
+    "group_by": "--group-by",
+    "maximize": "--maximize",
+    "minimize": "--minimize",
+    "on_diverged": "--on-diverged",
+    "on_crashed": "--on-crashed",
+    "budget": "--budget",
+    "study": "--option study=",
+    # the comparison's and the figures' roles (compare, build_report)
+    "task_key": "--task-key",
+    "variant_key": "--variant-key",
+    "reference": "--reference",
+    "metric": "--metric",
+    "select_by": "--select-by",
+    "time_response": "--time",
+    "params_column": "--params-column",
+    "out_dir": "--out",
 }
 
 
 def as_flags(exc: InputError) -> InputError:
     """``exc`` with the settings it names spelled as the command line's flags."""
-    return exc.renamed(FLAGS) if isinstance(exc, ParameterError) else exc
+    return exc.renamed(FLAGS)
 
 
 def handle_errors(fn: Callable) -> Callable:

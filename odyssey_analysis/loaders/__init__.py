@@ -67,7 +67,8 @@ def detect_format(source: str) -> str:
         if source.startswith("sqlite:") and not (sqlite_file(source) or Path()).is_file():
             raise InputError("database file not found", file=source)
         raise InputError("cannot tell the format of this URL", file=source,
-                         hint=f"pass --format (one of: {_known_formats()}); remote "
+                         parameters=("format",),
+                         hint=f"pass {{format}} (one of: {_known_formats()}); remote "
                               "files must be downloaded first")
     if not path.exists():
         raise InputError("file not found", file=source)
@@ -86,9 +87,10 @@ def detect_format(source: str) -> str:
                           sorted(source_formats().items()) if fmt.layout)
         raise InputError(f"cannot tell the format of this folder (found: {found}); a run "
                          f"folder, or a folder of run folders, is read as {reads}",
-                         file=source, hint="or pass --format")
+                         file=source, hint="or pass {format}", parameters=("format",))
     raise InputError("cannot tell the format (a file in no known sweep format)", file=source,
-                     hint=f"pass --format (one of: {_known_formats()})")
+                     hint=f"pass {{format}} (one of: {_known_formats()})",
+                     parameters=("format",))
 
 
 def _wanted_columns(hyperparameters: Sequence[str] | None, responses: Sequence[str] | None,
@@ -307,8 +309,8 @@ def _keep_budget(raw: RawTrials, budget: object, source: str,
     candidates = [c for c in raw.frame.columns if c not in named
                   and bookkeeping_kind(str(c)) == BUDGET]
     if not candidates:
-        raise InputError("--budget was given but no column is a budget (a column named "
-                         "budget or fidelity)", file=source)
+        raise InputError("{budget} was given but no column is a budget (a column named "
+                         "budget or fidelity)", file=source, parameters=("budget",))
     excluded: list[tuple[int, str]] = []
     frame, _ = select_budget(raw.frame, budget, source, excluded, column=candidates[0])
     before = raw.exclusions

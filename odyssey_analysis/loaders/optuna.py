@@ -134,7 +134,8 @@ def _merge(name: str, dists: list[Any], source: str, notes: list[str]) -> Any:
         raise InputError("the parameter is sampled from different kinds of distribution "
                          f"in different trials ({', '.join(sorted(map(str, keys)))})",
                          file=source, column=name,
-                         hint="choose one study with --option study=NAME, or pass --space")
+                         hint="choose one study with {study:'NAME'}, or pass {space}",
+                         parameters=("study", "space"))
     if len({repr(d) for d in dists}) == 1:
         return first
     if type(first).__name__ == "CategoricalDistribution":
@@ -322,7 +323,8 @@ def _to_raw(studies: list[Any], trials: dict[str, list[Any]], objective: object,
             raise InputError(
                 f"studies {first!r} and {s.study_name!r} have different objectives "
                 f"({', '.join(objectives[first])} vs {', '.join(objectives[s.study_name])})",
-                file=source, hint="choose one with --option study=NAME")
+                file=source, hint="choose one with {study:'NAME'}",
+                         parameters=("study",))
     names = objectives[first]
     if target is not None and objective is not None:
         raise InputError("give either an objective or a target, not both", file=source)
@@ -347,7 +349,8 @@ def _to_raw(studies: list[Any], trials: dict[str, list[Any]], objective: object,
     if len(param_sets) > 1:
         detail = "; ".join(f"{k}: {', '.join(sorted(v))}" for k, v in params_by_study.items())
         raise InputError(f"the studies have different parameters ({detail})", file=source,
-                         hint="choose one with --option study=NAME")
+                         hint="choose one with {study:'NAME'}",
+                         parameters=("study",))
 
     taken = set(dists)
     response_names = ([target_name] if target is not None

@@ -135,7 +135,8 @@ def _from_dataframe_csv(path: Path, source: str) -> RawTrials:
                  and mostly_numeric(frame[c])]
     if not responses:
         raise InputError("no metric column found to use as a response", file=source,
-                         hint="name one with --response COLUMN")
+                         hint="name one with {responses:['COLUMN']}",
+                         parameters=("responses",))
     return RawTrials(frame=frame, hyperparameters=list(renames.values()), responses=responses,
                      group_keys=[], status=None, space=None)
 

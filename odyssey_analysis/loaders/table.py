@@ -47,7 +47,8 @@ def read_table(path: str | Path, fmt: str | None = None,
     if fmt is None:
         raise InputError(f"unknown table format '{path.suffix or '(no extension)'}'",
                          file=source,
-                         hint="use .csv, .tsv, .parquet, .json or .jsonl, or pass --format")
+                         hint="use .csv, .tsv, .parquet, .json or .jsonl, or pass {format}",
+                         parameters=("format",))
     if not path.exists():
         raise InputError("file not found", file=source)
     if path.is_dir():

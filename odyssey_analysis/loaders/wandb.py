@@ -252,7 +252,8 @@ def _from_runs(items: list[tuple[int, Any]], source: str) -> RawTrials:
                  and mostly_numeric(frame[names[("summary", k)]])]
     if not responses:
         raise InputError("no numeric summary metric found to use as a response",
-                         file=source, hint="name one with --response COLUMN")
+                         file=source, hint="name one with {responses:['COLUMN']}",
+                         parameters=("responses",))
     return RawTrials(frame=frame, hyperparameters=hyperparameters, responses=responses,
                      group_keys=[], status="state" if "state" in frame.columns else None,
                      space=None)
@@ -290,7 +291,8 @@ def _from_flat(frame: pd.DataFrame, source: str) -> RawTrials:
     frame = frame.rename(columns=renames)
     if not responses:
         raise InputError("no metric column found to use as a response", file=source,
-                         hint="name one with --response COLUMN")
+                         hint="name one with {responses:['COLUMN']}",
+                         parameters=("responses",))
     return RawTrials(frame=frame, hyperparameters=hyperparameters, responses=responses,
                      group_keys=[], status="State" if "State" in frame.columns else None,
                      space=None)

@@ -25,6 +25,7 @@ from ..errors import InputError
 from ..params import Interval, ParameterError, check
 from ..result import FanovaResult
 from ..space import SearchSpace
+from ..trials import DIRECTION_SETTINGS, declare_direction
 from .fanova import CONSTANT_WARNING, FanovaMethod
 
 
@@ -88,8 +89,8 @@ class LocalFanovaMethod(FanovaMethod):
         if direction not in ("minimize", "maximize"):
             raise InputError("local importance needs to know whether larger or smaller "
                              "values are better", column=response,
-                             hint=f"declare it with --maximize {response} or "
-                                  f"--minimize {response}")
+                             hint=declare_direction(response),
+                             parameters=DIRECTION_SETTINGS)
         result = super().fit(x, y, space, group=group, response=response,
                              rows_excluded=rows_excluded, direction=direction)
         lo, hi = result.fit.cutoffs or (np.nan, np.nan)

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -164,6 +165,8 @@ def plot_marginals_twin(
     ylabel: str | None = None,
     secondary_ylabel: str | None = None,
     xlabel: str | None = None,
+    marginal_kw: Mapping[str, Any] | None = None,
+    secondary_kw: Mapping[str, Any] | None = None,
 ) -> tuple[Axes, Axes | None]:
     """One hyperparameter's marginal of a response, with a second response on a twin axis.
 
@@ -182,6 +185,9 @@ def plot_marginals_twin(
         Axis labels (default: the responses' display names; ``""`` for none).
     xlabel
         The x label (default: the hyperparameter's display name).
+    marginal_kw, secondary_kw
+        Passed to :func:`plot_marginal` for the main response's curve and the second
+        response's (e.g. ``{"band": False}``, ``{"color": "black"}``).
 
     Returns
     -------
@@ -189,18 +195,19 @@ def plot_marginals_twin(
         The main Axes and the right axis of the second response (``None`` without one).
     """
     ax = get_axes(ax)
-    plot_marginal(result.marginals[name], ax=ax, color=PRIMARY_COLOR, xlabel=xlabel,
-                  ylabel=label(result.response) if ylabel is None else ylabel,
-                  label_text=label(result.response))
-    ax.tick_params(axis="y", colors=PRIMARY_COLOR)
+    plot_marginal(result.marginals[name], ax=ax, **{
+        "color": PRIMARY_COLOR, "xlabel": xlabel,
+        "ylabel": label(result.response) if ylabel is None else ylabel,
+        "label_text": label(result.response), **(marginal_kw or {})})
+    ax.tick_params(axis="y", colors=(marginal_kw or {}).get("color", PRIMARY_COLOR))
     if secondary is not None and name in secondary.marginals:
         twin = ax.twinx()
-        plot_marginal(secondary.marginals[name], ax=twin, color=SECONDARY_COLOR,
-                      linestyle="--", xlabel=ax.get_xlabel(), rug=False,
-                      ylabel=(label(secondary.response) if secondary_ylabel is None
-                              else secondary_ylabel),
-                      label_text=label(secondary.response))
-        twin.tick_params(axis="y", colors=SECONDARY_COLOR)
+        plot_marginal(secondary.marginals[name], ax=twin, **{
+            "color": SECONDARY_COLOR, "linestyle": "--", "xlabel": ax.get_xlabel(),
+            "rug": False, "label_text": label(secondary.response),
+            "ylabel": (label(secondary.response) if secondary_ylabel is None
+                       else secondary_ylabel), **(secondary_kw or {})})
+        twin.tick_params(axis="y", colors=(secondary_kw or {}).get("color", SECONDARY_COLOR))
         twin.spines["right"].set_visible(True)
         return ax, twin
     return ax, None
@@ -211,7 +218,7 @@ def marginals_figure(
     study: StudyResult,
     *,
     response: str | None = None,
-    secondary: str | None = "train_time",
+    secondary: str | None = None,
     params: Sequence[str] | None = None,
     variant: Any = None,
     task_key: str | None = None,
@@ -220,6 +227,8 @@ def marginals_figure(
     where: Mapping[str, Any] | None = None,
     direction: str | None = None,
     title: str | None = None,
+    marginal_kw: Mapping[str, Any] | None = None,
+    secondary_kw: Mapping[str, Any] | None = None,
 ) -> Figure:
     """The paper's Fig. 4: tasks as rows, hyperparameters as columns, for one variant.
 
@@ -232,8 +241,8 @@ def marginals_figure(
         study as the command line chooses it (as are ``variant``, ``task_key`` and
         ``variant_key``: :func:`~odyssey_analysis.choices.study_roles`).
     secondary
-        A second response drawn on a right axis (``None``, or absent from the study,
-        for none).
+        A second response drawn dashed on a right axis, e.g. the training time as in
+        the paper (default ``None``, or one absent from the study: none).
     params
         Hyperparameters (columns), default: all of the study's.
     variant
@@ -249,6 +258,10 @@ def marginals_figure(
         ``"minimize"`` or ``"maximize"``: said in the legend.
     title
         Figure title (default: the response and every group value shown).
+    marginal_kw, secondary_kw
+        Passed to :func:`plot_marginal` for every panel's curve of ``response`` and of
+        ``secondary`` (e.g. ``{"band": False}``); the legend follows their ``color`` and
+        ``linestyle``.
 
     Returns
     -------
@@ -272,16 +285,22 @@ def marginals_figure(
     x_chars = chars_in(0.9 * (width - 1.2) / n_cols, 8)
     y_chars = chars_in(PANEL_HEIGHT - 0.35, 8)
     title_text = wrap(fig_title, chars_in(0.95 * width, 10), max_lines=2)
-    handles = [Line2D([], [], color=PRIMARY_COLOR,
-                      label=wrap(f"{label(response)} (mean over trees){better_note(direction)}",
-                                 chars_in(0.6 * width, 7), 2)),
-               Patch(facecolor=PRIMARY_COLOR, alpha=BAND_ALPHA, label="± std across trees")]
+    main_style = {"color": PRIMARY_COLOR, "linestyle": "-", **(marginal_kw or {})}
+    second_style = {"color": SECONDARY_COLOR, "linestyle": "--", **(secondary_kw or {})}
+    main_text = wrap(f"{label(response)} (mean over trees){better_note(direction)}",
+                     chars_in(0.6 * width, 7), 2)
+    handles: list[Artist] = [Line2D([], [], color=main_style["color"],
+                                    linestyle=main_style["linestyle"], label=main_text)]
+    if main_style.get("band", True):
+        handles.append(Patch(facecolor=main_style["color"], alpha=BAND_ALPHA,
+                             label="± std across trees"))
     if any(r.marginals[p].observed is not None for _, r in rows for p in params
            if p in r.marginals):
         handles.append(Line2D([], [], color=RUG_COLOR, marker="|", linestyle="none",
                               label="observed trials (rug)"))
     if has_secondary:
-        handles.append(Line2D([], [], color=SECONDARY_COLOR, linestyle="--",
+        handles.append(Line2D([], [], color=second_style["color"],
+                              linestyle=second_style["linestyle"],
                               label=wrap(f"{secondary_text} (right axis)",
                                          chars_in(0.6 * width, 7), 2)))
     labels = [str(h.get_label()) for h in handles]
@@ -313,7 +332,8 @@ def marginals_figure(
                 result, name, other, ax=ax, xlabel=wrap(label(name), x_chars, 2),
                 ylabel=y_text if c == 0 else "",
                 secondary_ylabel=(wrap(secondary_text, y_chars, 3)
-                                  if last_in_row and other else ""))
+                                  if last_in_row and other else ""),
+                marginal_kw=marginal_kw, secondary_kw=secondary_kw)
             if c > 0:
                 ax.tick_params(axis="y", labelleft=False)
             if twin is not None:

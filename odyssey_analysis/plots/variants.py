@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from ..choices import choose, table_of
 from ..compare import Comparison
 from ..naming import value_text
 from .style import (
@@ -44,11 +45,11 @@ LOG_SPAN = 50.0
 
 def plot_variant_boxes(
     data: pd.DataFrame,
-    metric: str = "test_error",
+    metric: str | None = None,
     *,
     variant_key: str = "variant",
     order: Sequence[Any] | None = None,
-    reference: Any = "V",
+    reference: Any = None,
     significant: Iterable[Any] | Mapping[Any, bool] = (),
     ylabel: str | None = None,
     yscale: str = "auto",
@@ -63,13 +64,16 @@ def plot_variant_boxes(
         The trials to draw (one task; all trials or the top ones), with columns
         ``variant_key`` and ``metric``.
     metric
-        The column drawn.
+        The column drawn (default: chosen from ``data`` as the command line chooses it,
+        :func:`~odyssey_analysis.choices.choose`: ``test_error``, else the first test
+        metric, else the first column that looks like a metric).
     variant_key
         The variant column.
     order
         Variants to draw, left to right; default: the paper's order, reference first.
     reference
-        The reference variant (first by default).
+        The reference variant, drawn first (default: as the command line chooses it:
+        ``V`` if present, else the first variant in order).
     significant
         Variants to highlight (blue, thick lines): an iterable of variants or a
         mapping variant -> bool, e.g. from the comparison table.
@@ -90,6 +94,10 @@ def plot_variant_boxes(
         The Axes with the boxes; box patches carry ``gid="box:<variant>"``. Add the
         parameter bars with :func:`plot_params_bars`.
     """
+    if metric is None or reference is None:
+        chosen = choose(table_of(data), variant_key=variant_key, metric=metric,
+                        reference=reference, with_time=False)
+        metric, reference = chosen.metric, chosen.reference
     ax = get_axes(ax)
     if isinstance(significant, Mapping):
         highlight = {v for v, flag in significant.items() if bool(flag)}

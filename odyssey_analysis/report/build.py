@@ -127,25 +127,29 @@ def check_report_folder(out: Path, inputs: Sequence[str | Path] = ()) -> None:
         if real == out_real or out_real in real.parents:
             raise InputError("the report would overwrite its input (a report replaces its "
                              "folder whole)", file=str(path),
-                             hint="choose another --out folder")
+                             hint="choose another {out_dir} folder",
+                         parameters=("out_dir",))
     check_writable(out)
     if not out.exists():
         return
     if not out.is_dir():
         raise InputError("the report folder is a file", file=str(out),
-                         hint="choose another --out folder")
+                         hint="choose another {out_dir} folder",
+                         parameters=("out_dir",))
     entries = sorted(p.name for p in out.iterdir())
     if not entries:
         return
     if MARKER not in entries:
         raise InputError("the folder exists and is not an odyssey report: a report replaces "
                          "its folder whole", file=str(out),
-                         hint="choose a new or empty --out folder")
+                         hint="choose a new or empty {out_dir} folder",
+                         parameters=("out_dir",))
     stranger = [name for name in entries if name not in REPORT_ENTRIES]
     if stranger:
         raise InputError(f"the report folder holds {stranger[0]!r}, which no report writes: "
                          "a report replaces its folder whole", file=str(out),
-                         hint="move that file away or choose another --out folder")
+                         hint="move that file away or choose another {out_dir} folder",
+                         parameters=("out_dir",))
 
 
 def build_report(
@@ -361,7 +365,8 @@ def _responses(trials: TrialTable, responses: Sequence[str] | None,
             if name not in trials.responses:
                 raise InputError("the column is not a response of the table", column=name,
                                  file=trials.source,
-                                 hint=f"name it a response with --response {name}")
+                                 hint=f"name it a response with {{responses:[{name!r}]}}",
+                                 parameters=("responses",))
             chosen.append(name)
     missing = [r for r in chosen if r not in trials.frame.columns]
     if missing:

@@ -295,7 +295,8 @@ def _deepcave_csv_entry(name: str, kind: str, entry: Mapping[str, Any],
         if distribution not in ("", "uniform", "normal", "beta"):
             raise InputError(f"unknown distribution '{distribution}' (uniform, normal or "
                              "beta)", column=name,
-                             hint="declare the space as the trials were sampled, with --space")
+                             hint="declare the space as the trials were sampled, with {space}",
+                             parameters=("space",))
         try:
             lower, upper = float(entry["lower"]), float(entry["upper"])
         except (KeyError, TypeError, ValueError):
