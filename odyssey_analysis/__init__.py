@@ -38,7 +38,7 @@ _EXPORTS = {
     "TrialTable": ".trials",
     "analyze": ".study",
     "build_report": ".report",
-    "compare": ".compare",
+    "compare_variants": ".compare",
     "decompose_forest": ".study",
     "fit_and_decompose": ".study",
     "load_trials": ".loaders",
@@ -66,7 +66,7 @@ __all__ = [
     "TrialTable",
     "analyze",
     "build_report",
-    "compare",
+    "compare_variants",
     "decompose_forest",
     "fit_and_decompose",
     "load_trials",
@@ -77,7 +77,7 @@ __all__ = [
 
 if _TYPE_CHECKING:
     from . import presets, testing
-    from .compare import compare
+    from .compare import compare_variants
     from .errors import InputError
     from .loaders import load_trials
     from .methods import FanovaMethod, ImportanceMethod, LocalFanovaMethod, method_from_options

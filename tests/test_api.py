@@ -142,6 +142,21 @@ def test_the_package_namespace_holds_only_the_public_names():
         assert getattr(odyssey_analysis, name) is not None
 
 
+def test_a_public_function_is_not_shadowed_by_its_module():
+    """Importing a submodule sets the package attribute of its name: no public function
+    may share a submodule's name, or it turns into the module once that is imported."""
+    import importlib
+    import pkgutil
+
+    import odyssey_analysis
+
+    modules = {m.name for m in pkgutil.iter_modules(odyssey_analysis.__path__)}
+    functions = set(odyssey_analysis.__all__) - {"presets", "testing"}
+    assert not functions & modules
+    importlib.import_module("odyssey_analysis.compare")
+    assert callable(odyssey_analysis.compare_variants)
+
+
 def test_results_are_easy_to_read():
     from odyssey_analysis import FitInfo, Share
 
