@@ -32,7 +32,7 @@ from ..fanova import (
     zero_variance,
 )
 from ..intervals import calibrated_interval
-from ..noise import noise_variance
+from ..noise import NoiseEstimate, noise_variance
 from ..params import Constraint, Interval, OneOf, OrderedPair, ParameterError, validate
 from ..quality import low_oob_r2
 from ..result import (
@@ -247,8 +247,10 @@ class FanovaMethod:
 
     @property
     def forest_surrogate(self) -> Surrogate:
-        """The surrogate in use."""
-        return self.surrogate if self.surrogate is not None else make_surrogate()
+        """The surrogate in use (set by ``__post_init__``, the default one when none was
+        given)."""
+        assert self.surrogate is not None  # set on creation
+        return self.surrogate
 
     @property
     def trees_per_fit(self) -> int:
@@ -334,6 +336,7 @@ class FanovaMethod:
         alternatives: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         mean = variance = float("nan")
         m, exact, intervals = 0, False, None
+        measured: NoiseEstimate | None = None  # the trials' noise, measured once
         if points is not None:
             m = len(points.points)
             evaluated = np.asarray(fitted.evaluated)  # checked above
@@ -343,8 +346,9 @@ class FanovaMethod:
             alternatives["forest-mean"] = (main, pair)
             if designs is not None and np.isfinite(main).all():
                 world = evaluated[m:].reshape(len(designs), len(y))
+                measured = _measured_noise(x, y, space)
                 intervals = self._bootstrap(surrogate, x, y, space, cutoffs, main, pair,
-                                            world, designs, key)
+                                            world, designs, key, measured)
         noise = None
         if self.estimator in ("per-tree-corrected", "blend"):
             noise = fitted_noise(trees, x, y)
@@ -374,25 +378,23 @@ class FanovaMethod:
                          cutoffs=cutoffs, pairs=self.pairs, rows_excluded=rows_excluded,
                          estimate=estimate, x=x, signal=signal)
         if self.curves:  # the guidelines' tolerance reads the noise beside the curves
-            levels = np.array([hp.is_discrete or hp.is_constant for hp in space])
-            result.noise = noise_variance(x, y, levels)
+            result.noise = measured if measured is not None else _measured_noise(x, y, space)
         return result
 
     def _bootstrap(self, surrogate: Surrogate, x: np.ndarray, y: np.ndarray,
                    space: SearchSpace,
                    cutoffs: tuple[float, float] | None, main: np.ndarray, pair: np.ndarray,
-                   world: np.ndarray, designs: np.ndarray, key: list[int]
-                   ) -> FractionIntervals:
+                   world: np.ndarray, designs: np.ndarray, key: list[int],
+                   noise: NoiseEstimate) -> FractionIntervals:
         """Calibrated intervals from refits in the fitted world and on resampled trials.
 
         ``key`` seeds every draw: the forest's seed and the fit's own stream
-        (:func:`fit_stream`), so groups do not share their simulated sweeps.
+        (:func:`fit_stream`), so groups do not share their simulated sweeps; ``noise``
+        (:func:`_measured_noise`) is the noise of the simulated sweeps.
         """
         seed = key[0]
         d = x.shape[1]
         n = len(y)
-        levels = np.array([hp.is_discrete or hp.is_constant for hp in space])
-        noise = noise_variance(x, y, levels)
         sd = float(np.sqrt(max(noise.variance, 0.0)))
         points = variance_points(space, REPLICATE_POINTS, seed)
         iu = np.triu_indices(d, 1) if self.pairs else (np.array([], int), np.array([], int))
@@ -458,6 +460,13 @@ class FanovaMethod:
                       if self.curves and self.pairs else {})
         return decompose_trees(trees, pairs=self.pairs, grids=grids, pair_grids=pair_grids,
                                n_threads=current_fit_threads())
+
+
+def _measured_noise(x: np.ndarray, y: np.ndarray, space: SearchSpace) -> NoiseEstimate:
+    """The trials' noise variance (:func:`~odyssey_analysis.noise.noise_variance`), with
+    levels and constants as the dimensions whose repeats count as the same setting."""
+    levels = np.array([hp.is_discrete or hp.is_constant for hp in space])
+    return noise_variance(x, y, levels)
 
 
 def _told_levels(surrogate: Surrogate, space: SearchSpace) -> Surrogate:
