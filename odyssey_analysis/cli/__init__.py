@@ -34,13 +34,7 @@ from .report import report
 @click.version_option(package_name="odyssey-analysis")
 def main(debug: bool) -> None:
     """Functional ANOVA and variant comparison for hyperparameter sweeps."""
-    import warnings
-
-    from ..quality import FitQualityWarning
-
     install_signal_handlers()
-    # The console summary and the report say it in their own words.
-    warnings.simplefilter("ignore", FitQualityWarning)
 
 
 for _command in (info, analyze, compare, guide, report, sweep):
