@@ -30,6 +30,9 @@ SURROGATES = ("compiled", "sklearn")
 
 #: Above this many fits the analysis shows a progress bar.
 PROGRESS_THRESHOLD = 4
+#: Most rows of console summary (groups × responses); beyond, only the first response's
+#: table is printed and the others are named.
+SUMMARY_ROWS = 40
 OUTPUTS = ("importance.csv", "analysis.json")
 
 
@@ -135,7 +138,14 @@ def analyze(debug: bool, out: str, trees: int, seed: int, max_depth: int | None,
                                  importance_csv(study.importance_table())),
                atomic_write_text(out_dir / "analysis.json",
                                  json.dumps(study.to_dict(), indent=2) + "\n")]
-    out_console.print(effects_table(study))
+    shown_responses = (study.responses if len(study) <= SUMMARY_ROWS
+                       else study.responses[:1])
+    for response in shown_responses:
+        out_console.print(effects_table(study, response))
+    rest = [r for r in study.responses if r not in shown_responses]
+    if rest:
+        err_console.print(text(f"not shown here: {', '.join(rest)} (every response is in "
+                               "importance.csv; `odyssey report --metric NAME` draws one)"))
     for path in written:
         err_console.print(text(f"wrote {path}"))
 
