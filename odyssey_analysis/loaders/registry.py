@@ -15,7 +15,7 @@ from .base import SourceFormat
 #: Modules of ``odyssey_analysis.loaders`` that hold a source format. Their detectors do
 #: not overlap, so the order of detection does not matter.
 FORMAT_MODULES = ("amltk", "bohb", "deepcave", "deepcave_dataframe", "mlflow", "optuna",
-                  "raytune", "smac", "wandb")
+                  "optuna_frame", "raytune", "smac", "wandb")
 
 
 @functools.cache
