@@ -182,6 +182,10 @@ class PairStability:
         ``b``'s slices and ``a``'s best value in each.
     reading
         The plain-language reading.
+    slice_good
+        ``a``'s good values in each slice of ``b`` (the same tolerance as its own good
+        region): ``(low, high)`` for a numeric ``a``, the list of good levels for one
+        with levels. The next sweep reads them where the two are tuned together.
     """
 
     a: str
@@ -194,6 +198,7 @@ class PairStability:
     slice_values: list[Any]
     slice_optima: list[Any]
     reading: str
+    slice_good: list[Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -202,7 +207,8 @@ class PairStability:
                                           else list(self.shift_interval)),
                        "unit": self.unit, "shift_fraction": self.shift_fraction,
                        "stable": self.stable, "slice_values": self.slice_values,
-                       "slice_optima": self.slice_optima, "reading": self.reading})
+                       "slice_optima": self.slice_optima, "reading": self.reading,
+                       "slice_good": self.slice_good})
 
 
 @dataclass(frozen=True)
@@ -648,8 +654,10 @@ def pair_stability(grid: PairGrid, space: SearchSpace, a_guide: ParamGuideline, 
                    f"every slice of {b}: choose {a} once" if stable else
                    f"the best {a} changes with {b} (best per slice: "
                    f"{', '.join(map(str, dict.fromkeys(optima)))}): choose them together")
+        good = [[levels[i] for i in np.flatnonzero(loss[:, k] <= loss[:, k].min() + tau)]
+                for k in range(loss.shape[1])]
         return PairStability(a, b, None, None, "levels", None, stable, b_vals, optima,
-                             reading)
+                             reading, good)
     u_a = np.asarray(ha.encode(np.asarray(grid.values_a, dtype=float)), dtype=float)
     u_b = (np.asarray(hb.encode(np.asarray(grid.values_b, dtype=float)), dtype=float)
            if hb.is_numeric else None)
@@ -677,8 +685,10 @@ def pair_stability(grid: PairGrid, space: SearchSpace, a_guide: ParamGuideline, 
                    f"value{cheap} first, then {b}")
     else:
         reading = f"{moved}, more than half its good region: tune {a} and {b} together"
+    low, high, _ = good_intervals(u_a, loss.T, tau)
+    good_ranges = [(_decode(ha, float(lo)), _decode(ha, float(hi))) for lo, hi in zip(low, high)]
     return PairStability(a, b, float(shift), interval, unit, float(fraction), bool(stable),
-                         b_vals, optima, reading)
+                         b_vals, optima, reading, good_ranges)
 
 
 def _optimum_shift(u_a: np.ndarray, u_b: np.ndarray | None, loss: np.ndarray

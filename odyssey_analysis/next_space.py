@@ -11,6 +11,11 @@ one narrowing per hyperparameter:
   to the new range, in the coordinate of its scale) with concentration
   :data:`PRIOR_CONCENTRATION`; levels get weights, the best levels
   :data:`BEST_LEVEL_WEIGHT` times the others;
+* tuned together with a partner (its optimum moves with the partner's value, an
+  unstable pair of :mod:`~odyssey_analysis.guidelines`): also every value good in a
+  slice of the partner that the next sweep keeps (the learning rates good for each kept
+  optimizer, not only the ones good on average over all optimizers), repeated until
+  neither partner widens any more;
 * ``fix`` or ``ignore`` in every group: a constant at a good value, the middle (in the
   sampling measure) of the groups' common good region, else of their hull; for levels,
   the level good in most groups.
@@ -43,6 +48,8 @@ from .space.priors import Prior
 PRIOR_CONCENTRATION = 6.0
 #: Weight of the best levels of a narrowed categorical, relative to the other good ones.
 BEST_LEVEL_WEIGHT = 2.0
+#: Most rounds of widening hyperparameters tuned together by each other's kept slices.
+MAX_JOINT_ROUNDS = 8
 
 
 @dataclass(frozen=True)
@@ -133,21 +140,88 @@ def next_space(guidelines: Guidelines, space: SearchSpace, response: str,
               if g.response == response]
     if not chosen:
         raise ValueError(f"no guidelines for response {response!r}")
-    narrowings = []
     silent = sum(not g.has_signal for g in chosen)
-    for hp in space:
-        guides = [(g.group, g.hyperparameters[hp.name]) for g in chosen
-                  if hp.name in g.hyperparameters]
-        narrowings.append(_narrow(hp, guides, silent))
-    return NextSpace(response, [dict(g.group) for g in chosen], narrowings)
+    guides = {hp.name: [(g.group, g.hyperparameters[hp.name]) for g in chosen
+                        if hp.name in g.hyperparameters] for hp in space}
+    current = {hp.name: _narrow(hp, guides[hp.name], silent) for hp in space}
+    # Widening one partner can keep more slices of the other: repeat until nothing moves
+    # (each round only adds values, so this ends; a few rounds in practice).
+    for _ in range(MAX_JOINT_ROUNDS):
+        joint = {hp.name: _joint_slices(hp.name, chosen, current, space) for hp in space}
+        updated = {hp.name: (_narrow(hp, guides[hp.name], silent, joint[hp.name])
+                             if joint[hp.name] else current[hp.name]) for hp in space}
+        if all(updated[k].hyperparameter == current[k].hyperparameter for k in current):
+            break
+        current = updated
+    return NextSpace(response, [dict(g.group) for g in chosen],
+                     [current[hp.name] for hp in space])
+
+
+@dataclass(frozen=True)
+class JointSlices:
+    """A tuned hyperparameter's good values where the next sweep keeps a partner it is
+    tuned together with (its optimum moves with that partner).
+
+    Attributes
+    ----------
+    partner
+        The other hyperparameter.
+    kept
+        The partner's slices the next sweep keeps.
+    good
+        The tuned one's good values in each kept slice: ``(low, high)`` or levels.
+    """
+
+    partner: str
+    kept: list[Any]
+    good: list[Any]
+
+
+def _joint_slices(name: str, groups: Sequence[GroupGuidelines],
+                  first: dict[str, Narrowing], space: SearchSpace) -> list[JointSlices]:
+    """For ``name``: the good values in each slice that the next sweep keeps of every
+    partner it must be tuned together with (an unstable pair), over ``groups``.
+
+    Where the partner is narrowed (to levels good for it, say), the marginal good region
+    of ``name`` is an average over slices the next sweep will not draw, and can miss the
+    optimum of the slices it will (the learning rate good for the average optimizer is
+    not the one good for Adam).
+    """
+    out = []
+    for g in groups:
+        for pair in g.pairs:
+            if pair.a != name or pair.stable or not pair.slice_good:
+                continue
+            kept = _kept_slices(pair.slice_values, first[pair.b], space[pair.b])
+            if kept:
+                out.append(JointSlices(pair.b, [pair.slice_values[k] for k in kept],
+                                       [pair.slice_good[k] for k in kept]))
+    return out
+
+
+def _kept_slices(values: Sequence[Any], narrowing: Narrowing, hp: Hyperparameter
+                 ) -> list[int]:
+    """Indices of the slices ``values`` of ``hp`` that its next-sweep dimension keeps."""
+    new = narrowing.hyperparameter
+    if hp.is_discrete or hp.is_constant:
+        kept = {str(c) for c in new.levels}
+        return [k for k, v in enumerate(values) if str(v) in kept]
+    u = np.asarray(hp.encode(np.asarray(values, dtype=float)), dtype=float)
+    if new.is_constant:
+        target = float(hp.encode(np.array([float(new.levels[0])]))[0])
+        return [int(np.argmin(np.abs(u - target)))]
+    lo, hi = (float(x) for x in hp.encode(np.array(new.bounds, dtype=float)))
+    inside = [k for k in range(len(u)) if lo - 1e-12 <= u[k] <= hi + 1e-12]
+    return inside or [int(np.argmin(np.abs(u - 0.5 * (lo + hi))))]
 
 
 def _narrow(hp: Hyperparameter, guides: list[tuple[dict, ParamGuideline]],
-            silent: int = 0) -> Narrowing:
+            silent: int = 0, joint: Sequence[JointSlices] = ()) -> Narrowing:
     """One hyperparameter's narrowing by the guidelines of the groups with signal
-    (``silent`` more groups had none and are left out)."""
+    (``silent`` more groups had none and are left out); a tuned one keeps its good
+    values in the ``joint`` slices too."""
     if guides and silent:
-        n = _narrow(hp, guides)
+        n = _narrow(hp, guides, 0, joint)
         return Narrowing(n.name, n.action, n.hyperparameter, n.prior_mode, n.level_weights,
                          f"{n.because} ({silent} group(s) without detectable signal left "
                          "out)", n.evidence)
@@ -176,9 +250,11 @@ def _narrow(hp: Hyperparameter, guides: list[tuple[dict, ParamGuideline]],
                          f"{' or '.join(calls)} {where} (largest upper end of its share "
                          f"{100 * top:.1f} %; none reached the tune threshold): fixed at "
                          f"{value!r}, {how}", evidence)
+    together = _together(hp, joint)
     if hp.is_discrete:
-        good = [c for c in hp.levels if any(str(c) in {str(v) for v in (p.good_levels or [])}
-                                             for p in tuned)]
+        joint_good = {str(v) for j in joint for levels in j.good for v in levels}
+        good = [c for c in hp.levels if str(c) in joint_good or any(
+            str(c) in {str(v) for v in (p.good_levels or [])} for p in tuned)]
         best = {str(p.best) for p in tuned}
         weights = [BEST_LEVEL_WEIGHT if str(c) in best else 1.0 for c in good]
         new = Hyperparameter(hp.name, hp.kind, choices=tuple(good),
@@ -186,11 +262,13 @@ def _narrow(hp: Hyperparameter, guides: list[tuple[dict, ParamGuideline]],
         action = "narrowed" if len(good) < len(hp.levels) else "kept"
         return Narrowing(hp.name, action, new, None, weights,
                          f"tuned in {len(tuned)} of {len(guides)} group(s); levels good in "
-                         f"any of them: {', '.join(map(str, good))} (best: "
+                         f"any of them{together}: {', '.join(map(str, good))} (best: "
                          f"{', '.join(sorted(best))})", evidence)
     assert hp.lower is not None and hp.upper is not None  # a range: checked on creation
     lows = [p.low_end[0] if p.low_end is not None else _region(p)[0] for p in tuned]
     highs = [p.high_end[1] if p.high_end is not None else _region(p)[1] for p in tuned]
+    lows += [lo for j in joint for lo, _ in j.good]
+    highs += [hi for j in joint for _, hi in j.good]
     lo = max(_round_out(min(lows), down=True), hp.lower)
     hi = min(_round_out(max(highs), down=False), hp.upper)
     if hp.kind == "int":
@@ -208,10 +286,33 @@ def _narrow(hp: Hyperparameter, guides: list[tuple[dict, ParamGuideline]],
                          prior=Prior("beta", alpha=alpha, beta=beta))
     action = "narrowed" if (lo > hp.lower or hi < hp.upper) else "kept"
     because = (f"tuned in {len(tuned)} of {len(guides)} group(s); range = hull of their good "
-               f"regions at the outer 5–95 % ends: [{lo:.4g}, {hi:.4g}] of "
+               f"regions at the outer 5–95 % ends{together}: [{lo:.4g}, {hi:.4g}] of "
                f"[{hp.lower:.4g}, {hp.upper:.4g}]; prior peaked at the median best "
                f"{best_value:.4g}")
     return Narrowing(hp.name, action, new, mode, None, because, evidence)
+
+
+def _together(hp: Hyperparameter, joint: Sequence[JointSlices]) -> str:
+    """The clause naming the partners whose kept slices widened ``hp``'s good values."""
+    if not joint:
+        return ""
+    partners: dict[str, list[Any]] = {}
+    for j in joint:
+        shown = partners.setdefault(j.partner, [])
+        shown += [v for v in j.kept if v not in shown]
+
+    def values(kept: list[Any]) -> str:
+        if all(isinstance(v, float) for v in kept) and len(kept) > 2:
+            return f"{min(kept):.4g}–{max(kept):.4g}"
+        return ", ".join(_slice_text(v) for v in kept)
+
+    listed = "; ".join(f"{b} {values(v)}" for b, v in partners.items())
+    return (f" and its good values at the kept values of the hyperparameters it is tuned "
+            f"together with ({listed})")
+
+
+def _slice_text(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def prior_position(hp: Hyperparameter, value: float) -> float:

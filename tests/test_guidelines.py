@@ -268,3 +268,47 @@ def test_with_a_bootstrap_the_verdict_rests_on_the_calibrated_interval():
     pair_low = np.nan_to_num(ci.pair_lower[0]).sum()
     assert lr.share.low == pytest.approx(max(ci.main_lower[0] + pair_low, 0.0))
     assert lr.verdict == "tune" and g.hyperparameters["null"].verdict == "ignore"
+
+
+OPT_SPACE = SearchSpace((
+    Hyperparameter("lr", "float", 1e-5, 1e-1, "log"),
+    Hyperparameter("optimizer", "categorical", choices=("adam", "rmsprop", "sgd")),
+    Hyperparameter("null", "float", 0.0, 1.0),
+))
+#: Each optimizer's best learning rate (encoded) and its penalty: SGD is worse and wants a
+#: learning rate two decades higher, so the learning rate good on average is not the one
+#: good for the optimizers the next sweep keeps.
+OPT_BEST_U = {"adam": 0.3, "rmsprop": 0.4, "sgd": 0.85}
+OPT_PENALTY = {"adam": 0.0, "rmsprop": 0.01, "sgd": 0.15}
+
+
+def test_next_sweep_keeps_the_good_learning_rates_of_the_optimizers_it_keeps():
+    from odyssey_analysis.next_space import next_space
+
+    rng = np.random.default_rng(3)
+    n = 800
+    u = rng.random((n, 2))
+    opt = rng.choice(list(OPT_BEST_U), n)
+    best = np.array([OPT_BEST_U[o] for o in opt])
+    penalty = np.array([OPT_PENALTY[o] for o in opt])
+    frame = pd.DataFrame({"lr": OPT_SPACE["lr"].decode(u[:, 0]), "optimizer": opt,
+                          "null": u[:, 1]})
+    frame["y"] = (u[:, 0] - best) ** 2 + penalty + 0.003 * rng.standard_normal(n)
+    table = TrialTable.from_frame(frame, space=OPT_SPACE, responses=["y"], group_by=[],
+                                  minimize=["y"])
+    guide = study_guidelines(analyze(table, method_from_options(n_trees=32, seed=0)),
+                             tolerance=TAU)
+    pair = next(p for p in guide.groups[0].pairs if (p.a, p.b) == ("lr", "optimizer"))
+    assert not pair.stable
+    nxt = next_space(guide, OPT_SPACE, "y")
+    kept = {n.name: n for n in nxt.narrowings}
+    assert set(kept["optimizer"].hyperparameter.levels) == {"adam", "rmsprop"}
+    lo, hi = OPT_SPACE["lr"].encode(np.array(kept["lr"].hyperparameter.bounds))
+    for name in ("adam", "rmsprop"):
+        # the true good region of this optimizer's slice: |u - best| <= sqrt(TAU)
+        assert lo <= OPT_BEST_U[name] - 0.8 * np.sqrt(TAU)
+        assert hi >= OPT_BEST_U[name] + 0.8 * np.sqrt(TAU)
+    assert "tuned together with (optimizer adam, rmsprop)" in kept["lr"].because
+    # without the slices the marginal's good region (pulled towards SGD) misses Adam's
+    marginal = guide.groups[0].hyperparameters["lr"].good_region
+    assert OPT_SPACE["lr"].encode(np.array([marginal[0]]))[0] > OPT_BEST_U["adam"]
