@@ -63,30 +63,31 @@ def test_analyze_writes_the_importance_table_and_fit_details(sweep_csv, tmp_path
     assert sorted(p.name for p in out.iterdir()) == ["analysis.json", "importance.csv"]
 
 
-def test_analyze_prints_every_responses_largest_effects(sweep_csv, tmp_path):
+@pytest.fixture()
+def two_responses_csv(sweep_csv, tmp_path):
     frame = pd.read_csv(sweep_csv)
     frame["val_accuracy"] = 1.0 - frame["test_error"] / 10.0
-    two = tmp_path / "two.csv"
-    frame.to_csv(two, index=False)
-    result = CliRunner().invoke(main, ["analyze", str(two), "--out", str(tmp_path / "o"),
-                                       *FAST])
+    path = tmp_path / "two.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_analyze_prints_every_responses_largest_effects(two_responses_csv, tmp_path):
+    result = CliRunner().invoke(main, ["analyze", str(two_responses_csv), "--out",
+                                       str(tmp_path / "o"), *FAST])
     assert result.exit_code == 0, result.output
     assert "largest effects on test_error" in result.output
     assert "largest effects on val_accuracy" in result.output
 
 
-def test_analyze_names_the_responses_it_leaves_off_a_long_summary(sweep_csv, tmp_path,
-                                                                  monkeypatch):
+def test_analyze_names_the_responses_it_leaves_off_a_long_summary(two_responses_csv,
+                                                                  tmp_path, monkeypatch):
     import importlib
 
     analyze_cli = importlib.import_module("odyssey_analysis.cli.analyze")
     monkeypatch.setattr(analyze_cli, "SUMMARY_ROWS", 1)
-    frame = pd.read_csv(sweep_csv)
-    frame["val_accuracy"] = 1.0 - frame["test_error"] / 10.0
-    two = tmp_path / "two.csv"
-    frame.to_csv(two, index=False)
-    result = CliRunner().invoke(main, ["analyze", str(two), "--out", str(tmp_path / "o"),
-                                       *FAST])
+    result = CliRunner().invoke(main, ["analyze", str(two_responses_csv), "--out",
+                                       str(tmp_path / "o"), *FAST])
     assert result.exit_code == 0, result.output
     assert "largest effects on val_accuracy" not in result.output
     assert "not shown here: val_accuracy" in result.output

@@ -425,3 +425,14 @@ def run_folders(path: Path, is_run: Any) -> list[Path]:
         return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", p.name)]
 
     return sorted((c for c in path.iterdir() if c.is_dir() and is_run(c)), key=natural)
+
+
+def require_runs(path: Path | None, is_run: Any, tool: str, run_files: Sequence[str],
+                 source: str) -> list[Path]:
+    """:func:`run_folders` of ``path``, or the error that names what a run folder of
+    ``tool`` holds when there is none."""
+    runs = run_folders(path, is_run) if path is not None and path.is_dir() else []
+    if not runs:
+        raise InputError(f"no {tool} run here (a run folder holds "
+                         f"{' and '.join(run_files)})", file=source)
+    return runs

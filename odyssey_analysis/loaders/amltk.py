@@ -24,6 +24,7 @@ from ._common import (
     local_path,
     metric_columns,
     reject_unknown_options,
+    require_runs,
     run_folders,
     run_space,
     select_budget,
@@ -73,10 +74,7 @@ def read_amltk(source: str, *, budget: object = None, **unknown: object) -> RawT
     """
     reject_unknown_options("amltk", unknown, ("budget",))
     path = local_path(source)
-    runs = run_folders(path, _is_run) if path.is_dir() else []
-    if not runs:
-        raise InputError("no AMLTK run here (a run folder holds " + " and ".join(RUN_FILES)
-                         + ")", file=source)
+    runs = require_runs(path, _is_run, "AMLTK", RUN_FILES, source)
     first = None
     frames = []
     directions: dict[str, str] = {}

@@ -28,6 +28,7 @@ from ._common import (
     iter_json_lines,
     local_path,
     reject_unknown_options,
+    require_runs,
     run_folders,
     run_space,
     select_budget,
@@ -74,10 +75,7 @@ def read_bohb(source: str, *, budget: object = None, **unknown: object) -> RawTr
     """
     reject_unknown_options("bohb", unknown, ("budget",))
     path = local_path(source)
-    runs = run_folders(path, _is_run) if path.is_dir() else []
-    if not runs:
-        raise InputError("no BOHB run here (a run folder holds " + ", ".join(RUN_FILES)
-                         + ")", file=source)
+    runs = require_runs(path, _is_run, "BOHB", RUN_FILES, source)
     first = None
     records: list[dict[str, Any]] = []
     rows: list[int] = []

@@ -28,6 +28,7 @@ from ._common import (
     local_path,
     metric_columns,
     reject_unknown_options,
+    require_runs,
     run_folders,
     select_budget,
     unique_name,
@@ -77,10 +78,7 @@ def read_dataframe_run(source: str, *, budget: object = None,
     """
     reject_unknown_options("deepcave-dataframe", unknown, ("budget",))
     path = _folder(source)
-    runs = run_folders(path, _is_run) if path is not None else []
-    if not runs:
-        raise InputError("no DeepCAVE DataFrame run here (a run folder holds "
-                         + " and ".join(RUN_FILES) + ")", file=source)
+    runs = require_runs(path, _is_run, "DeepCAVE DataFrame", RUN_FILES, source)
     space = None
     frames = []
     excluded: list[tuple[int, str]] = []
