@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from .distributions import student_t_sf
+
 #: Trees of each forest of the test (fitted once on the real and once per permuted
 #: response).
 SIGNAL_TREES = 32
@@ -98,15 +100,13 @@ def t_p_value(observed: float, null: np.ndarray) -> float:
     degrees of freedom when the null values and the observed one are independent
     draws of one normal distribution. A null sample without spread gives 0 or 1.
     """
-    from scipy.stats import t as student_t
-
     null = np.asarray(null, dtype=float)
     k = len(null)
     mean, sd = float(null.mean()), float(null.std(ddof=1))
     if not sd > 0.0:
         return 0.0 if observed > mean else 1.0
     score = (observed - mean) / (sd * math.sqrt(1.0 + 1.0 / k))
-    return float(student_t.sf(score, k - 1))
+    return student_t_sf(score, k - 1)
 
 
 def signal_test(surrogate: Any, x: np.ndarray, y: np.ndarray, seed_key: list[int], *,
