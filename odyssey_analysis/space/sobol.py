@@ -34,6 +34,7 @@ random shift. This keeps the net property, makes every point uniform on the unit
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -221,11 +222,8 @@ def read_table(text: str) -> list[tuple[int, tuple[int, ...]]]:
 
 @lru_cache(maxsize=1)
 def _table() -> tuple[tuple[int, tuple[int, ...]], ...]:
-    from importlib import resources
-
-    text = (resources.files("odyssey_analysis") / "data" / "sobol_directions.csv"
-            ).read_text(encoding="ascii")
-    return tuple(read_table(text))
+    path = Path(__file__).resolve().parent.parent / "data" / "sobol_directions.csv"
+    return tuple(read_table(path.read_text(encoding="ascii")))
 
 
 @lru_cache(maxsize=8)
