@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,15 +25,20 @@ from typing import Any
 DEFERRED = "scipy.linalg"
 
 
+_lock = threading.Lock()
+
+
 class _Refuse:
-    """A meta-path finder that refuses one module (as if it were not installed)."""
+    """A meta-path finder that refuses one module to one thread (as if it were not
+    installed); imports on other threads go on as usual."""
 
     def __init__(self, name: str) -> None:
         self.name = name
+        self.thread = threading.get_ident()
 
     def find_spec(self, fullname: str, path: Sequence[str] | None = None,
                   target: Any = None) -> None:
-        if fullname == self.name:
+        if fullname == self.name and threading.get_ident() == self.thread:
             raise ModuleNotFoundError(f"{fullname} deferred", name=fullname)
         return None
 
@@ -45,15 +51,18 @@ def load_registries() -> None:
     """
     if "numba.np.arraymath" in sys.modules or DEFERRED in sys.modules:
         return
-    from numba.core.registry import cpu_target
+    with _lock:
+        if "numba.np.arraymath" in sys.modules or DEFERRED in sys.modules:
+            return
+        from numba.core.registry import cpu_target
 
-    refuse = _Refuse(DEFERRED)
-    sys.meta_path.insert(0, refuse)
-    try:
-        cpu_target.target_context.refresh()
-        cpu_target.typing_context.refresh()
-    finally:
-        sys.meta_path.remove(refuse)
-    arraymath = sys.modules.get("numba.np.arraymath")
-    if arraymath is not None and getattr(arraymath, "_HAVE_BLAS", True) is False:
-        arraymath._HAVE_BLAS = importlib.util.find_spec("scipy") is not None
+        refuse = _Refuse(DEFERRED)
+        sys.meta_path.insert(0, refuse)
+        try:
+            cpu_target.target_context.refresh()
+            cpu_target.typing_context.refresh()
+        finally:
+            sys.meta_path.remove(refuse)
+        arraymath = sys.modules.get("numba.np.arraymath")
+        if arraymath is not None and getattr(arraymath, "_HAVE_BLAS", True) is False:
+            arraymath._HAVE_BLAS = importlib.util.find_spec("scipy") is not None

@@ -141,3 +141,19 @@ def test_numba_loads_without_scipy_linalg_and_keeps_blas():
             "assert dot(np.ones(3), np.arange(3.0)) == 3.0\n"
             "assert 'scipy.linalg' in sys.modules  # imported when BLAS is compiled")
     assert "sklearn" not in loaded_after(code)
+
+
+def test_deferring_scipy_linalg_refuses_it_to_the_loading_thread_only():
+    import threading
+
+    from odyssey_analysis._numba_start import _Refuse
+
+    refuse = _Refuse("scipy.linalg")
+    with pytest.raises(ModuleNotFoundError):
+        refuse.find_spec("scipy.linalg")
+    assert refuse.find_spec("scipy.special") is None
+    seen = []
+    other = threading.Thread(target=lambda: seen.append(refuse.find_spec("scipy.linalg")))
+    other.start()
+    other.join()
+    assert seen == [None]
