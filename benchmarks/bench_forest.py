@@ -126,6 +126,7 @@ def cli_analyze(surrogate: str, repeat: int) -> float:
         csv = Path(tmp) / "sweep.csv"
         frame.to_csv(csv, index=False)
         env = dict(os.environ, PYTHONPATH=str(ROOT), NUMBA_NUM_THREADS="1")
+        env.pop("PYTHONDONTWRITEBYTECODE", None)  # the warm-up run writes the .pyc files
         for i in range(repeat + 1):
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             subprocess.run([sys.executable, "-m", "odyssey_analysis", "analyze", str(csv),

@@ -192,7 +192,9 @@ def fit_forests(problems: Sequence[tuple[np.ndarray, np.ndarray]], seeds: Sequen
         the settings (with ``"surrogate": "compiled"``) and the predictions.
     """
     from . import _forest_kernels
+    from ._numba_start import load_registries
 
+    load_registries()  # before the first compiled call: without scipy.linalg
     settings = settings.with_leaf(1)  # a leaf size left to the method: 1 when unset
     if len(problems) != len(seeds):
         raise ValueError("one seed per forest")

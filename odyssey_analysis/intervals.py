@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .distributions import normal_quantile
+
 #: Below this world fraction the correction is additive, not a ratio (logs of tiny
 #: fractions are noise).
 RATIO_FLOOR = 0.005
@@ -33,9 +35,7 @@ HEDGE = 2.0
 
 def z_value(conf_level: float) -> float:
     """The two-sided standard normal quantile of ``conf_level`` (1.645 for 0.9)."""
-    from scipy.stats import norm
-
-    return float(norm.ppf(0.5 + conf_level / 2.0))
+    return normal_quantile(0.5 + conf_level / 2.0)
 
 
 def ratio_corrected(estimate: np.ndarray, world_replicates: np.ndarray,

@@ -18,6 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .neighbours import nearest_neighbours
+from .nnls import nnls
+
 #: Replicate degrees of freedom that make the pooled replicate variance the first choice.
 MIN_REPLICATE_DOF = 20
 #: Fewest replicate degrees of freedom used when there is no other estimate.
@@ -90,18 +93,14 @@ def variogram_nugget(x: np.ndarray, y: np.ndarray, levels: np.ndarray,
     float
         NaN without a numeric hyperparameter or with fewer than 10 usable pairs.
     """
-    from scipy.optimize import nnls
-    from scipy.spatial import cKDTree
-
     n, _ = x.shape
     cat = np.asarray(levels, dtype=bool)
     if cat.all() or n < 3:
         return float("nan")
     k = min(neighbours, n - 1)
     scaled = np.where(cat[None, :], 1e3 * x, x)  # neighbours share levels where possible
-    _, idx = cKDTree(scaled).query(scaled, k + 1)
     a = np.repeat(np.arange(n), k)
-    b = np.asarray(idx)[:, 1:].ravel()
+    b = nearest_neighbours(scaled, k).ravel()
     pairs = np.unique(np.sort(np.column_stack([a, b]), axis=1), axis=0)
     diff = x[pairs[:, 0]] - x[pairs[:, 1]]
     same = np.all(np.abs(diff[:, cat]) < 1e-12, axis=1)

@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from .distributions import student_t_sf
+
 #: Trees of each forest of the test (fitted once on the real and once per permuted
 #: response).
 SIGNAL_TREES = 32
@@ -98,15 +100,13 @@ def t_p_value(observed: float, null: np.ndarray) -> float:
     degrees of freedom when the null values and the observed one are independent
     draws of one normal distribution. A null sample without spread gives 0 or 1.
     """
-    from scipy.stats import t as student_t
-
     null = np.asarray(null, dtype=float)
     k = len(null)
     mean, sd = float(null.mean()), float(null.std(ddof=1))
     if not sd > 0.0:
         return 0.0 if observed > mean else 1.0
     score = (observed - mean) / (sd * math.sqrt(1.0 + 1.0 / k))
-    return float(student_t.sf(score, k - 1))
+    return student_t_sf(score, k - 1)
 
 
 def signal_test(surrogate: Any, x: np.ndarray, y: np.ndarray, seed_key: list[int], *,
@@ -131,23 +131,54 @@ def signal_test(surrogate: Any, x: np.ndarray, y: np.ndarray, seed_key: list[int
     Returns
     -------
     SignalTest
+
+    Notes
+    -----
+    The forests of a stage (the real response's and the first ``first`` permutations',
+    the next ``first``, the rest) are fitted in one call of the surrogate's
+    ``fit_many`` where it has one, else one by one. The permutations and seeds are drawn
+    in the order of one fit at a time, so the test's result does not depend on the
+    batching (nor on the thread count). A permuted forest without an out-of-bag R²
+    drops out of the null sample; the early stops are checked only at the ends of
+    stages.
     """
     rng = np.random.default_rng([*seed_key, 7])
+    y = np.asarray(y, dtype=float)
+    fit_many = getattr(surrogate, "fit_many", None)
 
-    def r2(values: np.ndarray) -> float:
-        model = surrogate.replicate(n_trees=trees, seed=int(rng.integers(2 ** 31)))
-        return float(model.fit(x, values).oob_r2)
+    def r2(responses: list[np.ndarray], seeds: list[int]) -> list[float]:
+        if fit_many is not None:  # one compiled call for the stage
+            fits = fit_many([(x, v) for v in responses], seeds, n_trees=trees)
+        else:
+            fits = [surrogate.replicate(n_trees=trees, seed=s).fit(x, v)
+                    for v, s in zip(responses, seeds)]
+        return [float(f.oob_r2) for f in fits]
 
-    observed = r2(np.asarray(y, dtype=float))
+    def draw(count: int) -> tuple[list[np.ndarray], list[int]]:
+        # In the order of one fit at a time: a permutation, then its forest's seed.
+        responses, seeds = [], []
+        for _ in range(count):
+            responses.append(y[rng.permutation(len(y))])
+            seeds.append(int(rng.integers(2 ** 31)))
+        return responses, seeds
+
+    observed_seed = int(rng.integers(2 ** 31))
+    # Stages end after `first`, after twice as many and after all permutations.
+    ends = sorted({n for n in (first, 2 * first, permutations) if 0 < n <= permutations})
     nan = float("nan")
-    if not math.isfinite(observed):
-        return SignalTest(observed, nan, nan, nan, 0, trees, alpha)
-    null: list[float] = []
-    for _ in range(permutations):
-        value = r2(y[rng.permutation(len(y))])
-        if math.isfinite(value):
-            null.append(value)
-        if len(null) in (first, 2 * first) and len(null) < permutations:
+    observed, null, done = nan, [], 0
+    for end in ends or [0]:
+        responses, seeds = draw(end - done)
+        if done == 0:  # the real response's forest joins the first stage
+            values = r2([y, *responses], [observed_seed, *seeds])
+            observed, values = values[0], values[1:]
+            if not math.isfinite(observed):
+                return SignalTest(observed, nan, nan, nan, 0, trees, alpha)
+        else:
+            values = r2(responses, seeds)
+        done = end
+        null += [v for v in values if math.isfinite(v)]
+        if end < permutations and len(null) in (first, 2 * first):
             p = t_p_value(observed, np.array(null))
             if p < EARLY_STOP_P or p > EARLY_NULL_P:
                 break

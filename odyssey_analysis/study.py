@@ -11,6 +11,7 @@ set (Dask, for instance).
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -246,17 +247,20 @@ def plan_fits(n_trials: Sequence[int], n_trees: int, n_jobs: int | None = None) 
 
     See ``n_jobs`` of :func:`analyze` for the rule.
     """
-    from joblib import cpu_count
-    from joblib.parallel import BACKENDS, DEFAULT_BACKEND, get_active_backend
-
     n_fits = len(n_trials)
-    backend, _ = get_active_backend()
-    if not isinstance(backend, BACKENDS[DEFAULT_BACKEND]):
-        # The caller chose a backend (Dask, threads, ...): one task per fit there.
-        return FitPlan("backend", -1 if n_jobs is None else n_jobs, 1)
-    cores = cpu_count()
-    if n_jobs is not None:
-        cores = n_jobs if n_jobs > 0 else max(1, cores + 1 + n_jobs)
+    if "joblib" in sys.modules:  # else no caller can have chosen a backend
+        from joblib.parallel import BACKENDS, DEFAULT_BACKEND, get_active_backend
+
+        backend, _ = get_active_backend()
+        if not isinstance(backend, BACKENDS[DEFAULT_BACKEND]):
+            # The caller chose a backend (Dask, threads, ...): one task per fit there.
+            return FitPlan("backend", -1 if n_jobs is None else n_jobs, 1)
+    if n_jobs is not None and n_jobs > 0:
+        cores = n_jobs
+    else:
+        from joblib import cpu_count
+
+        cores = cpu_count() if n_jobs is None else max(1, cpu_count() + 1 + n_jobs)
     work = (sum(n_trials) + n_fits * TREE_OVERHEAD_TRIALS) * n_trees
     if n_fits <= 1 or cores == 1 or work < PROCESS_MIN_WORK:
         return FitPlan("here", 1, cores)

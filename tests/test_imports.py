@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 import odyssey_analysis
@@ -86,3 +88,72 @@ def test_without_numba_the_default_forest_is_scikit_learns(monkeypatch):
     assert isinstance(make_surrogate(), RandomForestSurrogate)
     with pytest.raises(odyssey_analysis.InputError, match="needs Numba"):
         make_surrogate("compiled")
+
+
+def test_a_default_analyze_imports_neither_scipy_nor_scikit_learn(tmp_path):
+    # `import numba` imports SciPy's small top-level package (a version check) and
+    # nothing below it; every SciPy module the analysis could need is replaced.
+    pytest.importorskip("numba")
+    rng = np.random.default_rng(0)
+    x = rng.random((200, 4))
+    frame = pd.DataFrame(x, columns=["a", "b", "c", "d"])
+    frame["loss"] = (x[:, 0] - 0.3) ** 2 * 4 + np.sin(5 * x[:, 1]) + 0.1 * rng.random(200)
+    csv = tmp_path / "sweep.csv"
+    frame.to_csv(csv, index=False)
+    probe = ("import sys\nfrom odyssey_analysis.cli import main\n"
+             f"sys.argv = ['odyssey', 'analyze', {str(csv)!r}, '--response', 'loss',\n"
+             f"            '--out', {str(tmp_path / 'out')!r}, '--jobs', '1']\n"
+             "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+             "import json\n"
+             "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in\n"
+             "                        ('scipy', 'sklearn'))))")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(ROOT), os.environ.get("PYTHONPATH", "")]), NUMBA_NUM_THREADS="1")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         env=env, check=True, cwd=tmp_path)
+    loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    assert (tmp_path / "out" / "importance.csv").exists()
+    assert not [m for m in loaded if m.startswith("sklearn")]
+    # Only what `import scipy` alone loads (its package, version and config modules).
+    bare = json.loads(subprocess.run(
+        [sys.executable, "-c", "import sys, json, scipy\n"
+         "print(json.dumps(sorted(m for m in sys.modules if m.startswith('scipy'))))"],
+        capture_output=True, text=True, check=True).stdout)
+    assert set(loaded) <= set(bare), sorted(set(loaded) - set(bare))
+    assert not {"scipy.stats", "scipy.linalg", "scipy.spatial", "scipy.optimize",
+                "scipy.special"} & set(loaded)
+
+
+def test_numba_loads_without_scipy_linalg_and_keeps_blas():
+    pytest.importorskip("numba")
+    code = ("import numpy as np\n"
+            "from odyssey_analysis.forest import CompiledForestSurrogate\n"
+            "x = np.random.default_rng(0).random((30, 2))\n"
+            "CompiledForestSurrogate(n_jobs=1).fit(x, x[:, 0])\n"
+            "import sys\n"
+            "assert 'scipy.linalg' not in sys.modules\n"
+            "import numba.np.arraymath as am\n"
+            "assert am._HAVE_BLAS, 'BLAS inner products turned off'\n"
+            "from numba import njit\n"
+            "@njit(cache=False)\n"
+            "def dot(a, b):\n"
+            "    return np.dot(a, b)\n"
+            "assert dot(np.ones(3), np.arange(3.0)) == 3.0\n"
+            "assert 'scipy.linalg' in sys.modules  # imported when BLAS is compiled")
+    assert "sklearn" not in loaded_after(code)
+
+
+def test_deferring_scipy_linalg_refuses_it_to_the_loading_thread_only():
+    import threading
+
+    from odyssey_analysis._numba_start import _Refuse
+
+    refuse = _Refuse("scipy.linalg")
+    with pytest.raises(ModuleNotFoundError):
+        refuse.find_spec("scipy.linalg")
+    assert refuse.find_spec("scipy.special") is None
+    seen = []
+    other = threading.Thread(target=lambda: seen.append(refuse.find_spec("scipy.linalg")))
+    other.start()
+    other.join()
+    assert seen == [None]

@@ -99,3 +99,41 @@ def test_the_api_warns_and_the_console_says_it_in_one_line(tmp_path):
     assert "Warning" not in result.output
     imp = pd.read_csv(out / "importance.csv")
     assert imp["fraction"].isna().all() and imp["signal_p"].gt(0.01).all()
+
+
+def sequential_signal_test(surrogate, x, y, seed_key, trees=32, permutations=20, first=5):
+    """The test as one forest at a time: the definition the batched stages must match."""
+    from odyssey_analysis.significance import EARLY_NULL_P, EARLY_STOP_P
+
+    rng = np.random.default_rng([*seed_key, 7])
+
+    def r2(values):
+        model = surrogate.replicate(n_trees=trees, seed=int(rng.integers(2 ** 31)))
+        return float(model.fit(x, values).oob_r2)
+
+    observed = r2(np.asarray(y, dtype=float))
+    null = []
+    for _ in range(permutations):
+        null.append(r2(y[rng.permutation(len(y))]))
+        if len(null) in (first, 2 * first) and len(null) < permutations:
+            p = t_p_value(observed, np.array(null))
+            if p < EARLY_STOP_P or p > EARLY_NULL_P:
+                break
+    return observed, null, t_p_value(observed, np.array(null))
+
+
+@pytest.mark.parametrize("signal", [0.0, 0.02, 0.05, 1.0])
+def test_batched_stages_give_the_one_at_a_time_test(signal):
+    from odyssey_analysis.forest import CompiledForestSurrogate
+
+    frame = sweep(120, signal, seed=int(signal * 100))
+    x = np.column_stack([SPACE[n].encode(frame[n]) for n in SPACE.names])
+    y = frame["val_error"].to_numpy()
+    surrogate = CompiledForestSurrogate(ForestSettings(seed=0), n_jobs=1)
+    for key in ([0, 1], [3, 9]):
+        test = signal_test(surrogate, x, y, key)
+        observed, null, p = sequential_signal_test(surrogate, x, y, key)
+        assert test.statistic == observed
+        assert test.permutations == len(null)
+        assert test.null_mean == pytest.approx(np.mean(null), rel=1e-15)
+        assert test.p_value == p

@@ -17,27 +17,39 @@ imports what it needs when it runs.
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
-from odyssey_sweep.command import sweep
-
-from .analyze import analyze
 from .common import install_signal_handlers
-from .compare import compare
-from .guide import guide
-from .info import info
-from .report import report
+
+#: Each command's module and name, imported when the command is asked for (a run
+#: imports only its own command; ``--help`` imports them all for their summaries).
+COMMANDS = {"info": ".info:info", "analyze": ".analyze:analyze",
+            "compare": ".compare:compare", "guide": ".guide:guide",
+            "report": ".report:report", "sweep": "odyssey_sweep.command:sweep"}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(click.Group):
+    """A group that imports a command's module the first time the command is needed."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module, name = COMMANDS[cmd_name].split(":")
+            command = getattr(importlib.import_module(module, __name__), name)
+            self.add_command(command, cmd_name)
+        return self.commands.get(cmd_name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
 @click.version_option(package_name="odyssey-analysis")
 def main(debug: bool) -> None:
     """Functional ANOVA and variant comparison for hyperparameter sweeps."""
     install_signal_handlers()
 
-
-for _command in (info, analyze, compare, guide, report, sweep):
-    main.add_command(_command)
 
 __all__ = ["main"]

@@ -59,12 +59,13 @@ def install_signal_handlers() -> None:
 
 def stop_workers() -> None:
     """End joblib's worker processes at once (they would outlive an interrupted run)."""
+    if "joblib" not in sys.modules:  # no worker was started
+        return
     try:
         from joblib.externals.loky import get_reusable_executor
     except ImportError:  # pragma: no cover - joblib always ships loky
         return
-    if "joblib" in sys.modules:
-        get_reusable_executor().shutdown(wait=False, kill_workers=True)
+    get_reusable_executor().shutdown(wait=False, kill_workers=True)
 
 
 def _os_error_line(exc: OSError) -> str:

@@ -1,11 +1,11 @@
 """Points drawn from a search space's sampling measure, in the encoded unit cube.
 
 Two uses: evaluating a surrogate to integrate its variance (:func:`variance_points`:
-scrambled Sobol points, or every cell of the grid when all hyperparameters have
-levels), and simulating new sweeps of the same size (:func:`draw_design`: independent
-draws, as random search makes them). A numeric hyperparameter is uniform on [0, 1]
-(the encoding is its CDF); one with levels takes the centre of a level's interval,
-with the level's weight.
+scrambled Sobol points of :mod:`.sobol`, or every cell of the grid when all
+hyperparameters have levels), and simulating new sweeps of the same size
+(:func:`draw_design`: independent draws, as random search makes them). A numeric
+hyperparameter is uniform on [0, 1] (the encoding is its CDF); one with levels takes the
+centre of a level's interval, with the level's weight.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from itertools import product
 import numpy as np
 
 from .model import SearchSpace
+from .sobol import sobol_points
 
 
 @dataclass(frozen=True)
@@ -111,11 +112,9 @@ def variance_points(space: SearchSpace, n_points: int, seed: int,
             pts = np.array(list(product(*centres)), dtype=float).reshape(cells, d)
             w = np.array([np.prod(c) for c in product(*weights)], dtype=float)
             return MeasurePoints(pts, w / w.sum(), True)
-    from scipy.stats import qmc
-
-    m = 1 << max(0, int(np.ceil(np.log2(max(n_points, 1)))))
-    sobol = qmc.Sobol(d, scramble=True, seed=np.random.default_rng([seed, 0x5EED]))
-    u = sobol.random(m)
+    log2_n = max(0, int(np.ceil(np.log2(max(n_points, 1)))))
+    u = sobol_points(log2_n, d, np.random.default_rng([seed, 0x5EED]))
+    m = len(u)
     return MeasurePoints(_snap_to_levels(u, space), np.full(m, 1.0 / m), False)
 
 
