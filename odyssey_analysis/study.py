@@ -53,21 +53,22 @@ class FitCost:
         CPU seconds per trial × tree.
     worker_start_s
         CPU seconds to start a worker process.
-    thread_min_trials
-        Fewest trials of a fit for which its own threads pay; smaller fits run on one
-        thread each (0: any fit gets the cores the plan has for it).
+    thread_min_work
+        Least work of one fit (its trials × its trees, bootstrap refits included) for
+        which its own threads pay; smaller fits run on one thread each (0: every fit
+        gets the cores the plan has for it).
     """
 
     tree_overhead_trials: float
     seconds_per_unit: float
     worker_start_s: float
-    thread_min_trials: int = 0
+    thread_min_work: float = 0
 
     @property
     def process_min_work(self) -> float:
         """Least work for which two worker processes beat fitting here: the work whose
-        time on one core is twice a worker's start-up (then half of it on each of two
-        workers, each started in parallel, saves what the start-up costs)."""
+        time on one core is twice a worker's start-up (on two workers it then takes
+        half that time plus one start-up, as long as here)."""
         return 2.0 * self.worker_start_s / self.seconds_per_unit
 
 
@@ -81,14 +82,15 @@ class FitCost:
 #: compiled tree's fixed cost is a quarter of scikit-learn's. The compiled forest's
 #: fits of up to 1,000 trials ran 1.3-7× slower (wall) on two threads than on one,
 #: and one of 5,400 trials no faster, on the shared 2-core machine: its fits get
-#: threads from 5,000 trials on (scikit-learn's: always, as before).
+#: threads from 5,000 trials × 64 trees of work on (a bootstrap's refits count, and
+#: they run many forests per call); scikit-learn's always, as before.
 #: A surrogate not named here may carry its own ``fit_cost``; else scikit-learn's
 #: numbers are used.
 FIT_COSTS: dict[str, FitCost] = {
     "sklearn": FitCost(tree_overhead_trials=155, seconds_per_unit=14.3e-6,
                        worker_start_s=3.4),
     "compiled": FitCost(tree_overhead_trials=35, seconds_per_unit=9.3e-6,
-                        worker_start_s=2.5, thread_min_trials=5000),
+                        worker_start_s=2.5, thread_min_work=5000 * 64),
 }
 #: The cost assumed for a surrogate of unknown cost.
 DEFAULT_COST = FIT_COSTS["sklearn"]
@@ -147,8 +149,8 @@ def analyze(
         fits run one after another in this process, each building and reading its
         trees on all the cores; above it they are spread over that many worker
         processes, one fit per worker at a time, each on one core (a fit gets more
-        threads when there are fewer fits than cores). A fit smaller than its
-        surrogate's :attr:`FitCost.thread_min_trials` always runs on one thread. A
+        threads when there are fewer fits than cores). A fit of less work than its
+        surrogate's :attr:`FitCost.thread_min_work` always runs on one thread. A
         joblib backend set by the caller (``with joblib.parallel_config(backend=
         "dask"): ...``) takes precedence: every fit is
         one task there, and builds its trees inside that task. Results do not depend
@@ -320,7 +322,7 @@ def plan_fits(n_trials: Sequence[int], n_trees: int, n_jobs: int | None = None, 
     if n_jobs is not None:
         cores = n_jobs if n_jobs > 0 else max(1, cores + 1 + n_jobs)
     work = (sum(n_trials) + n_fits * cost.tree_overhead_trials) * n_trees
-    threaded = max(n_trials, default=0) >= cost.thread_min_trials
+    threaded = max(n_trials, default=0) * n_trees >= cost.thread_min_work
     if n_fits <= 1 or cores == 1 or work < cost.process_min_work:
         return FitPlan("here", 1, cores if threaded else 1)
     workers = min(cores, n_fits)

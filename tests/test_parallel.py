@@ -73,13 +73,15 @@ def test_the_plan_uses_the_surrogates_own_cost():
     assert plan_fits(between, n_trees, 2, cost=cheaper) == FitPlan("processes", 2, 1)
     assert plan_fits(between, n_trees, 2, cost=dearer).where == "here"
     # Small compiled fits run on one thread each (threads cost them more than they save).
-    small = compiled.thread_min_trials - 1
+    small = int(compiled.thread_min_work // 64) - 1
     assert plan_fits([small] * 2, 64, 4, cost=compiled) == FitPlan("processes", 2, 1)
     assert plan_fits([small], 64, 4, cost=compiled) == FitPlan("here", 1, 1)
-    big = compiled.thread_min_trials
+    big = small + 1
     assert plan_fits([big], 64, 4, cost=compiled) == FitPlan("here", 1, 4)
     assert plan_fits([big] * 2, 64, 4, cost=compiled) == FitPlan("processes", 2, 2)
     assert plan_fits([small] * 2, 64, 4, cost=sklearn) == FitPlan("processes", 2, 2)
+    # A bootstrap's refits count: a small group with many trees gets the threads.
+    assert plan_fits([200], 64 + 2 * 100 * 16, 4, cost=compiled) == FitPlan("here", 1, 4)
     # A surrogate may state its own cost; a method may too.
     free = FitCost(tree_overhead_trials=0, seconds_per_unit=1.0, worker_start_s=0.0)
 
