@@ -20,6 +20,16 @@ width, two uniform floats, random sampling), section by section (``--sections``)
 ``meta``
     a meta-study of 500 groups × 200 trials through ``analyze`` end to end, in a child
     process;
+``meta-pair``
+    the meta-study (``--meta-pair GROUPS TRIALS``) through ``analyze`` with the default
+    method on the compiled forest and on scikit-learn's, one after the other in one
+    child process, in CPU seconds of one thread (``n_jobs=1``, ``NUMBA_NUM_THREADS=1``);
+``costs``
+    what :func:`odyssey_analysis.study.plan_fits` assumes of each surrogate
+    (:data:`odyssey_analysis.study.FIT_COSTS`): the default method's CPU seconds per
+    fit at 50, 200 and 1,000 trials, fitted as seconds per trial × tree plus a fixed
+    cost per tree, and the CPU a fresh process spends importing the package and making
+    its first (tiny) fit;
 ``cli``
     ``odyssey --help``, ``odyssey info data/odyssey_mini.csv`` and ``odyssey analyze`` on
     one 5,400-trial group, against a bare scikit-learn fit of the same forest on the same
@@ -38,6 +48,7 @@ for before/after tables. Results go to stdout and, with ``--out``, to a Markdown
 from __future__ import annotations
 
 import argparse
+import functools
 import inspect
 import json
 import os
@@ -59,7 +70,8 @@ from odyssey_analysis.space import Hyperparameter
 from odyssey_analysis.surrogate import ForestSettings, fit_forest
 
 ROOT = Path(__file__).resolve().parents[1]
-SECTIONS = ("sizes", "optuna", "d20", "memory", "meta", "cli", "report")
+SECTIONS = ("sizes", "optuna", "d20", "memory", "meta", "meta-pair", "costs", "cli",
+            "report")
 #: Named results of the sections run (``--json`` prints them; ``--baseline`` compares).
 METRICS: dict[str, float] = {}
 SPACE = SearchSpace((
@@ -256,11 +268,17 @@ def section_sizes(args) -> list[str]:
 
 # -- Optuna at 1,000 trials, end to end ----------------------------------------------
 def ours_end_to_end(x: np.ndarray, y: np.ndarray, space: SearchSpace, n_trees: int) -> None:
-    """Fit, out-of-bag R², all mains and all pairs, one thread, no curves."""
+    """Fit, out-of-bag R², all mains and all pairs, one thread, no curves: the default
+    method on the default surrogate (scikit-learn's forest on versions without one)."""
     from odyssey_analysis import FanovaMethod, RandomForestSurrogate
 
-    method = FanovaMethod(RandomForestSurrogate(ForestSettings(n_trees=n_trees), n_jobs=1),
-                          pairs=True, curves=False)
+    try:
+        from odyssey_analysis.surrogate import make_surrogate
+    except ImportError:  # an older version, run as the baseline
+        surrogate = RandomForestSurrogate(ForestSettings(n_trees=n_trees), n_jobs=1)
+    else:  # one thread outside a study
+        surrogate = make_surrogate(None, ForestSettings(n_trees=n_trees))
+    method = FanovaMethod(surrogate, pairs=True, curves=False)
     method.fit(x, y, space)
 
 
@@ -270,19 +288,46 @@ def section_optuna(args) -> list[str]:
     ours_end_to_end(x[:50], y[:50], SPACE, 4)  # loads the compiled kernels
     ours = statistics.median(cpu(lambda: ours_end_to_end(x, y, SPACE, args.trees))
                              for _ in range(args.repeat))
+    cli = cli_cpu(frame, args.trees, args.repeat)
     opt = time_optuna(frame, args.trees)
     lines = ["## Optuna's evaluator against ours, end to end", ""]
     if opt is None:
         return lines + ["Optuna is not installed."]
+    METRICS.update({f"odyssey analyze {args.optuna_n}, one thread (CPU s)": cli,
+                    f"Optuna / odyssey analyze {args.optuna_n} (×)": opt["mains"] / cli})
     METRICS.update({f"Optuna fit + mains {args.optuna_n} (CPU s)": opt["mains"],
                     f"ours end to end {args.optuna_n} (CPU s)": ours,
                     f"Optuna / ours end to end {args.optuna_n} (×)": opt["mains"] / ours})
     lines += [f"{args.optuna_n} trials, {args.trees} trees, one thread, CPU seconds: Optuna's "
               f"FanovaImportanceEvaluator (fit + 4 mains) {opt['mains']:.2f} s; ours (fit + "
               f"out-of-bag R² + 4 mains + 6 pairs) {ours:.3f} s: "
-              f"**{opt['mains'] / ours:.0f}×** faster."]
+              f"**{opt['mains'] / ours:.0f}×** faster. Through the command line "
+              f"(`odyssey analyze sweep.csv --jobs 1 --out DIR` with "
+              f"`NUMBA_NUM_THREADS=1`: the whole default analysis, the process's start-up, "
+              f"reading, figures and files included; best of {args.repeat}) {cli:.2f} CPU "
+              f"s: **{opt['mains'] / cli:.0f}×**."]
     print(lines[-1], flush=True)
     return lines
+
+
+def cli_cpu(frame: pd.DataFrame, n_trees: int, repeat: int) -> float:
+    """CPU seconds (user + system) of ``odyssey analyze`` on ``frame``, one thread."""
+    env = dict(os.environ, NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    best = float("inf")
+    with tempfile.TemporaryDirectory() as tmp:
+        csv = Path(tmp) / "sweep.csv"
+        frame.rename(columns={"y": "loss"}).to_csv(csv, index=False)
+        for i in range(repeat + 1):  # the first run fills Numba's cache if it is empty
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            subprocess.run([sys.executable, "-m", "odyssey_analysis", "analyze", str(csv),
+                            "--jobs", "1", "--trees", str(n_trees), "--out",
+                            str(Path(tmp) / f"out{i}")], check=True, capture_output=True,
+                           cwd=tempfile.gettempdir(), env=env)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            if i:
+                best = min(best, after.ru_utime + after.ru_stime
+                           - before.ru_utime - before.ru_stime)
+    return best
 
 
 # -- 20 hyperparameters --------------------------------------------------------------
@@ -391,6 +436,110 @@ def section_meta(args) -> list[str]:
     return lines
 
 
+def meta_table(groups: int, trials: int):
+    """The meta-study's trial table: ``groups`` groups of ``trials`` trials."""
+    from odyssey_analysis import TrialTable
+
+    frame = make_sweep(groups * trials, seed=2)
+    frame["task"] = [f"g{i % groups:04d}" for i in range(len(frame))]
+    return TrialTable.from_frame(frame, hyperparameters=SPACE.names, responses=["y"],
+                                 group_by=["task"], space=SPACE)
+
+
+def meta_pair_child(groups: int, trials: int, n_trees: int) -> None:
+    """CPU seconds of the meta-study on each forest, one thread; print them as JSON."""
+    from odyssey_analysis import analyze
+    from odyssey_analysis.methods import FanovaMethod
+    from odyssey_analysis.surrogate import ForestSettings, make_surrogate
+
+    table = meta_table(groups, trials)
+    warm = meta_table(2, 50)
+    out = {}
+    for name in ("compiled", "sklearn"):
+        method = FanovaMethod(make_surrogate(name, ForestSettings(n_trees=n_trees)))
+        analyze(warm, method, n_jobs=1)  # imports and compiled kernels
+        t0 = time.process_time()
+        analyze(table, method, n_jobs=1)
+        out[name] = time.process_time() - t0
+    print(json.dumps(out))
+
+
+def section_meta_pair(args) -> list[str]:
+    groups, trials = args.meta_pair
+    env = dict(os.environ, NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    child = subprocess.run([sys.executable, __file__, "--meta-pair-child", str(groups),
+                            str(trials), str(args.trees)], capture_output=True, text=True,
+                           check=True, env=env)
+    res = json.loads(child.stdout.strip().splitlines()[-1])
+    ratio = res["compiled"] / res["sklearn"]
+    METRICS[f"meta-study {groups} × {trials}: compiled CPU (s)"] = res["compiled"]
+    METRICS[f"meta-study {groups} × {trials}: scikit-learn CPU (s)"] = res["sklearn"]
+    METRICS[f"meta-study {groups} × {trials}: compiled / scikit-learn (×)"] = ratio
+    lines = ["## A meta-study on each forest", "",
+             f"`analyze(table, FanovaMethod(make_surrogate(name, ForestSettings(n_trees="
+             f"{args.trees}))), n_jobs=1)` over {groups} groups × {trials} trials, one "
+             "thread, CPU seconds:", "",
+             "| compiled forest | scikit-learn's forest | compiled / scikit-learn |",
+             "|---|---|---|",
+             f"| {res['compiled']:.1f} | {res['sklearn']:.1f} | {ratio:.2f}× |"]
+    print("\n".join(lines[2:]), flush=True)
+    return lines
+
+
+COST_CHILD = """
+import sys
+sys.path.insert(0, {bench!r})
+from bench_fanova import SPACE, make_sweep
+from odyssey_analysis.methods import FanovaMethod
+from odyssey_analysis.surrogate import make_surrogate
+f = make_sweep(20, 3)
+FanovaMethod(make_surrogate({name!r})).fit(SPACE.encode(f), f["y"].to_numpy(), SPACE)
+"""
+
+
+def section_costs(args) -> list[str]:
+    from odyssey_analysis._threads import fit_threads
+    from odyssey_analysis.methods import FanovaMethod
+    from odyssey_analysis.surrogate import ForestSettings, make_surrogate
+
+    sizes = (50, 200, 1000)
+    lines = ["## What a fit costs, for the study's plan", "",
+             f"The default method, {args.trees} trees, one thread, CPU seconds per fit "
+             f"(best of {args.repeat}); fitted as `trees × (trials + overhead) × unit`; "
+             "worker start-up: CPU of a fresh process that imports the package and fits "
+             "20 trials (best of 3).", "",
+             "| surrogate | " + " | ".join(f"{n} trials (s)" for n in sizes)
+             + " | unit (µs per trial·tree) | overhead (trials per tree) | worker start (s) |",
+             "|---" * (len(sizes) + 4) + "|"]
+    env = dict(os.environ, NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    for name in ("compiled", "sklearn"):
+        method = FanovaMethod(make_surrogate(name, ForestSettings(n_trees=args.trees)))
+        warm = make_sweep(50, 9)
+        method.fit(SPACE.encode(warm), warm["y"].to_numpy(), SPACE)
+        seconds = []
+        for n in sizes:
+            frame = make_sweep(n, 1)
+            x, y = SPACE.encode(frame), frame["y"].to_numpy()
+            fit = functools.partial(method.fit, x, y, SPACE)
+            with fit_threads(1):
+                seconds.append(min(cpu(fit) for _ in range(args.repeat)))
+        unit, fixed = np.polyfit(np.array(sizes, float), np.array(seconds) / args.trees, 1)
+        start = []
+        code = COST_CHILD.format(bench=str(Path(__file__).parent), name=name)
+        for _ in range(3):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            subprocess.run([sys.executable, "-c", code], check=True, env=env)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+        METRICS[f"{name}: µs per trial·tree"] = unit * 1e6
+        METRICS[f"{name}: overhead trials per tree"] = fixed / unit
+        METRICS[f"{name}: worker start-up (CPU s)"] = min(start)
+        lines.append(f"| {name} | " + " | ".join(f"{t:.3f}" for t in seconds)
+                     + f" | {unit * 1e6:.2f} | {fixed / unit:.0f} | {min(start):.2f} |")
+        print(lines[-1], flush=True)
+    return lines
+
+
 # -- the command line -----------------------------------------------------------------
 BARE_FIT = """
 import sys, time
@@ -495,6 +644,8 @@ def main() -> None:
     parser.add_argument("--memory-n", type=int, default=100_000)
     parser.add_argument("--meta", type=int, nargs=2, default=[500, 200],
                         metavar=("GROUPS", "TRIALS"))
+    parser.add_argument("--meta-pair", type=int, nargs=2, default=[500, 200],
+                        metavar=("GROUPS", "TRIALS"))
     parser.add_argument("--skip-peers", action="store_true",
                         help="time only this package (e.g. with ODYSSEY_NO_NUMBA=1)")
     parser.add_argument("--out", type=Path, default=None)
@@ -506,12 +657,17 @@ def main() -> None:
                              "child processes")
     parser.add_argument("--memory-child", nargs=2, type=int, metavar=("N", "TREES"))
     parser.add_argument("--meta-child", nargs=3, type=int, metavar=("GROUPS", "TRIALS", "TREES"))
+    parser.add_argument("--meta-pair-child", nargs=3, type=int,
+                        metavar=("GROUPS", "TRIALS", "TREES"))
     args = parser.parse_args()
     if args.memory_child:
         memory_child(*args.memory_child)
         return
     if args.meta_child:
         meta_child(*args.meta_child)
+        return
+    if args.meta_pair_child:
+        meta_pair_child(*args.meta_pair_child)
         return
     if args.baseline:
         compare(args)
@@ -529,7 +685,7 @@ def main() -> None:
              f"Before: {load()}.", ""]
     print(lines[-2], flush=True)
     for name in args.sections:
-        lines += globals()[f"section_{name}"](args) + [""]
+        lines += globals()[f"section_{name.replace('-', '_')}"](args) + [""]
     lines.append(f"After: {load()}.")
     print(lines[-1])
     if args.json:

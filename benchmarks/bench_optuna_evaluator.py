@@ -7,19 +7,22 @@ floats), then times
 
     optuna.importance.get_param_importances(study, evaluator=...)
 
-with :class:`odyssey_analysis.integrations.optuna.FanovaImportanceEvaluator` and with
-``optuna.importance.FanovaImportanceEvaluator``, both with the same number of trees
+with :class:`odyssey_analysis.integrations.optuna.FanovaImportanceEvaluator` (its
+default, the compiled forest, and ``surrogate="sklearn"``, scikit-learn's forest) and
+with ``optuna.importance.FanovaImportanceEvaluator``, all with the same number of trees
 (64) and seed. Each call does the whole job: reading the trials, fitting the forest and
 computing the main effects. Ours is timed after one warm-up call (which loads the
 compiled kernels) as the best of ``--repeats`` calls; Optuna's, being slow, once.
-Times are wall-clock and process CPU seconds; results go to stdout and, with ``--out``,
-to a Markdown file.
+Times are wall-clock and process CPU seconds (run it with ``NUMBA_NUM_THREADS=1`` for
+one thread's); results go to stdout and, with ``--out``, to a Markdown file, with the
+load average before and after.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import platform
 import time
 from pathlib import Path
@@ -71,13 +74,18 @@ def main() -> None:
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
 
+    load_before = os.getloadavg()
     study = make_study(args.trials, args.seed)
-    ours_eval = FanovaImportanceEvaluator(n_trees=args.trees, seed=args.seed)
-    first_wall, _, _ = timed(study, ours_eval)  # warm-up: loads the compiled kernels
-    runs = [timed(study, ours_eval) for _ in range(args.repeats)]
-    ours_wall = min(r[0] for r in runs)
-    ours_cpu = min(r[1] for r in runs)
-    ours = runs[0][2]
+    timings = {}
+    for surrogate in (None, "sklearn"):
+        ours_eval = FanovaImportanceEvaluator(n_trees=args.trees, seed=args.seed,
+                                              surrogate=surrogate)
+        first_wall, _, _ = timed(study, ours_eval)  # warm-up: loads the compiled kernels
+        runs = [timed(study, ours_eval) for _ in range(args.repeats)]
+        timings[surrogate] = (min(r[0] for r in runs), min(r[1] for r in runs), runs[0][2],
+                              first_wall)
+    ours_wall, ours_cpu, ours, first_wall = timings[None]
+    sk_wall, sk_cpu, sk, _ = timings["sklearn"]
     theirs_eval = optuna.importance.FanovaImportanceEvaluator(n_trees=args.trees,
                                                               seed=args.seed)
     theirs_wall, theirs_cpu, theirs = timed(study, theirs_eval)
@@ -89,17 +97,23 @@ def main() -> None:
         f"`optuna.importance.get_param_importances(study, evaluator=...)` on one study of "
         f"{args.trials} trials (random sampler, 4 parameters), {args.trees} trees, seed "
         f"{args.seed}. Ours: best of {args.repeats} after a warm-up call "
-        f"({first_wall:.2f} s); Optuna's: one call.", "",
+        f"({first_wall:.2f} s); Optuna's: one call. Load average "
+        f"{load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after.", "",
         "| evaluator | wall s | CPU s |", "|---|---|---|",
-        f"| odyssey_analysis FanovaImportanceEvaluator | {ours_wall:.3f} | {ours_cpu:.3f} |",
+        f"| odyssey_analysis FanovaImportanceEvaluator (default: compiled forest) | "
+        f"{ours_wall:.3f} | {ours_cpu:.3f} |",
+        f"| odyssey_analysis FanovaImportanceEvaluator(surrogate=\"sklearn\") | "
+        f"{sk_wall:.3f} | {sk_cpu:.3f} |",
         f"| optuna FanovaImportanceEvaluator | {theirs_wall:.2f} | {theirs_cpu:.2f} |", "",
         f"Optuna / ours: {theirs_wall / ours_wall:.0f}× (wall), "
-        f"{theirs_cpu / max(ours_cpu, 1e-9):.0f}× (CPU)", "",
+        f"{theirs_cpu / max(ours_cpu, 1e-9):.0f}× (CPU); with scikit-learn's forest "
+        f"{theirs_cpu / max(sk_cpu, 1e-9):.0f}× (CPU).", "",
         "Normalised importances (ours integrate each parameter under its sampling "
         "distribution, Optuna's the raw values uniformly):", "",
-        "| parameter | ours | Optuna |", "|---|---|---|",
+        "| parameter | ours | ours, scikit-learn's forest | Optuna |", "|---|---|---|---|",
     ]
-    lines += [f"| {name} | {ours[name]:.3f} | {float(theirs[name]):.3f} |" for name in ours]
+    lines += [f"| {name} | {ours[name]:.3f} | {sk[name]:.3f} | {float(theirs[name]):.3f} |"
+              for name in ours]
     text = "\n".join(lines) + "\n"
     print(text, end="")
     if args.out:

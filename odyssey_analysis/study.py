@@ -30,23 +30,80 @@ from .params import Interval, ParameterError, check
 from .quality import warn_fit_quality
 from .result import StudyResult
 from .space import SearchSpace
-from .surrogate import ForestSettings
+from .surrogate import ForestSettings, surrogate_name
 from .trials import TrialTable
 
 #: Fewest trials a group needs before a forest is fitted to it.
 MIN_TRIALS = 10
-#: A fit's work, in trials × trees, counts each tree as this many trials more: fitting
-#: and reading a tree costs a fixed ~2 ms on top of ~3.5 µs per trial (scikit-learn's
-#: per-tree set-up dominates small groups). Measured on a 2-core x86-64 machine.
-TREE_OVERHEAD_TRIALS = 600
-#: Below this much work (summed over fits; about 5 s on one core) the fits run in this
-#: process, each on every core; above it they are spread over worker processes. A
-#: worker costs ~2.5 s of CPU to start (Python, scikit-learn, the compiled kernels), so
-#: below this the start-up would eat the gain.
-PROCESS_MIN_WORK = 1_500_000
 
-__all__ = ["MIN_TRIALS", "PROCESS_MIN_WORK", "TREE_OVERHEAD_TRIALS", "FitPlan", "analyze",
-           "decompose_forest", "fit_and_decompose", "plan_fits", "resolve_method"]
+
+@dataclass(frozen=True)
+class FitCost:
+    """What one fit of the default method costs on a surrogate, for :func:`plan_fits`.
+
+    A fit's work is its trials × trees, each tree counted as ``tree_overhead_trials``
+    trials more; ``seconds_per_unit`` turns work into CPU seconds of one core, and
+    ``worker_start_s`` is the CPU a worker process spends before its first fit
+    (Python, the package, the surrogate's library, its compiled code).
+
+    Attributes
+    ----------
+    tree_overhead_trials
+        Fixed cost of a tree (growing, reading, decomposing it), in trials.
+    seconds_per_unit
+        CPU seconds per trial × tree.
+    worker_start_s
+        CPU seconds to start a worker process.
+    thread_min_work
+        Least work of one fit (its trials × its trees, bootstrap refits included) for
+        which its own threads pay; smaller fits run on one thread each (0: every fit
+        gets the cores the plan has for it).
+    """
+
+    tree_overhead_trials: float
+    seconds_per_unit: float
+    worker_start_s: float
+    thread_min_work: float = 0
+
+    @property
+    def process_min_work(self) -> float:
+        """Least work for which two worker processes beat fitting here: the work whose
+        time on one core is twice a worker's start-up (on two workers it then takes
+        half that time plus one start-up, as long as here)."""
+        return 2.0 * self.worker_start_s / self.seconds_per_unit
+
+
+#: Costs by surrogate name (:func:`~odyssey_analysis.surrogate.surrogate_name`),
+#: measured for the default method (64 trees, 4 hyperparameters, 50-1,000 trials, one
+#: thread, signal test included) on a 2-core x86-64 machine by ``benchmarks/
+#: bench_fanova.py --sections costs``, the mean of two runs under load: scikit-learn's
+#: forest 14.3 µs per trial and tree, 155 trials' worth per tree, 3.4 s to start a
+#: worker (scikit-learn's imports); the compiled forest 9.3 µs, 35 trials, 2.5 s (its
+#: kernels loaded from Numba's cache). Small groups are where the two differ most: a
+#: compiled tree's fixed cost is a quarter of scikit-learn's. The compiled forest's
+#: fits of up to 1,000 trials ran 1.3-7× slower (wall) on two threads than on one,
+#: and one of 5,400 trials no faster, on the shared 2-core machine: its fits get
+#: threads from 5,000 trials × 64 trees of work on (a bootstrap's refits count, and
+#: they run many forests per call); scikit-learn's always, as before.
+#: A surrogate not named here may carry its own ``fit_cost``; else scikit-learn's
+#: numbers are used.
+FIT_COSTS: dict[str, FitCost] = {
+    "sklearn": FitCost(tree_overhead_trials=155, seconds_per_unit=14.3e-6,
+                       worker_start_s=3.4),
+    "compiled": FitCost(tree_overhead_trials=35, seconds_per_unit=9.3e-6,
+                        worker_start_s=2.5, thread_min_work=5000 * 64),
+}
+#: The cost assumed for a surrogate of unknown cost.
+DEFAULT_COST = FIT_COSTS["sklearn"]
+#: scikit-learn's forest's overhead per tree, in trials (:class:`FitCost`).
+TREE_OVERHEAD_TRIALS = DEFAULT_COST.tree_overhead_trials
+#: The work (trials × trees, summed over fits) below which scikit-learn's fits stay in
+#: this process (:attr:`FitCost.process_min_work`).
+PROCESS_MIN_WORK = int(DEFAULT_COST.process_min_work)
+
+__all__ = ["DEFAULT_COST", "FIT_COSTS", "MIN_TRIALS", "PROCESS_MIN_WORK",
+           "TREE_OVERHEAD_TRIALS", "FitCost", "FitPlan", "analyze", "decompose_forest",
+           "fit_and_decompose", "fit_cost", "plan_fits", "resolve_method"]
 
 
 def analyze(
@@ -87,13 +144,16 @@ def analyze(
         Cores to use (``None``: all; negative: all but ``-n_jobs - 1``, as in joblib;
         ``1``: one thread of this process). The work of the study decides how
         (:func:`plan_fits`): work is trials × trees summed over fits, each tree
-        counted as :data:`TREE_OVERHEAD_TRIALS` trials more. Below
-        :data:`PROCESS_MIN_WORK` (about 5 s on one core), or with a single fit, the
+        counted as some trials more, in the surrogate's own :class:`FitCost`
+        (:func:`fit_cost`). Below the work that takes two worker processes' start-up
+        on one core (about 5 s for scikit-learn's forest), or with a single fit, the
         fits run one after another in this process, each building and reading its
         trees on all the cores; above it they are spread over that many worker
         processes, one fit per worker at a time, each on one core (a fit gets more
-        threads when there are fewer fits than cores). A joblib backend set by the caller (``with
-        joblib.parallel_config(backend="dask"): ...``) takes precedence: every fit is
+        threads when there are fewer fits than cores). A fit of less work than its
+        surrogate's :attr:`FitCost.thread_min_work` always runs on one thread. A
+        joblib backend set by the caller (``with joblib.parallel_config(backend=
+        "dask"): ...``) takes precedence: every fit is
         one task there, and builds its trees inside that task. Results do not depend
         on any of this, bit for bit.
     progress
@@ -157,7 +217,8 @@ def analyze(
                 raise InputError("non-finite response reached the analysis",
                                  file=table.source, row=int(rows.index[pos]), column=r)
             jobs.append(((key, r), (x, y, group, r, excluded_here, directions[r])))
-    plan = plan_fits([len(job[1][1]) for job in jobs], _trees_per_fit(chosen), n_jobs)
+    plan = plan_fits([len(job[1][1]) for job in jobs], _trees_per_fit(chosen), n_jobs,
+                     cost=fit_cost(chosen))
     results: dict[tuple[tuple, str], Any] = {}
     with warnings.catch_warnings():  # the fits' own; the study gives one for all of them
         warnings.simplefilter("ignore", FitQualityWarning)
@@ -242,11 +303,14 @@ class FitPlan:
     threads: int
 
 
-def plan_fits(n_trials: Sequence[int], n_trees: int, n_jobs: int | None = None) -> FitPlan:
+def plan_fits(n_trials: Sequence[int], n_trees: int, n_jobs: int | None = None, *,
+              cost: FitCost | None = None) -> FitPlan:
     """Decide where fits of ``n_trials`` trials each, ``n_trees`` trees each, run.
 
+    ``cost`` is the surrogate's (default: :data:`DEFAULT_COST`, scikit-learn's forest).
     See ``n_jobs`` of :func:`analyze` for the rule.
     """
+    cost = DEFAULT_COST if cost is None else cost
     n_fits = len(n_trials)
     if "joblib" in sys.modules:  # else no caller can have chosen a backend
         from joblib.parallel import BACKENDS, DEFAULT_BACKEND, get_active_backend
@@ -261,11 +325,27 @@ def plan_fits(n_trials: Sequence[int], n_trees: int, n_jobs: int | None = None) 
         from joblib import cpu_count
 
         cores = cpu_count() if n_jobs is None else max(1, cpu_count() + 1 + n_jobs)
-    work = (sum(n_trials) + n_fits * TREE_OVERHEAD_TRIALS) * n_trees
-    if n_fits <= 1 or cores == 1 or work < PROCESS_MIN_WORK:
-        return FitPlan("here", 1, cores)
+    work = (sum(n_trials) + n_fits * cost.tree_overhead_trials) * n_trees
+    threaded = max(n_trials, default=0) * n_trees >= cost.thread_min_work
+    if n_fits <= 1 or cores == 1 or work < cost.process_min_work:
+        return FitPlan("here", 1, cores if threaded else 1)
     workers = min(cores, n_fits)
-    return FitPlan("processes", workers, max(1, cores // workers))
+    return FitPlan("processes", workers, max(1, cores // workers) if threaded else 1)
+
+
+def fit_cost(method: ImportanceMethod) -> FitCost:
+    """The cost of a fit of ``method``: its own ``fit_cost``, else its surrogate's, else
+    the one :data:`FIT_COSTS` gives the surrogate's name, else :data:`DEFAULT_COST`."""
+    own = getattr(method, "fit_cost", None)
+    if isinstance(own, FitCost):
+        return own
+    surrogate = getattr(method, "surrogate", None)
+    declared = getattr(surrogate, "fit_cost", None)
+    if isinstance(declared, FitCost):
+        return declared
+    if surrogate is None:
+        return DEFAULT_COST
+    return FIT_COSTS.get(surrogate_name(surrogate), DEFAULT_COST)
 
 
 def _trees_per_fit(method: ImportanceMethod) -> int:

@@ -68,7 +68,12 @@ def _ours_intersection(seed: int | None = 0, **kwargs) -> FanovaImportanceEvalua
 
 
 OURS = pytest.param(_ours, id="odyssey-fanova")
+def _ours_sklearn(seed: int | None = 0, **kwargs) -> FanovaImportanceEvaluator:
+    return FanovaImportanceEvaluator(seed=seed, surrogate="sklearn", **kwargs)
+
+
 OURS_INTERSECTION = pytest.param(_ours_intersection, id="odyssey-fanova-intersection")
+OURS_SKLEARN = pytest.param(_ours_sklearn, id="odyssey-fanova-sklearn")
 # The shared cases fit forests to 3-10 trials on purpose; the warning that says so is ours.
 _QUIET = pytest.mark.filterwarnings(
     "ignore::odyssey_analysis.integrations.optuna.ImportanceWarning")
@@ -76,7 +81,7 @@ _QUIET = pytest.mark.filterwarnings(
 
 @_QUIET
 class TestBasicImportanceEvaluator(BasicImportanceEvaluatorTestCase):
-    @pytest.fixture(params=[OURS, OURS_INTERSECTION])
+    @pytest.fixture(params=[OURS, OURS_INTERSECTION, OURS_SKLEARN])
     def evaluator(self, request):
         return request.param
 
@@ -196,8 +201,10 @@ def test_same_seed_gives_bit_identical_results(log_study):
 
 def test_the_per_tree_estimator_gives_the_mean_of_the_trees_shares(log_study):
     forest_mean = FanovaImportanceEvaluator(seed=0, n_trees=16).evaluate(log_study)
-    per_tree = FanovaImportanceEvaluator(seed=0, n_trees=16, estimator="per-tree")
+    per_tree = FanovaImportanceEvaluator(seed=0, n_trees=16, estimator="per-tree",
+                                         surrogate="sklearn")
     assert "estimator='per-tree'" in repr(per_tree)
+    assert "surrogate='sklearn'" in repr(per_tree)
     shares = per_tree.evaluate(log_study)
     table = load_study(log_study)
     space = table.resolve_space(None)
@@ -209,6 +216,30 @@ def test_the_per_tree_estimator_gives_the_mean_of_the_trees_shares(log_study):
     assert shares != forest_mean
     with pytest.raises(ValueError, match="estimator"):
         FanovaImportanceEvaluator(estimator="median")
+
+
+@pytest.mark.parametrize("surrogate", [None, "compiled", "sklearn"])
+def test_the_default_forest_and_estimator_are_the_packages(log_study, surrogate):
+    """The shares are those of FanovaMethod with the chosen surrogate (by default the
+    package's default one) and the package's default estimator, to the last bit."""
+    from odyssey_analysis.estimators import DEFAULT_ESTIMATOR
+    from odyssey_analysis.methods import FanovaMethod
+    from odyssey_analysis.surrogate import make_surrogate, surrogate_name
+
+    evaluator = FanovaImportanceEvaluator(seed=3, n_trees=16, surrogate=surrogate)
+    shares = evaluator.evaluate(log_study)
+    table = load_study(log_study)
+    space = table.resolve_space(None)
+    forest = make_surrogate(surrogate, evaluator.settings)
+    result = FanovaMethod(forest, pairs=False, curves=False).fit(
+        space.encode(table.frame), table.frame["value"].to_numpy(), space, response="target")
+    assert result.estimate.estimator == DEFAULT_ESTIMATOR
+    assert result.fit.forest["surrogate"] == (surrogate or surrogate_name(make_surrogate()))
+    assert shares == dict(zip(space.names, result.main_fraction().mean))
+    if surrogate == "sklearn":
+        assert shares != FanovaImportanceEvaluator(seed=3, n_trees=16).evaluate(log_study)
+    with pytest.raises(ValueError, match="surrogate"):
+        FanovaImportanceEvaluator(surrogate="xgboost")
 
 
 def test_no_seed_draws_one_that_reproduces_the_result():

@@ -17,8 +17,9 @@ errors, the order of the result) and differs where the numbers come from:
   ``log=True`` parameter uniformly in log units, a stepped one over its grid values),
   where Optuna's fANOVA integrates the raw values uniformly;
 * the forest's decomposition is exact (no grid walk), and much faster;
-* an importance is the main effect's share of the surrogate's variance (mean over
-  trees), not rescaled: the shares sum to at most one, the rest being interactions.
+* an importance is the main effect's share of the surrogate's variance (by default
+  the package's ``blend`` estimator), not rescaled: the shares sum to at most one, the
+  rest being interactions.
   ``get_param_importances`` normalises them to sum to one unless ``normalize=False``.
 
 :func:`load_study` (from :mod:`odyssey_analysis.loaders.optuna`, exported here too)
@@ -37,13 +38,14 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError, MissingExtraError
+from ..estimators import DEFAULT_ESTIMATOR
 from ..loaders.optuna import load_study
 from ..methods import FanovaMethod
-from ..methods.fanova import ESTIMATORS
+from ..methods.fanova import ESTIMATORS, NEEDS_FOREST_MEAN
 from ..quality import low_oob_r2
 from ..result import FanovaResult
 from ..study import MIN_TRIALS
-from ..surrogate import ForestSettings, RandomForestSurrogate
+from ..surrogate import SURROGATES, ForestSettings, make_surrogate
 
 try:
     import optuna
@@ -91,8 +93,9 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
 
     Each parameter is integrated under the distribution it was sampled from (log-uniform
     for ``log=True``, equally likely grid values for a ``step``, equally likely choices),
-    and an importance is that parameter's main-effect share of the forest's variance,
-    averaged over trees and not rescaled.
+    and an importance is that parameter's main-effect share of the forest's variance
+    (estimated as ``estimator`` says), not rescaled. The forest is by default the
+    package's compiled one (``surrogate="sklearn"``: scikit-learn's).
 
     Parameters
     ----------
@@ -114,14 +117,21 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
         ``conditional=False`` assesses only the parameters every completed trial has
         (the intersection search space of Optuna's own fANOVA).
     estimator
-        ``"forest-mean"`` (default: the shares of the forest's mean function, closer to
-        the true importance) or ``"per-tree"`` (the mean of each tree's own shares, the
-        number Optuna's fANOVA computes); see ``docs/accuracy.md``.
+        How the shares are estimated from the forest, as in
+        :class:`~odyssey_analysis.methods.FanovaMethod`: ``"blend"`` (default, the
+        package's default), ``"forest-mean"`` (the shares of the forest's mean
+        function), ``"per-tree-corrected"``, or ``"per-tree"`` (the mean of each tree's
+        own shares, the number Optuna's fANOVA computes); see ``docs/accuracy.md``.
+    surrogate
+        The forest: ``None`` (default) the package's default surrogate
+        (:func:`~odyssey_analysis.surrogate.make_surrogate`: the compiled forest where
+        Numba is available, else scikit-learn's), ``"compiled"`` or ``"sklearn"``
+        (scikit-learn's ``RandomForestRegressor``).
     """
 
     def __init__(self, *, n_trees: int = 64, max_depth: int | None = 64,
                  seed: int | None = None, conditional: bool = True,
-                 estimator: str = "forest-mean") -> None:
+                 estimator: str = DEFAULT_ESTIMATOR, surrogate: str | None = None) -> None:
         if seed is None:
             seed = int(np.random.SeedSequence().generate_state(1)[0])
         elif not _is_int(seed) or not 0 <= seed < 2 ** 32:
@@ -139,6 +149,10 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
             raise ValueError(f"estimator must be one of {', '.join(ESTIMATORS)}, "
                              f"got {estimator!r}")
         self._estimator = estimator
+        if surrogate is not None and surrogate not in SURROGATES:
+            raise ValueError(f"surrogate must be None or one of {', '.join(SURROGATES)}, "
+                             f"got {surrogate!r}")
+        self._surrogate = surrogate
 
     @property
     def seed(self) -> int:
@@ -154,7 +168,7 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
         s = self._settings
         return (f"{type(self).__name__}(n_trees={s.n_trees}, max_depth={s.max_depth}, "
                 f"seed={s.seed}, conditional={self._conditional}, "
-                f"estimator={self._estimator!r})")
+                f"estimator={self._estimator!r}, surrogate={self._surrogate!r})")
 
     # -- Optuna's contract -------------------------------------------------------------
     def evaluate(
@@ -258,7 +272,9 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
     ) -> dict[str, tuple[float, float, float]]:
         """Each parameter's importance with its calibrated interval, largest first.
 
-        The forest-mean share, and the interval of ``docs/accuracy.md`` from
+        The share by the evaluator's estimator (``blend`` or ``forest-mean``, which
+        compute the forest-mean shares the intervals are calibrated on), and the
+        interval of ``docs/accuracy.md`` from
         ``n_bootstrap`` replicates (the forest grown with ``min_samples_leaf=2``, as the
         intervals were calibrated, so the share can differ slightly from
         :meth:`evaluate`'s). Costs about ``2 · n_bootstrap`` refits of 16 trees.
@@ -334,10 +350,12 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
         x = space.encode(table.frame)
         y = table.frame[response].to_numpy(dtype=float)
         settings = self._settings  # its leaf size is the method's choice (2 with a bootstrap)
-        if n_bootstrap and self._estimator != "forest-mean":
-            raise ValueError("intervals are calibrated for the forest-mean estimator")
+        if n_bootstrap and self._estimator not in NEEDS_FOREST_MEAN:
+            raise ValueError("intervals are calibrated on the forest-mean shares: use the "
+                             "blend or forest-mean estimator")
         try:
-            method = FanovaMethod(RandomForestSurrogate(settings), pairs=pairs, curves=False,
+            method = FanovaMethod(make_surrogate(self._surrogate, settings), pairs=pairs,
+                                  curves=False,
                                   estimator=self._estimator, n_bootstrap=n_bootstrap,
                                   conf_level=conf_level)
         except InputError as exc:
