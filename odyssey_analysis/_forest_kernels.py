@@ -39,7 +39,7 @@ _ONE = np.uint64(1)
 _TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
 #: Points predicted together, one tree after another (the sum over trees of each point
 #: still runs in tree order).
-POINT_CHUNK = 256
+POINT_CHUNK = 512
 
 
 @njit(cache=True, nogil=True)
@@ -352,8 +352,8 @@ def _grow(x, lev, y, start, n, kind, n_levels, edges, edge_start, mtry, max_dept
 
 
 @njit(cache=True, nogil=True)
-def _leaf_value(x, lev, row, feat, thr, mask, left, right, value):
-    """The value of the leaf that row ``row`` of ``x`` (cells in ``lev``) falls in.
+def _leaf_node(x, lev, row, feat, thr, mask, left):
+    """The leaf that row ``row`` of ``x`` (cells in ``lev``) falls in.
 
     A split over levels has a non-empty ``mask``; every other split routes by
     ``x <= thr`` (for ordered cells ``thr`` lies just below the boundary, so a point
@@ -363,13 +363,19 @@ def _leaf_value(x, lev, row, feat, thr, mask, left, right, value):
     while True:
         child = left[node]
         if child < 0:
-            return value[node]
+            return node
         f = feat[node]
         if f >= 0:
             node = child + (x[row, f] > thr[node])
         else:
             f = -f - 2
             node = child + (((mask[node] >> np.uint64(lev[row, f])) & _ONE) == 0)
+
+
+@njit(cache=True, nogil=True)
+def _leaf_value(x, lev, row, feat, thr, mask, left, right, value):
+    """The value of the leaf that row ``row`` of ``x`` (cells in ``lev``) falls in."""
+    return value[_leaf_node(x, lev, row, feat, thr, mask, left)]
 
 
 def _grow_block(x, lev, y, row_start, task_problem, task_tree, seeds, kind, n_levels, edges,
@@ -496,28 +502,85 @@ def _fill_boxes(d, kind, n_levels, edges, edge_start, feat, thr, cut, mask, left
                out_value[a:b])
 
 
+@njit(cache=True, nogil=True)
+def _steps(feat, thr, left, n, shift, code, ts):
+    """A tree as steps every point takes together: ``code`` holds each node's next
+    node less one, shifted left by ``shift`` bits, and its split dimension in the bits
+    below; ``ts`` the threshold. A leaf steps to itself (``x > inf`` is false).
+
+    Fills nodes ``0 .. n - 1`` and returns the depth of the tree's deepest leaf, or -1
+    when the tree has a split over a set of levels (walked one point at a time).
+    """
+    depth = np.zeros(n, dtype=np.int64)
+    deepest = 0
+    for i in range(n):
+        a = left[i]
+        if a < 0:
+            code[i] = i << shift
+            ts[i] = np.inf
+            if depth[i] > deepest:
+                deepest = depth[i]
+            continue
+        if feat[i] < 0:
+            return -1
+        code[i] = (a << shift) | feat[i]
+        ts[i] = thr[i]
+        depth[a] = depth[i] + 1
+        depth[a + 1] = depth[i] + 1
+    return deepest
+
+
 def _add_predictions(points, plev, problems, task_start, kind, feat, thr, cut, mask, left,
-                    right, value, clip, lo, hi, total):
+                    right, value, n_nodes, clip, lo, hi, total):
     """Add each tree's (clipped) predictions at ``points`` to its problem's row of
     ``total``, tree after tree (the same sums for any number of threads).
 
     ``problems[q]``'s trees are the block's tasks ``task_start[q] .. task_start[q + 1] - 1``.
+    A chunk of points walks down a tree together, one level at a time for all of them
+    (steps independent of each other, which the processor overlaps), as deep as the
+    deepest leaf; each point's sum still runs in tree order.
     """
     m = points.shape[0]
+    d = points.shape[1]
     n_chunks = (m + POINT_CHUNK - 1) // POINT_CHUNK
+    cap = feat.shape[1]
+    shift = 1
+    while (1 << shift) < d:
+        shift += 1
+    low = (1 << shift) - 1
     for job in prange(problems.shape[0] * n_chunks):
         q = job // n_chunks
         a = (job - q * n_chunks) * POINT_CHUNK
         b = min(a + POINT_CHUNK, m)
+        c = b - a
         p = problems[q]
         acc = total[p, a:b].copy()
+        at = np.empty(c, dtype=np.int64)
+        by_dim = np.empty((d, c))  # the chunk's coordinates, dimension by dimension
+        for i in range(c):
+            for j in range(d):
+                by_dim[j, i] = points[a + i, j]
+        code = np.empty(cap, dtype=np.int64)
+        ts = np.empty(cap)
         for t in range(task_start[q], task_start[q + 1]):  # one tree at a time, in cache
-            ft, th, mk, lt, rt, vt = feat[t], thr[t], mask[t], left[t], right[t], value[t]
-            for i in range(a, b):
-                v = _leaf_value(points, plev, i, ft, th, mk, lt, rt, vt)
+            ft, th, mk, lt, vt = feat[t], thr[t], mask[t], left[t], value[t]
+            deepest = _steps(ft, th, lt, n_nodes[t], shift, code, ts)
+            if deepest < 0:
+                for i in range(c):
+                    at[i] = _leaf_node(points, plev, a + i, ft, th, mk, lt)
+            else:
+                for i in range(c):
+                    at[i] = 0
+                for _ in range(deepest):
+                    for i in range(c):
+                        node = at[i]
+                        k = code[node]
+                        at[i] = (k >> shift) + (by_dim[k & low, i] > ts[node])
+            for i in range(c):
+                v = vt[at[i]]
                 if clip:
                     v = min(max(v, lo), hi)
-                acc[i - a] += v
+                acc[i] += v
         total[p, a:b] = acc
 
 

@@ -274,7 +274,7 @@ def fit_forests(problems: Sequence[tuple[np.ndarray, np.ndarray]], seeds: Sequen
             task_start[-1] = nb
             if len(points):
                 fk.add_predictions(points, plev, block_problems, task_start, layout.kind,
-                                   *nodes, clip is not None, lo, hi, total)
+                                   *nodes, n_nodes, clip is not None, lo, hi, total)
             if settings.bootstrap:
                 fk.add_out_of_bag(x, lev, row_start, row_problem, block_problems,
                                   task_start, layout.kind, *nodes, inbag, oob_sum, oob_count)
