@@ -141,12 +141,14 @@ def _grow(x, lev, y, start, n, kind, n_levels, edges, edge_start, mtry, max_dept
     suf_s = np.empty(max_levels + 1)
     buf = np.empty(m, dtype=np.int64)
     features = np.arange(d)
-    # Each range dimension's rows sorted once by value; every split partitions the lists
-    # stably, so a node's rows stay sorted (no sort per node).
+    # Each range dimension's rows sorted once by value, each ordered cells dimension's
+    # by cell (rows of one cell in their order in ``samples``); every split partitions
+    # the lists stably, so a node's rows stay sorted (no sort, and no pass over all
+    # cells, per node).
     slot = np.full(d, -1, dtype=np.int64)
     n_ranges = 0
     for j in range(d):
-        if kind[j] == 0:
+        if kind[j] != 2:
             slot[j] = n_ranges
             n_ranges += 1
     by_value = np.empty((n_ranges, m), dtype=np.int64)
@@ -154,7 +156,8 @@ def _grow(x, lev, y, start, n, kind, n_levels, edges, edge_start, mtry, max_dept
     for j in range(d):
         if slot[j] >= 0:
             for q in range(m):
-                xs[q] = x[start + samples[q], j]
+                i = start + samples[q]
+                xs[q] = x[i, j] if kind[j] == 0 else np.float64(lev[i, j])
             by_value[slot[j]] = samples[np.argsort(xs, kind="mergesort")]
     goes_left = np.zeros(n, dtype=np.bool_)
     # Stack of (start, end, depth, node); a split numbers its two children at once
@@ -227,6 +230,52 @@ def _grow(x, lev, y, start, n, kind, n_levels, edges, edge_start, mtry, max_dept
                         if t == x_next or not np.isfinite(t):
                             t = x_now
                         best_thr = t
+            elif kf == 1:
+                # The node's cells in order, from its rows sorted by cell: ``present``,
+                # and per cell (by rank) its weight, sum and trials in ``lw``, ``ls``,
+                # ``lc``, each sum over the cell's rows in ``samples`` order.
+                rows = by_value[slot[f], s:e]
+                n_present = 0
+                a = -1
+                for q in range(c):
+                    i = rows[q]
+                    level = lev[start + i, f]
+                    if level != a:
+                        a = level
+                        present[n_present] = a
+                        lw[n_present] = 0.0
+                        ls[n_present] = 0.0
+                        lc[n_present] = 0
+                        n_present += 1
+                    lw[n_present - 1] += w[i]
+                    ls[n_present - 1] += w[i] * y[start + i]
+                    lc[n_present - 1] += 1
+                if n_present < 2:
+                    continue
+                visited += 1
+                suf_w[n_present] = 0.0
+                suf_s[n_present] = 0.0
+                for p in range(n_present - 1, -1, -1):
+                    suf_w[p] = suf_w[p + 1] + lw[p]
+                    suf_s[p] = suf_s[p + 1] + ls[p]
+                wl = 0.0
+                sl = 0.0
+                cl = 0
+                for p in range(n_present - 1):
+                    wl += lw[p]
+                    sl += ls[p]
+                    cl += lc[p]
+                    if cl < min_leaf or c - cl < min_leaf:
+                        continue
+                    wr = suf_w[p + 1]
+                    sr = suf_s[p + 1]
+                    proxy = sl * sl / wl + sr * sr / wr
+                    if proxy > best:
+                        best = proxy
+                        best_f = f
+                        best_mask = np.uint64(0)
+                        best_cut = present[p + 1]  # set below: nearest boundary
+                        best_thr = float(present[p])  # remember the left level
             else:
                 k = n_levels[f]
                 for a in range(k):
