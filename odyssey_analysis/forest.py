@@ -235,6 +235,7 @@ def fit_forests(problems: Sequence[tuple[np.ndarray, np.ndarray]], seeds: Sequen
     batch = max(1, min(len(task_problem), BATCH_BYTES // per_task))
     trees: list[list[LeafBoxes]] = [[] for _ in range(n_problems)]
     common = (layout.kind, layout.n_levels, layout.edges, layout.edge_start)
+    has_sets = bool(np.any(layout.kind == 2))
     threads: contextlib.AbstractContextManager[Any]
     if n_threads > 1:
         fk, threads = _forest_kernels.parallel, _numba_threads(n_threads)
@@ -258,17 +259,21 @@ def fit_forests(problems: Sequence[tuple[np.ndarray, np.ndarray]], seeds: Sequen
                           settings.min_samples_leaf, settings.bootstrap, feat, thr, cut,
                           mask, left, right, value, inbag, n_nodes)
             nodes = (feat, thr, cut, mask, left, right, value)
-            n_boxes = np.zeros(nb, dtype=np.int64)
-            fk.count_boxes(d, *common, *nodes, n_nodes, n_boxes)
+            if has_sets:  # a leaf may become several boxes: count them first
+                n_boxes = np.zeros(nb, dtype=np.int64)
+                fk.count_boxes(d, *common, *nodes, n_nodes, n_boxes)
+            else:  # one box per leaf
+                n_boxes = (n_nodes + 1) // 2
             box_start = np.zeros(nb + 1, dtype=np.int64)
             np.cumsum(n_boxes, out=box_start[1:])
             lower = np.empty((box_start[-1], d))
             upper = np.empty((box_start[-1], d))
             box_value = np.empty(box_start[-1])
             fk.fill_boxes(d, *common, *nodes, n_nodes, box_start, lower, upper, box_value)
-            for i in range(nb):
-                a, b = box_start[i], box_start[i + 1]
-                trees[tp[i]].append(LeafBoxes(lower[a:b], upper[a:b], box_value[a:b]))
+            bounds = box_start.tolist()
+            for i, p in enumerate(tp.tolist()):
+                a, b = bounds[i], bounds[i + 1]
+                trees[p].append(LeafBoxes(lower[a:b], upper[a:b], box_value[a:b]))
             block_problems = np.unique(tp)
             task_start = np.searchsorted(tp, np.append(block_problems, n_problems))
             task_start[-1] = nb
