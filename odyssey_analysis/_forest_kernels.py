@@ -117,6 +117,14 @@ def _grow(x, lev, y, start, n, kind, n_levels, edges, edge_start, mtry, max_dept
             w[_below(state, n)] += 1.0
     else:
         w[:] = 1.0
+    # Each row's weighted response, and its coordinates dimension by dimension (read
+    # in the split search's inner loop).
+    wy = np.empty(n)
+    xt = np.empty((d, n))
+    for i in range(n):
+        wy[i] = w[i] * y[start + i]
+        for j in range(d):
+            xt[j, i] = x[start + i, j]
     m = 0
     for i in range(n):
         inbag[i] = np.int32(w[i])
@@ -178,8 +186,8 @@ def _grow(x, lev, y, start, n, kind, n_levels, edges, edge_start, mtry, max_dept
         for q in range(s, e):
             i = samples[q]
             big_w += w[i]
-            big_s += w[i] * y[start + i]
-            big_ss += w[i] * y[start + i] * y[start + i]
+            big_s += wy[i]
+            big_ss += wy[i] * y[start + i]
         c = e - s
         mean = big_s / big_w
         value[node] = mean
@@ -204,18 +212,19 @@ def _grow(x, lev, y, start, n, kind, n_levels, edges, edge_start, mtry, max_dept
             kf = kind[f]
             if kf == 0:
                 rows = by_value[slot[f], s:e]
-                if x[start + rows[c - 1], f] <= x[start + rows[0], f] + FEATURE_THRESHOLD:
+                xf = xt[f]
+                if xf[rows[c - 1]] <= xf[rows[0]] + FEATURE_THRESHOLD:
                     continue
                 visited += 1
                 wl = 0.0
                 sl = 0.0
-                x_next = x[start + rows[0], f]
+                x_next = xf[rows[0]]
                 for p in range(c - 1):
                     i = rows[p]
                     wl += w[i]
-                    sl += w[i] * y[start + i]
+                    sl += wy[i]
                     x_now = x_next
-                    x_next = x[start + rows[p + 1], f]
+                    x_next = xf[rows[p + 1]]
                     if x_next <= x_now + FEATURE_THRESHOLD:
                         continue
                     if p + 1 < min_leaf or c - p - 1 < min_leaf:
@@ -248,7 +257,7 @@ def _grow(x, lev, y, start, n, kind, n_levels, edges, edge_start, mtry, max_dept
                         lc[n_present] = 0
                         n_present += 1
                     lw[n_present - 1] += w[i]
-                    ls[n_present - 1] += w[i] * y[start + i]
+                    ls[n_present - 1] += wy[i]
                     lc[n_present - 1] += 1
                 if n_present < 2:
                     continue
@@ -286,7 +295,7 @@ def _grow(x, lev, y, start, n, kind, n_levels, edges, edge_start, mtry, max_dept
                     i = samples[q]
                     a = lev[start + i, f]
                     lw[a] += w[i]
-                    ls[a] += w[i] * y[start + i]
+                    ls[a] += wy[i]
                     lc[a] += 1
                 n_present = 0
                 for a in range(k):
