@@ -362,36 +362,35 @@ def _grow(x, lev, y, start, n, kind, n_levels, edges, edge_start, mtry, max_dept
                 if abs(edges[e0 + cb] - mid) < abs(edges[e0 + best_cut] - mid):
                     best_cut = cb
             best_thr = np.nextafter(edges[e0 + best_cut], -np.inf)
-        # Partition the node's rows: left ones first, each side in its old order.
+        # Partition the node's rows: left ones first, each side in its old order (the
+        # same for every dimension's sorted list).
         nl = 0
         for q in range(s, e):
             i = samples[q]
-            if _route_left(kind, best_thr, best_cut, best_mask, best_f,
-                           x[start + i, best_f], lev[start + i, best_f]):
-                buf[nl] = i
-                nl += 1
-        nr = nl
-        for q in range(s, e):
+            left_of = _route_left(kind, best_thr, best_cut, best_mask, best_f,
+                                  x[start + i, best_f], lev[start + i, best_f])
+            goes_left[i] = left_of
+            nl += np.int64(left_of)
+        a = 0
+        b = nl
+        for q in range(s, e):  # without a branch: the sides are not predictable
             i = samples[q]
-            if not _route_left(kind, best_thr, best_cut, best_mask, best_f,
-                               x[start + i, best_f], lev[start + i, best_f]):
-                buf[nr] = i
-                nr += 1
+            go = np.int64(goes_left[i])
+            buf[b + (a - b) * go] = i
+            a += go
+            b += 1 - go
         for q in range(c):
             samples[s + q] = buf[q]
-            goes_left[buf[q]] = q < nl
         for r in range(n_ranges):
             rows = by_value[r, s:e]
             a = 0
             b = nl
-            for q in range(c):
+            for q in range(c):  # without a branch: the sides are not predictable
                 i = rows[q]
-                if goes_left[i]:
-                    buf[a] = i
-                    a += 1
-                else:
-                    buf[b] = i
-                    b += 1
+                go = np.int64(goes_left[i])
+                buf[b + (a - b) * go] = i
+                a += go
+                b += 1 - go
             for q in range(c):
                 rows[q] = buf[q]
         # A split over a set of levels is marked by its feature stored as -(f + 2).
