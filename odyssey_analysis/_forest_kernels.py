@@ -102,7 +102,7 @@ def _level_set(prefix, wl, wr, lc, k, lowest):
 
 
 @njit(cache=True, nogil=True)
-def _grow(x, lev, y, start, n, kind, n_levels, edges, edge_start, mtry, max_depth,
+def _grow(x, lev, y, order, start, n, kind, n_levels, edges, edge_start, mtry, max_depth,
           min_split, min_leaf, bootstrap, state, feat, thr, cut, mask, left, right, value, inbag):
     """Grow one tree on rows ``start .. start + n - 1``; returns its number of nodes.
 
@@ -159,14 +159,18 @@ def _grow(x, lev, y, start, n, kind, n_levels, edges, edge_start, mtry, max_dept
         if kind[j] != 2:
             slot[j] = n_ranges
             n_ranges += 1
+    # ``order`` holds the problem's rows sorted once for all its trees (a stable sort:
+    # ties in row order); a tree keeps its bootstrap's rows in that order.
     by_value = np.empty((n_ranges, m), dtype=np.int64)
-    xs = np.empty(m)
     for j in range(d):
         if slot[j] >= 0:
-            for q in range(m):
-                i = start + samples[q]
-                xs[q] = x[i, j] if kind[j] == 0 else np.float64(lev[i, j])
-            by_value[slot[j]] = samples[np.argsort(xs, kind="mergesort")]
+            r = slot[j]
+            q2 = 0
+            for q in range(n):
+                i = order[start + q, j]
+                if w[i] > 0:
+                    by_value[r, q2] = i
+                    q2 += 1
     goes_left = np.zeros(n, dtype=np.bool_)
     # Stack of (start, end, depth, node); a split numbers its two children at once
     # (the right one is the left one plus one, which is how predictions step down).
@@ -435,7 +439,7 @@ def _leaf_value(x, lev, row, feat, thr, mask, left, right, value):
     return value[_leaf_node(x, lev, row, feat, thr, mask, left)]
 
 
-def _grow_block(x, lev, y, row_start, task_problem, task_tree, seeds, kind, n_levels, edges,
+def _grow_block(x, lev, y, order, row_start, task_problem, task_tree, seeds, kind, n_levels, edges,
                edge_start, mtry, max_depth, min_split, min_leaf, bootstrap,
                feat, thr, cut, mask, left, right, value, inbag, n_nodes):
     """Grow the trees of a block of tasks, one per row of the node arrays, in parallel."""
@@ -444,7 +448,7 @@ def _grow_block(x, lev, y, row_start, task_problem, task_tree, seeds, kind, n_le
         start = row_start[p]
         n = row_start[p + 1] - start
         state = task_state(seeds[p], task_tree[t])
-        n_nodes[t] = _grow(x, lev, y, start, n, kind, n_levels, edges, edge_start, mtry,
+        n_nodes[t] = _grow(x, lev, y, order, start, n, kind, n_levels, edges, edge_start, mtry,
                            max_depth, min_split, min_leaf, bootstrap, state, feat[t],
                            thr[t], cut[t], mask[t], left[t], right[t], value[t], inbag[t])
 

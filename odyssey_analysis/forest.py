@@ -213,6 +213,7 @@ def fit_forests(problems: Sequence[tuple[np.ndarray, np.ndarray]], seeds: Sequen
     row_start = np.zeros(len(problems) + 1, dtype=np.int64)
     np.cumsum(sizes, out=row_start[1:])
     row_problem = np.repeat(np.arange(len(problems), dtype=np.int64), sizes)
+    order = _sorted_rows(x, lev, layout.kind, row_problem, row_start)
     seed_arr = np.array([int(s) % (1 << 64) for s in seeds], dtype=np.uint64)
     n_trees = settings.n_trees
     n_problems = len(problems)
@@ -254,7 +255,7 @@ def fit_forests(problems: Sequence[tuple[np.ndarray, np.ndarray]], seeds: Sequen
             value = np.empty((nb, cap))
             inbag = np.zeros((nb, n_max), dtype=np.int32)
             n_nodes = np.zeros(nb, dtype=np.int64)
-            fk.grow_block(x, lev, y, row_start, tp, task_tree[t0:t0 + batch], seed_arr,
+            fk.grow_block(x, lev, y, order, row_start, tp, task_tree[t0:t0 + batch], seed_arr,
                           *common, mtry, max_depth, settings.min_samples_split,
                           settings.min_samples_leaf, settings.bootstrap, feat, thr, cut,
                           mask, left, right, value, inbag, n_nodes)
@@ -292,6 +293,21 @@ def fit_forests(problems: Sequence[tuple[np.ndarray, np.ndarray]], seeds: Sequen
         evaluated = total[p] / n_trees if evaluate_at is not None else None
         out.append(FittedSurrogate(trees[p], r2, dict(info), evaluated))
     return out
+
+
+def _sorted_rows(x: np.ndarray, lev: np.ndarray, kind: np.ndarray, row_problem: np.ndarray,
+                 row_start: np.ndarray) -> np.ndarray:
+    """``(N, d)`` each problem's rows (numbered from 0 within it) in order of each
+    dimension: by value for a range, by cell for cells, ties in row order (a stable
+    sort, so each tree's rows come out as a stable sort of its own rows would)."""
+    order = np.zeros(x.shape, dtype=np.int64)
+    for j in range(x.shape[1]):
+        if kind[j] == 2:  # unordered levels are not read in order
+            continue
+        key = x[:, j] if kind[j] == 0 else lev[:, j]
+        rows = np.lexsort((key, row_problem))  # by problem, then key; stable
+        order[:, j] = rows - row_start[row_problem[rows]]
+    return order
 
 
 def _out_of_bag_r2(y: np.ndarray, total: np.ndarray, count: np.ndarray) -> float:
