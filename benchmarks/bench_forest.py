@@ -16,7 +16,9 @@ trees, compute the out-of-bag R² and hand every tree over as leaf boxes:
 * with ``--sections memory``, the peak resident memory of a child process that fits the
   compiled forest on 100,000 trials × 4 hyperparameters with 64 trees; with
   ``--sections compile``, a first fit in a fresh process with an empty and a filled
-  kernel cache.
+  kernel cache; with ``--sections interval-fit``, one
+  ``FanovaMethod(n_bootstrap=100).fit`` on 200 trials × 4 hyperparameters (one an
+  integer, split on its cells), compiled forest, one thread.
 
 Work in this process runs on one thread (``NUMBA_NUM_THREADS=1``, ``n_jobs=1``) and is
 timed in process CPU seconds, the best of ``--repeat`` runs, after one warm-up fit of
@@ -193,15 +195,32 @@ def compile_times() -> tuple[float, float]:
     return out[0], out[1]
 
 
+def interval_fit(repeat: int) -> float:
+    """Best CPU seconds of one ``FanovaMethod(n_bootstrap=100).fit`` on 200 trials."""
+    from odyssey_analysis import SearchSpace
+    from odyssey_analysis.methods import FanovaMethod
+    from odyssey_analysis.space import Hyperparameter
+
+    space = SearchSpace((Hyperparameter("learning_rate", "float", 1e-5, 1e-1, "log"),
+                         Hyperparameter("width", "int", 16, 1024, "log"),
+                         Hyperparameter("dropout", "float", 0.0, 0.8),
+                         Hyperparameter("weight_decay", "float", 0.0, 0.1)))
+    x, y = sweep(200, 4, 4)
+    method = FanovaMethod(surrogate=CompiledForestSurrogate(n_jobs=1), n_bootstrap=100)
+    method.fit(x, y, space)  # compiles what the bootstrap alone uses
+    return cpu(lambda: method.fit(x, y, space), repeat)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeat", type=int, default=3, help="runs per row (best is kept)")
     ap.add_argument("--quick", action="store_true", help="50 groups in the meta-study")
     ap.add_argument("--sections", nargs="+", default=["forests"],
-                    choices=("forests", "memory", "compile"),
+                    choices=("forests", "memory", "compile", "interval-fit"),
                     help="forests: the side-by-side table (default); memory: the peak "
                          "memory at 100,000 trials; compile: the first fit's time with an "
-                         "empty and a filled kernel cache")
+                         "empty and a filled kernel cache; interval-fit: one fit with "
+                         "calibrated intervals")
     ap.add_argument("--out", type=Path, help="append the results to this Markdown file")
     args = ap.parse_args(argv)
     load0 = "{:.2f} / {:.2f} / {:.2f}".format(*os.getloadavg())
@@ -249,6 +268,10 @@ def main(argv: list[str] | None = None) -> int:
         cold, warm = compile_times()
         lines += ["", f"First fit in a fresh process (imports included): {cold:.1f} s with "
                       f"an empty kernel cache (compiling), {warm:.1f} s once cached."]
+    if "interval-fit" in args.sections:
+        lines += ["", f"`FanovaMethod(n_bootstrap=100).fit`, 200 trials × 4 (one integer "
+                      f"hyperparameter), compiled forest, one thread: "
+                      f"{interval_fit(args.repeat):.2f} CPU s (best of {args.repeat})."]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out is not None:

@@ -39,7 +39,7 @@ _ONE = np.uint64(1)
 _TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
 #: Points predicted together, one tree after another (the sum over trees of each point
 #: still runs in tree order).
-POINT_CHUNK = 256
+POINT_CHUNK = 512
 
 
 @njit(cache=True, nogil=True)
@@ -102,7 +102,7 @@ def _level_set(prefix, wl, wr, lc, k, lowest):
 
 
 @njit(cache=True, nogil=True)
-def _grow(x, lev, y, start, n, kind, n_levels, edges, edge_start, mtry, max_depth,
+def _grow(x, lev, y, order, start, n, kind, n_levels, edges, edge_start, mtry, max_depth,
           min_split, min_leaf, bootstrap, state, feat, thr, cut, mask, left, right, value, inbag):
     """Grow one tree on rows ``start .. start + n - 1``; returns its number of nodes.
 
@@ -117,6 +117,14 @@ def _grow(x, lev, y, start, n, kind, n_levels, edges, edge_start, mtry, max_dept
             w[_below(state, n)] += 1.0
     else:
         w[:] = 1.0
+    # Each row's weighted response, and its coordinates dimension by dimension (read
+    # in the split search's inner loop).
+    wy = np.empty(n)
+    xt = np.empty((d, n))
+    for i in range(n):
+        wy[i] = w[i] * y[start + i]
+        for j in range(d):
+            xt[j, i] = x[start + i, j]
     m = 0
     for i in range(n):
         inbag[i] = np.int32(w[i])
@@ -141,21 +149,28 @@ def _grow(x, lev, y, start, n, kind, n_levels, edges, edge_start, mtry, max_dept
     suf_s = np.empty(max_levels + 1)
     buf = np.empty(m, dtype=np.int64)
     features = np.arange(d)
-    # Each range dimension's rows sorted once by value; every split partitions the lists
-    # stably, so a node's rows stay sorted (no sort per node).
+    # Each range dimension's rows sorted once by value, each ordered cells dimension's
+    # by cell (rows of one cell in their order in ``samples``); every split partitions
+    # the lists stably, so a node's rows stay sorted (no sort, and no pass over all
+    # cells, per node).
     slot = np.full(d, -1, dtype=np.int64)
     n_ranges = 0
     for j in range(d):
-        if kind[j] == 0:
+        if kind[j] != 2:
             slot[j] = n_ranges
             n_ranges += 1
+    # ``order`` holds the problem's rows sorted once for all its trees (a stable sort:
+    # ties in row order); a tree keeps its bootstrap's rows in that order.
     by_value = np.empty((n_ranges, m), dtype=np.int64)
-    xs = np.empty(m)
     for j in range(d):
         if slot[j] >= 0:
-            for q in range(m):
-                xs[q] = x[start + samples[q], j]
-            by_value[slot[j]] = samples[np.argsort(xs, kind="mergesort")]
+            r = slot[j]
+            q2 = 0
+            for q in range(n):
+                i = order[start + q, j]
+                if w[i] > 0:
+                    by_value[r, q2] = i
+                    q2 += 1
     goes_left = np.zeros(n, dtype=np.bool_)
     # Stack of (start, end, depth, node); a split numbers its two children at once
     # (the right one is the left one plus one, which is how predictions step down).
@@ -175,8 +190,8 @@ def _grow(x, lev, y, start, n, kind, n_levels, edges, edge_start, mtry, max_dept
         for q in range(s, e):
             i = samples[q]
             big_w += w[i]
-            big_s += w[i] * y[start + i]
-            big_ss += w[i] * y[start + i] * y[start + i]
+            big_s += wy[i]
+            big_ss += wy[i] * y[start + i]
         c = e - s
         mean = big_s / big_w
         value[node] = mean
@@ -201,18 +216,19 @@ def _grow(x, lev, y, start, n, kind, n_levels, edges, edge_start, mtry, max_dept
             kf = kind[f]
             if kf == 0:
                 rows = by_value[slot[f], s:e]
-                if x[start + rows[c - 1], f] <= x[start + rows[0], f] + FEATURE_THRESHOLD:
+                xf = xt[f]
+                if xf[rows[c - 1]] <= xf[rows[0]] + FEATURE_THRESHOLD:
                     continue
                 visited += 1
                 wl = 0.0
                 sl = 0.0
-                x_next = x[start + rows[0], f]
+                x_next = xf[rows[0]]
                 for p in range(c - 1):
                     i = rows[p]
                     wl += w[i]
-                    sl += w[i] * y[start + i]
+                    sl += wy[i]
                     x_now = x_next
-                    x_next = x[start + rows[p + 1], f]
+                    x_next = xf[rows[p + 1]]
                     if x_next <= x_now + FEATURE_THRESHOLD:
                         continue
                     if p + 1 < min_leaf or c - p - 1 < min_leaf:
@@ -227,6 +243,52 @@ def _grow(x, lev, y, start, n, kind, n_levels, edges, edge_start, mtry, max_dept
                         if t == x_next or not np.isfinite(t):
                             t = x_now
                         best_thr = t
+            elif kf == 1:
+                # The node's cells in order, from its rows sorted by cell: ``present``,
+                # and per cell (by rank) its weight, sum and trials in ``lw``, ``ls``,
+                # ``lc``, each sum over the cell's rows in ``samples`` order.
+                rows = by_value[slot[f], s:e]
+                n_present = 0
+                a = -1
+                for q in range(c):
+                    i = rows[q]
+                    level = lev[start + i, f]
+                    if level != a:
+                        a = level
+                        present[n_present] = a
+                        lw[n_present] = 0.0
+                        ls[n_present] = 0.0
+                        lc[n_present] = 0
+                        n_present += 1
+                    lw[n_present - 1] += w[i]
+                    ls[n_present - 1] += wy[i]
+                    lc[n_present - 1] += 1
+                if n_present < 2:
+                    continue
+                visited += 1
+                suf_w[n_present] = 0.0
+                suf_s[n_present] = 0.0
+                for p in range(n_present - 1, -1, -1):
+                    suf_w[p] = suf_w[p + 1] + lw[p]
+                    suf_s[p] = suf_s[p + 1] + ls[p]
+                wl = 0.0
+                sl = 0.0
+                cl = 0
+                for p in range(n_present - 1):
+                    wl += lw[p]
+                    sl += ls[p]
+                    cl += lc[p]
+                    if cl < min_leaf or c - cl < min_leaf:
+                        continue
+                    wr = suf_w[p + 1]
+                    sr = suf_s[p + 1]
+                    proxy = sl * sl / wl + sr * sr / wr
+                    if proxy > best:
+                        best = proxy
+                        best_f = f
+                        best_mask = np.uint64(0)
+                        best_cut = present[p + 1]  # set below: nearest boundary
+                        best_thr = float(present[p])  # remember the left level
             else:
                 k = n_levels[f]
                 for a in range(k):
@@ -237,7 +299,7 @@ def _grow(x, lev, y, start, n, kind, n_levels, edges, edge_start, mtry, max_dept
                     i = samples[q]
                     a = lev[start + i, f]
                     lw[a] += w[i]
-                    ls[a] += w[i] * y[start + i]
+                    ls[a] += wy[i]
                     lc[a] += 1
                 n_present = 0
                 for a in range(k):
@@ -304,36 +366,35 @@ def _grow(x, lev, y, start, n, kind, n_levels, edges, edge_start, mtry, max_dept
                 if abs(edges[e0 + cb] - mid) < abs(edges[e0 + best_cut] - mid):
                     best_cut = cb
             best_thr = np.nextafter(edges[e0 + best_cut], -np.inf)
-        # Partition the node's rows: left ones first, each side in its old order.
+        # Partition the node's rows: left ones first, each side in its old order (the
+        # same for every dimension's sorted list).
         nl = 0
         for q in range(s, e):
             i = samples[q]
-            if _route_left(kind, best_thr, best_cut, best_mask, best_f,
-                           x[start + i, best_f], lev[start + i, best_f]):
-                buf[nl] = i
-                nl += 1
-        nr = nl
-        for q in range(s, e):
+            left_of = _route_left(kind, best_thr, best_cut, best_mask, best_f,
+                                  x[start + i, best_f], lev[start + i, best_f])
+            goes_left[i] = left_of
+            nl += np.int64(left_of)
+        a = 0
+        b = nl
+        for q in range(s, e):  # without a branch: the sides are not predictable
             i = samples[q]
-            if not _route_left(kind, best_thr, best_cut, best_mask, best_f,
-                               x[start + i, best_f], lev[start + i, best_f]):
-                buf[nr] = i
-                nr += 1
+            go = np.int64(goes_left[i])
+            buf[b + (a - b) * go] = i
+            a += go
+            b += 1 - go
         for q in range(c):
             samples[s + q] = buf[q]
-            goes_left[buf[q]] = q < nl
         for r in range(n_ranges):
             rows = by_value[r, s:e]
             a = 0
             b = nl
-            for q in range(c):
+            for q in range(c):  # without a branch: the sides are not predictable
                 i = rows[q]
-                if goes_left[i]:
-                    buf[a] = i
-                    a += 1
-                else:
-                    buf[b] = i
-                    b += 1
+                go = np.int64(goes_left[i])
+                buf[b + (a - b) * go] = i
+                a += go
+                b += 1 - go
             for q in range(c):
                 rows[q] = buf[q]
         # A split over a set of levels is marked by its feature stored as -(f + 2).
@@ -352,8 +413,8 @@ def _grow(x, lev, y, start, n, kind, n_levels, edges, edge_start, mtry, max_dept
 
 
 @njit(cache=True, nogil=True)
-def _leaf_value(x, lev, row, feat, thr, mask, left, right, value):
-    """The value of the leaf that row ``row`` of ``x`` (cells in ``lev``) falls in.
+def _leaf_node(x, lev, row, feat, thr, mask, left):
+    """The leaf that row ``row`` of ``x`` (cells in ``lev``) falls in.
 
     A split over levels has a non-empty ``mask``; every other split routes by
     ``x <= thr`` (for ordered cells ``thr`` lies just below the boundary, so a point
@@ -363,7 +424,7 @@ def _leaf_value(x, lev, row, feat, thr, mask, left, right, value):
     while True:
         child = left[node]
         if child < 0:
-            return value[node]
+            return node
         f = feat[node]
         if f >= 0:
             node = child + (x[row, f] > thr[node])
@@ -372,7 +433,13 @@ def _leaf_value(x, lev, row, feat, thr, mask, left, right, value):
             node = child + (((mask[node] >> np.uint64(lev[row, f])) & _ONE) == 0)
 
 
-def _grow_block(x, lev, y, row_start, task_problem, task_tree, seeds, kind, n_levels, edges,
+@njit(cache=True, nogil=True)
+def _leaf_value(x, lev, row, feat, thr, mask, left, right, value):
+    """The value of the leaf that row ``row`` of ``x`` (cells in ``lev``) falls in."""
+    return value[_leaf_node(x, lev, row, feat, thr, mask, left)]
+
+
+def _grow_block(x, lev, y, order, row_start, task_problem, task_tree, seeds, kind, n_levels, edges,
                edge_start, mtry, max_depth, min_split, min_leaf, bootstrap,
                feat, thr, cut, mask, left, right, value, inbag, n_nodes):
     """Grow the trees of a block of tasks, one per row of the node arrays, in parallel."""
@@ -381,7 +448,7 @@ def _grow_block(x, lev, y, row_start, task_problem, task_tree, seeds, kind, n_le
         start = row_start[p]
         n = row_start[p + 1] - start
         state = task_state(seeds[p], task_tree[t])
-        n_nodes[t] = _grow(x, lev, y, start, n, kind, n_levels, edges, edge_start, mtry,
+        n_nodes[t] = _grow(x, lev, y, order, start, n, kind, n_levels, edges, edge_start, mtry,
                            max_depth, min_split, min_leaf, bootstrap, state, feat[t],
                            thr[t], cut[t], mask[t], left[t], right[t], value[t], inbag[t])
 
@@ -496,28 +563,85 @@ def _fill_boxes(d, kind, n_levels, edges, edge_start, feat, thr, cut, mask, left
                out_value[a:b])
 
 
+@njit(cache=True, nogil=True)
+def _steps(feat, thr, left, n, shift, code, ts):
+    """A tree as steps every point takes together: ``code`` holds each node's next
+    node less one, shifted left by ``shift`` bits, and its split dimension in the bits
+    below; ``ts`` the threshold. A leaf steps to itself (``x > inf`` is false).
+
+    Fills nodes ``0 .. n - 1`` and returns the depth of the tree's deepest leaf, or -1
+    when the tree has a split over a set of levels (walked one point at a time).
+    """
+    depth = np.zeros(n, dtype=np.int64)
+    deepest = 0
+    for i in range(n):
+        a = left[i]
+        if a < 0:
+            code[i] = i << shift
+            ts[i] = np.inf
+            if depth[i] > deepest:
+                deepest = depth[i]
+            continue
+        if feat[i] < 0:
+            return -1
+        code[i] = (a << shift) | feat[i]
+        ts[i] = thr[i]
+        depth[a] = depth[i] + 1
+        depth[a + 1] = depth[i] + 1
+    return deepest
+
+
 def _add_predictions(points, plev, problems, task_start, kind, feat, thr, cut, mask, left,
-                    right, value, clip, lo, hi, total):
+                    right, value, n_nodes, clip, lo, hi, total):
     """Add each tree's (clipped) predictions at ``points`` to its problem's row of
     ``total``, tree after tree (the same sums for any number of threads).
 
     ``problems[q]``'s trees are the block's tasks ``task_start[q] .. task_start[q + 1] - 1``.
+    A chunk of points walks down a tree together, one level at a time for all of them
+    (steps independent of each other, which the processor overlaps), as deep as the
+    deepest leaf; each point's sum still runs in tree order.
     """
     m = points.shape[0]
+    d = points.shape[1]
     n_chunks = (m + POINT_CHUNK - 1) // POINT_CHUNK
+    cap = feat.shape[1]
+    shift = 1
+    while (1 << shift) < d:
+        shift += 1
+    low = (1 << shift) - 1
     for job in prange(problems.shape[0] * n_chunks):
         q = job // n_chunks
         a = (job - q * n_chunks) * POINT_CHUNK
         b = min(a + POINT_CHUNK, m)
+        c = b - a
         p = problems[q]
         acc = total[p, a:b].copy()
+        at = np.empty(c, dtype=np.int64)
+        by_dim = np.empty((d, c))  # the chunk's coordinates, dimension by dimension
+        for i in range(c):
+            for j in range(d):
+                by_dim[j, i] = points[a + i, j]
+        code = np.empty(cap, dtype=np.int64)
+        ts = np.empty(cap)
         for t in range(task_start[q], task_start[q + 1]):  # one tree at a time, in cache
-            ft, th, mk, lt, rt, vt = feat[t], thr[t], mask[t], left[t], right[t], value[t]
-            for i in range(a, b):
-                v = _leaf_value(points, plev, i, ft, th, mk, lt, rt, vt)
+            ft, th, mk, lt, vt = feat[t], thr[t], mask[t], left[t], value[t]
+            deepest = _steps(ft, th, lt, n_nodes[t], shift, code, ts)
+            if deepest < 0:
+                for i in range(c):
+                    at[i] = _leaf_node(points, plev, a + i, ft, th, mk, lt)
+            else:
+                for i in range(c):
+                    at[i] = 0
+                for _ in range(deepest):
+                    for i in range(c):
+                        node = at[i]
+                        k = code[node]
+                        at[i] = (k >> shift) + (by_dim[k & low, i] > ts[node])
+            for i in range(c):
+                v = vt[at[i]]
                 if clip:
                     v = min(max(v, lo), hi)
-                acc[i - a] += v
+                acc[i] += v
         total[p, a:b] = acc
 
 

@@ -215,6 +215,7 @@ def fit_forests(problems: Sequence[tuple[np.ndarray, np.ndarray]], seeds: Sequen
     row_start = np.zeros(len(problems) + 1, dtype=np.int64)
     np.cumsum(sizes, out=row_start[1:])
     row_problem = np.repeat(np.arange(len(problems), dtype=np.int64), sizes)
+    order = _sorted_rows(x, lev, layout.kind, row_problem, row_start)
     seed_arr = np.array([int(s) % (1 << 64) for s in seeds], dtype=np.uint64)
     n_trees = settings.n_trees
     n_problems = len(problems)
@@ -237,6 +238,7 @@ def fit_forests(problems: Sequence[tuple[np.ndarray, np.ndarray]], seeds: Sequen
     batch = max(1, min(len(task_problem), BATCH_BYTES // per_task))
     trees: list[list[LeafBoxes]] = [[] for _ in range(n_problems)]
     common = (layout.kind, layout.n_levels, layout.edges, layout.edge_start)
+    has_sets = bool(np.any(layout.kind == 2))
     threads: contextlib.AbstractContextManager[Any]
     if n_threads > 1:
         fk, threads = _forest_kernels.parallel, _numba_threads(n_threads)
@@ -255,28 +257,32 @@ def fit_forests(problems: Sequence[tuple[np.ndarray, np.ndarray]], seeds: Sequen
             value = np.empty((nb, cap))
             inbag = np.zeros((nb, n_max), dtype=np.int32)
             n_nodes = np.zeros(nb, dtype=np.int64)
-            fk.grow_block(x, lev, y, row_start, tp, task_tree[t0:t0 + batch], seed_arr,
+            fk.grow_block(x, lev, y, order, row_start, tp, task_tree[t0:t0 + batch], seed_arr,
                           *common, mtry, max_depth, settings.min_samples_split,
                           settings.min_samples_leaf, settings.bootstrap, feat, thr, cut,
                           mask, left, right, value, inbag, n_nodes)
             nodes = (feat, thr, cut, mask, left, right, value)
-            n_boxes = np.zeros(nb, dtype=np.int64)
-            fk.count_boxes(d, *common, *nodes, n_nodes, n_boxes)
+            if has_sets:  # a leaf may become several boxes: count them first
+                n_boxes = np.zeros(nb, dtype=np.int64)
+                fk.count_boxes(d, *common, *nodes, n_nodes, n_boxes)
+            else:  # one box per leaf
+                n_boxes = (n_nodes + 1) // 2
             box_start = np.zeros(nb + 1, dtype=np.int64)
             np.cumsum(n_boxes, out=box_start[1:])
             lower = np.empty((box_start[-1], d))
             upper = np.empty((box_start[-1], d))
             box_value = np.empty(box_start[-1])
             fk.fill_boxes(d, *common, *nodes, n_nodes, box_start, lower, upper, box_value)
-            for i in range(nb):
-                a, b = box_start[i], box_start[i + 1]
-                trees[tp[i]].append(LeafBoxes(lower[a:b], upper[a:b], box_value[a:b]))
+            bounds = box_start.tolist()
+            for i, p in enumerate(tp.tolist()):
+                a, b = bounds[i], bounds[i + 1]
+                trees[p].append(LeafBoxes(lower[a:b], upper[a:b], box_value[a:b]))
             block_problems = np.unique(tp)
             task_start = np.searchsorted(tp, np.append(block_problems, n_problems))
             task_start[-1] = nb
             if len(points):
                 fk.add_predictions(points, plev, block_problems, task_start, layout.kind,
-                                   *nodes, clip is not None, lo, hi, total)
+                                   *nodes, n_nodes, clip is not None, lo, hi, total)
             if settings.bootstrap:
                 fk.add_out_of_bag(x, lev, row_start, row_problem, block_problems,
                                   task_start, layout.kind, *nodes, inbag, oob_sum, oob_count)
@@ -289,6 +295,21 @@ def fit_forests(problems: Sequence[tuple[np.ndarray, np.ndarray]], seeds: Sequen
         evaluated = total[p] / n_trees if evaluate_at is not None else None
         out.append(FittedSurrogate(trees[p], r2, dict(info), evaluated))
     return out
+
+
+def _sorted_rows(x: np.ndarray, lev: np.ndarray, kind: np.ndarray, row_problem: np.ndarray,
+                 row_start: np.ndarray) -> np.ndarray:
+    """``(N, d)`` each problem's rows (numbered from 0 within it) in order of each
+    dimension: by value for a range, by cell for cells, ties in row order (a stable
+    sort, so each tree's rows come out as a stable sort of its own rows would)."""
+    order = np.zeros(x.shape, dtype=np.int64)
+    for j in range(x.shape[1]):
+        if kind[j] == 2:  # unordered levels are not read in order
+            continue
+        key = x[:, j] if kind[j] == 0 else lev[:, j]
+        rows = np.lexsort((key, row_problem))  # by problem, then key; stable
+        order[:, j] = rows - row_start[row_problem[rows]]
+    return order
 
 
 def _out_of_bag_r2(y: np.ndarray, total: np.ndarray, count: np.ndarray) -> float:

@@ -284,6 +284,52 @@ def test_box_main_variances_are_the_exact_anova_of_the_full_grid(surrogate):
         assert np.max(np.abs(boxes - exact) / np.array(exact)) > 1e-3
 
 
+def test_many_ordered_cells_split_as_the_brute_force_cart():
+    # An integer of 400 values, most of them unobserved, beside a range: the rows each
+    # leaf holds are the exhaustive CART's, splits falling on cell boundaries.
+    edges = np.linspace(0, 1, 401)
+    rng = np.random.default_rng(21)
+    level = rng.choice(rng.choice(400, 45, replace=False), 80)
+    x = np.column_stack([level_centres(edges)[level], rng.random(80)])
+    y = np.sin(9 * x[:, 0]) + x[:, 1] + 0.05 * rng.standard_normal(80)
+    for min_leaf in (1, 3):
+        fitted = CompiledForestSurrogate(one_tree(min_samples_leaf=min_leaf),
+                                         (Cells(edges, ordered=True), None)).fit(x, y)
+        boxes = fitted.trees[0]
+        reference = brute_tree(x, y, min_leaf)
+        assert boxes.n_leaves == count_leaves(reference)
+        assert partition(box_of(boxes, x), boxes.value) == partition(
+            *brute_leaves(reference, x))
+        on_edges = np.isin(np.round(boxes.upper[:, 0] * 400, 9), np.arange(401))
+        assert on_edges.all()
+
+
+@pytest.mark.parametrize("level_sets", [False, True])
+def test_predictions_at_points_are_the_mean_of_the_boxes_holding_them(level_sets):
+    # Five dimensions (a range, an integer's 300 cells, unordered levels, two ranges);
+    # deep trees; with level_sets, trees with set splits are walked point by point.
+    rng = np.random.default_rng(22)
+    int_edges, cat_edges = np.linspace(0, 1, 301), np.linspace(0, 1, 6)
+    n = 250
+    x = rng.random((n, 5))
+    x[:, 1] = level_centres(int_edges)[rng.integers(0, 300, n)]
+    x[:, 2] = level_centres(cat_edges)[rng.integers(0, 5, n)]
+    y = (np.sin(6 * x[:, 0]) + x[:, 1] ** 2 + np.array([0, 2, -1, 1, 0.5])[
+        (x[:, 2] * 5).astype(int)] + x[:, 3] * x[:, 4] + 0.1 * rng.standard_normal(n))
+    cells = (None, Cells(int_edges, ordered=True), Cells(cat_edges, ordered=False), None,
+             None)
+    points = rng.random((700, 5))
+    model = CompiledForestSurrogate(ForestSettings(n_trees=12, seed=3), cells,
+                                    level_sets=level_sets)
+    fitted = model.fit(x, y, evaluate_at=points, clip=(-0.5, 2.5))
+    expected = np.zeros(len(points))
+    for boxes in fitted.trees:
+        expected += np.clip(boxes.value, -0.5, 2.5)[box_of(boxes, points)]
+    np.testing.assert_allclose(fitted.evaluated, expected / len(fitted.trees), rtol=1e-13,
+                               atol=1e-13)
+    assert max(t.n_leaves for t in fitted.trees) > 64  # deep enough to take many steps
+
+
 def test_integers_become_ordered_cells_and_constants_none():
     space = SearchSpace((
         Hyperparameter("lr", "float", lower=1e-4, upper=1, scale="log"),
