@@ -542,9 +542,11 @@ def run_estimators(problem: Problem, n: int, reps: int, estimators: Sequence[str
                    seed: int) -> list[dict]:
     rows = []
     truth = problem.truth_flat()
-    # One fit computes every estimator but per-tree on the same forest; per-tree is the
-    # mean of that fit's trees' own fractions.
-    shared = "blend" if set(estimators) - {"per-tree"} else "per-tree"
+    # One fit computes every estimator but per-tree on the same forest (blend-corrected
+    # only when asked for: it refits the world); per-tree is the mean of that fit's
+    # trees' own fractions.
+    shared = ("blend-corrected" if "blend-corrected" in estimators
+              else "blend" if set(estimators) - {"per-tree"} else "per-tree")
     iu = np.triu_indices(problem.d, 1)
     for rep in range(reps):
         x, y = sweep(problem, n, rep, seed)

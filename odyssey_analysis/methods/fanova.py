@@ -21,7 +21,14 @@ from typing import Any
 import numpy as np
 
 from .._threads import current_fit_threads
-from ..estimators import DEFAULT_ESTIMATOR, blend, corrected_fractions, fitted_noise, noise_share
+from ..estimators import (
+    DEFAULT_ESTIMATOR,
+    bias_shifted,
+    blend,
+    corrected_fractions,
+    fitted_noise,
+    noise_share,
+)
 from ..estimators import ESTIMATORS as _ESTIMATORS
 from ..fanova import (
     ForestDecomposition,
@@ -31,7 +38,7 @@ from ..fanova import (
     forest_mean_effects,
     zero_variance,
 )
-from ..intervals import calibrated_interval
+from ..intervals import calibrated_interval, ratio_corrected
 from ..noise import NoiseEstimate, noise_variance
 from ..params import Constraint, Interval, OneOf, OrderedPair, ParameterError, validate
 from ..quality import low_oob_r2
@@ -51,7 +58,9 @@ from ..surrogate import ForestSettings, Surrogate, make_surrogate, surrogate_nam
 #: The estimators of the reported fractions (see :mod:`~odyssey_analysis.estimators`).
 ESTIMATORS = _ESTIMATORS
 #: Estimators that need the forest's mean function.
-NEEDS_FOREST_MEAN = ("forest-mean", "blend")
+NEEDS_FOREST_MEAN = ("forest-mean", "blend", "blend-corrected")
+#: Estimators that need the per-tree fractions less the fitted noise.
+NEEDS_CORRECTED = ("per-tree-corrected", "blend", "blend-corrected")
 #: Points of the measure at which the forest's variance is integrated (fewer when the
 #: space has few enough cells to integrate exactly). Against 2**18 points, 2**13 scrambled
 #: Sobol points leave a relative error of the variance of at most 0.25 % (5 seeds, the
@@ -66,6 +75,10 @@ EXACT_GRID_CELLS = 1 << 17
 #: Trees and variance points of each bootstrap replicate's forest.
 REPLICATE_TREES = 16
 REPLICATE_POINTS = 1 << 12
+#: Sweeps simulated in the fitted world to measure the forest-mean's bias for the
+#: ``blend-corrected`` estimator without a bootstrap (with one, its world replicates are
+#: used). Each refits a forest of :data:`REPLICATE_TREES` trees.
+WORLD_REPLICATES = 10
 #: Bootstrap refits fitted per call of a surrogate's ``fit_many`` (bounds the trees held
 #: in memory at once).
 REFITS_PER_CALL = 16
@@ -190,7 +203,10 @@ class FanovaMethod:
         ``"per-tree"``: the mean of each tree's own fractions (the reference fANOVA's
         number); ``"per-tree-corrected"``: each tree's fractions over its variance
         less the noise it fitted (see :mod:`~odyssey_analysis.estimators` and
-        ``docs/accuracy.md``).
+        ``docs/accuracy.md``); ``"blend-corrected"``: ``blend`` less the forest-mean's
+        bias measured in :data:`WORLD_REPLICATES` sweeps simulated in the fitted
+        forest's world (the bootstrap's, with ``n_bootstrap``), at the cost of as many
+        16-tree refits.
     n_bootstrap
         Replicates of each bootstrap for calibrated intervals (0: none; 100 is the
         calibrated choice, and each replicate refits a forest, so this costs about
@@ -257,7 +273,11 @@ class FanovaMethod:
         """Trees fitted per group and response, bootstrap replicates included."""
         settings = getattr(self.forest_surrogate, "settings", None)
         own = int(getattr(settings, "n_trees", ForestSettings().n_trees))
-        return own + 2 * int(self.n_bootstrap) * REPLICATE_TREES
+        return own + REPLICATE_TREES * (2 * int(self.n_bootstrap) or self._world_replicates())
+
+    def _world_replicates(self) -> int:
+        """Sweeps simulated in the fitted world without a bootstrap."""
+        return WORLD_REPLICATES if self.estimator == "blend-corrected" else 0
 
     def to_dict(self) -> dict[str, Any]:
         """The method's settings, JSON-ready."""
@@ -317,11 +337,12 @@ class FanovaMethod:
                                      exact_cells=max(int(self.variance_points),
                                                      EXACT_GRID_CELLS))
             at = points.points
-            if self.n_bootstrap:
+            n_worlds = int(self.n_bootstrap) or self._world_replicates()
+            if n_worlds:
                 key = [seed, fit_stream(group, response)]
                 rng = np.random.default_rng([*key, 1])
                 designs = np.stack([draw_design(space, len(y), rng)
-                                    for _ in range(int(self.n_bootstrap))])
+                                    for _ in range(n_worlds)])
                 at = np.concatenate([at, designs.reshape(-1, x.shape[1])])
             fitted = surrogate.fit(x, y, evaluate_at=at, clip=cutoffs)
             if fitted.evaluated is None:
@@ -337,6 +358,7 @@ class FanovaMethod:
         mean = variance = float("nan")
         m, exact, intervals = 0, False, None
         measured: NoiseEstimate | None = None  # the trials' noise, measured once
+        unbiased = None  # the forest-mean fractions less their simulated bias
         if points is not None:
             m = len(points.points)
             evaluated = np.asarray(fitted.evaluated)  # checked above
@@ -347,10 +369,15 @@ class FanovaMethod:
             if designs is not None and np.isfinite(main).all():
                 world = evaluated[m:].reshape(len(designs), len(y))
                 measured = _measured_noise(x, y, space)
-                intervals = self._bootstrap(surrogate, x, y, space, cutoffs, main, pair,
-                                            world, designs, key, measured)
+                if self.n_bootstrap:
+                    intervals = self._bootstrap(surrogate, x, y, space, cutoffs, main, pair,
+                                                world, designs, key, measured)
+                    unbiased = (intervals.main_corrected, intervals.pair_corrected)
+                else:
+                    unbiased = self._world_corrected(surrogate, space, cutoffs, main, pair,
+                                                     world, designs, key, measured)
         noise = None
-        if self.estimator in ("per-tree-corrected", "blend"):
+        if self.estimator in NEEDS_CORRECTED:
             noise = fitted_noise(trees, x, y)
             bootstrap = bool(fitted.settings.get("bootstrap", True))
             alternatives["per-tree-corrected"] = corrected_fractions(
@@ -358,6 +385,9 @@ class FanovaMethod:
         if "forest-mean" in alternatives and "per-tree-corrected" in alternatives:
             alternatives["blend"] = blend(alternatives["forest-mean"],
                                           alternatives["per-tree-corrected"])
+            if unbiased is not None and self.estimator == "blend-corrected":
+                alternatives["blend-corrected"] = bias_shifted(
+                    alternatives["blend"], alternatives["forest-mean"], unbiased)
         signal = None
         if self.signal_permutations:
             signal = signal_test(surrogate, x, y, [seed, fit_stream(group, response)],
@@ -451,6 +481,51 @@ class FanovaMethod:
                                  plo, phi, pmid,
                                  resampled_main=np.array([m for m, _ in kept]).reshape(-1, d),
                                  resampled_pair=np.array([q for _, q in kept]).reshape(-1, d, d))
+
+    def _world_corrected(self, surrogate: Surrogate, space: SearchSpace,
+                         cutoffs: tuple[float, float] | None, main: np.ndarray,
+                         pair: np.ndarray, world: np.ndarray, designs: np.ndarray,
+                         key: list[int], noise: NoiseEstimate
+                         ) -> tuple[np.ndarray, np.ndarray]:
+        """The forest-mean fractions less their bias in the fitted world.
+
+        The world's sweeps (``designs``, responses ``world`` plus noise of the measured
+        variance, drawn from the bootstrap's streams) are refitted with
+        :data:`REPLICATE_TREES` trees each, and the estimate is corrected by how their
+        forest-mean fractions miss the world's own (:func:`ratio_corrected`).
+        """
+        d, n = len(main), world.shape[1]
+        sd = float(np.sqrt(max(noise.variance, 0.0)))
+        points = variance_points(space, REPLICATE_POINTS, key[0])
+        iu = np.triu_indices(d, 1) if self.pairs else (np.array([], int), np.array([], int))
+        problems, seeds = [], []
+        for b in range(len(designs)):
+            rng = np.random.default_rng([*key, 2, b])
+            problems.append((designs[b], world[b] + sd * rng.standard_normal(n)))
+            seeds.append(int(rng.integers(2 ** 31)))
+        fit_many = getattr(surrogate, "fit_many", None)
+        if fit_many is not None:
+            fits = fit_many(problems, seeds, n_trees=REPLICATE_TREES,
+                            evaluate_at=points.points, clip=cutoffs)
+        else:
+            fits = [surrogate.replicate(n_trees=REPLICATE_TREES, seed=s).fit(  # type: ignore[attr-defined]
+                xb, yb, evaluate_at=points.points, clip=cutoffs)
+                for (xb, yb), s in zip(problems, seeds)]
+        flat = []
+        for fitted in fits:
+            trees = [snap_to_levels(t.clipped(cutoffs), space) for t in fitted.trees]
+            m, p, _, _ = _forest_mean_fractions(trees, fitted.evaluated, points, self.pairs)
+            flat.append(np.concatenate([m, p[iu]]))
+        estimate = np.concatenate([main, pair[iu]])
+        sim = _finite_rows(np.array(flat))
+        if not len(sim):
+            return main, pair
+        centre = ratio_corrected(estimate, sim, estimate)
+        square = np.full((d, d), np.nan)
+        if self.pairs:
+            square[iu] = centre[d:]
+            square.T[iu] = centre[d:]
+        return centre[:d], square
 
     def _decompose(self, trees: list, space: SearchSpace) -> ForestDecomposition:
         hps = list(space)
