@@ -53,7 +53,7 @@ ESTIMATORS = ("forest-mean", "per-tree", "per-tree-corrected", "blend",
               "blend-corrected")
 #: The estimator reported by default: the smallest largest-main error pooled over the
 #: benchmark's problems at every N measured (``docs/accuracy.md``).
-DEFAULT_ESTIMATOR = "blend"
+DEFAULT_ESTIMATOR = "blend-corrected"
 #: Trees read for the pooled within-leaf noise variance.
 NOISE_TREES = 4
 #: Most trials placed in those trees' leaves (a fixed subset beyond that: the lookup
