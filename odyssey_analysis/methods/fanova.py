@@ -38,7 +38,7 @@ from ..fanova import (
     forest_mean_effects,
     zero_variance,
 )
-from ..intervals import calibrated_interval, ratio_corrected
+from ..intervals import calibrated_interval, ratio_corrected, spanning_interval
 from ..noise import NoiseEstimate, noise_variance
 from ..params import Constraint, Interval, OneOf, OrderedPair, ParameterError, validate
 from ..quality import low_oob_r2
@@ -387,8 +387,15 @@ class FanovaMethod:
                                           alternatives["per-tree-corrected"])
             if unbiased is not None and self.estimator == "blend-corrected":
                 main, pair = alternatives["blend"]
-                alternatives["blend-corrected"] = (
-                    bias_shifted(main, alternatives["forest-mean"][0], unbiased), pair)
+                shifted = bias_shifted(main, alternatives["forest-mean"][0], unbiased)
+                alternatives["blend-corrected"] = (shifted, pair)
+                if intervals is not None and intervals.resampled_main is not None:
+                    # the mains' intervals reach the reported centre too
+                    lower, upper = spanning_interval(
+                        shifted, alternatives["forest-mean"][0], intervals.main_corrected,
+                        intervals.resampled_main, float(self.conf_level))
+                    intervals = replace(intervals, main_lower=lower, main_upper=upper,
+                                        main_corrected=shifted)
         signal = None
         if self.signal_permutations:
             signal = signal_test(surrogate, x, y, [seed, fit_stream(group, response)],
