@@ -197,16 +197,16 @@ class FanovaMethod:
         Keep each tree's leaf boxes on the result (closed fractions of subsets of three
         or more hyperparameters need them; memory grows with trials × trees).
     estimator
-        ``"blend"`` (default): the mean of ``forest-mean`` and ``per-tree-corrected``,
+        ``"blend"``: the mean of ``forest-mean`` and ``per-tree-corrected``,
         whose errors have opposite signs; ``"forest-mean"``: the fractions of the
         forest's mean function, the function the forest predicts with;
         ``"per-tree"``: the mean of each tree's own fractions (the reference fANOVA's
         number); ``"per-tree-corrected"``: each tree's fractions over its variance
         less the noise it fitted (see :mod:`~odyssey_analysis.estimators` and
-        ``docs/accuracy.md``); ``"blend-corrected"``: ``blend``, its main effects less
-        the forest-mean's bias measured in :data:`WORLD_REPLICATES` sweeps simulated in the fitted
-        forest's world (the bootstrap's, with ``n_bootstrap``), at the cost of as many
-        16-tree refits.
+        ``docs/accuracy.md``); ``"blend-corrected"`` (default): ``blend``, its main
+        effects less the forest-mean's bias measured in :data:`WORLD_REPLICATES` sweeps
+        simulated in the fitted forest's world (the bootstrap's, with ``n_bootstrap``),
+        at the cost of as many 16-tree refits.
     n_bootstrap
         Replicates of each bootstrap for calibrated intervals (0: none; 100 is the
         calibrated choice, and each replicate refits a forest, so this costs about
@@ -385,9 +385,10 @@ class FanovaMethod:
         if "forest-mean" in alternatives and "per-tree-corrected" in alternatives:
             alternatives["blend"] = blend(alternatives["forest-mean"],
                                           alternatives["per-tree-corrected"])
-            if unbiased is not None and self.estimator == "blend-corrected":
+            if self.estimator == "blend-corrected":
                 main, pair = alternatives["blend"]
-                shifted = bias_shifted(main, alternatives["forest-mean"][0], unbiased)
+                shifted = (main if unbiased is None  # a constant forest: nothing to correct
+                           else bias_shifted(main, alternatives["forest-mean"][0], unbiased))
                 alternatives["blend-corrected"] = (shifted, pair)
                 if intervals is not None and intervals.resampled_main is not None:
                     # the mains' intervals reach the reported centre too
