@@ -196,3 +196,16 @@ def test_a_level_grid_beyond_the_sobol_points_is_integrated_exactly():
     closed = values.mean(axis=tuple(range(2, 9))).var()
     assert fit.estimate.pair[0, 1] == pytest.approx((closed - main[0] - main[1]) / total,
                                                     abs=1e-9)
+
+
+def test_blend_corrected_of_a_constant_response_reports_nan_shares():
+    import warnings
+
+    space = SearchSpace(tuple(Hyperparameter(n, "float", 0.0, 1.0) for n in "ab"))
+    x = np.random.default_rng(0).random((50, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the constant-trees warning
+        fit = FanovaMethod(RandomForestSurrogate(ForestSettings(seed=0)), curves=False,
+                           signal_permutations=0).fit(x, np.ones(50), space)
+    assert fit.estimate.estimator == "blend-corrected"
+    assert np.isnan(fit.estimate.main).all()
