@@ -4,7 +4,7 @@ Run ``python benchmarks/signal_detection.py`` (``--reps`` repetitions, 100 by de
 repetition draws a random-search sweep of ``--trials`` trials over five hyperparameters
 (learning rate log-uniform, dropout uniform, momentum uniform, layers on four levels, an
 optimizer with three categories) and fits ``FanovaMethod`` with its defaults, as
-``analyze`` does:
+``analyze`` does (``--surrogate sklearn`` for scikit-learn's forest):
 
 ``noise``
     The response is uniform noise: no fit should report shares (signal found in at most
@@ -33,7 +33,7 @@ import pandas as pd  # noqa: E402
 
 from odyssey_analysis.methods import FanovaMethod  # noqa: E402
 from odyssey_analysis.space import Hyperparameter, SearchSpace  # noqa: E402
-from odyssey_analysis.surrogate import ForestSettings, RandomForestSurrogate  # noqa: E402
+from odyssey_analysis.surrogate import SURROGATES, ForestSettings, make_surrogate  # noqa: E402
 
 SPACE = SearchSpace((
     Hyperparameter("lr", "float", 1e-5, 1e-1, "log"),
@@ -67,6 +67,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reps", type=int, default=100)
     parser.add_argument("--trials", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--surrogate", choices=SURROGATES, default=SURROGATES[0],
+                        help="the forest (default: the package's default, compiled)")
     args = parser.parse_args(argv)
     rows = []
     start = time.perf_counter()
@@ -76,7 +78,7 @@ def main(argv: list[str] | None = None) -> None:
             frame = draw(args.trials, rng)
             y = (rng.random(args.trials) if kind == "noise" else
                  response(frame, float(rng.uniform(0.0, 3.0)), rng))
-            method = FanovaMethod(RandomForestSurrogate(ForestSettings(seed=rep)),
+            method = FanovaMethod(make_surrogate(args.surrogate, ForestSettings(seed=rep)),
                                   curves=False)
             t0 = time.perf_counter()
             fit = method.fit(SPACE.encode(frame), y, SPACE)
@@ -87,7 +89,8 @@ def main(argv: list[str] | None = None) -> None:
     noise = table[table.kind == "noise"]
     strong = table[(table.kind == "signal") & (table.oob_r2 >= 0.3)]
     weak = table[(table.kind == "signal") & (table.oob_r2 < 0.3)]
-    print(f"N = {args.trials}, {args.reps} repetitions each, seed {args.seed}")
+    print(f"N = {args.trials}, {args.reps} repetitions each, seed {args.seed}, "
+          f"{args.surrogate} forest, estimator {FanovaMethod().estimator}")
     print("| sweeps | repetitions | signal found | mean permutations | s per fit |")
     print("|---|---|---|---|---|")
     for label, part in (("pure noise", noise), ("OOB R² ≥ 0.3", strong),

@@ -7,6 +7,7 @@ import pytest
 
 from odyssey_analysis.estimators import (
     ESTIMATORS,
+    bias_shifted,
     blend,
     corrected_fractions,
     fitted_noise,
@@ -94,6 +95,57 @@ def test_blend_is_the_mean():
     assert main == pytest.approx([0.5, 0.15]) and pair == pytest.approx(np.full((2, 2), 0.5))
 
 
+def test_bias_shift_takes_the_forest_means_bias_off_and_stays_a_fraction():
+    shifted = bias_shifted(np.array([0.5, 0.3, 0.02, 0.9]), np.array([0.7, 0.2, 0.05, 0.5]),
+                           np.array([0.6, 0.25, 0.0, 0.7]))
+    assert shifted == pytest.approx([0.4, 0.35, 0.0, 1.0])  # clipped to [0, 1]
+
+
+def test_blend_corrected_reuses_the_bootstrap_world_and_needs_none():
+    # Without a bootstrap the estimator simulates the same world sweeps (same streams)
+    # as the bootstrap's first half, so both give the same fractions; with one, the
+    # mains' intervals are centred on them.
+    space = SearchSpace(tuple(Hyperparameter(n, "float", 0.0, 1.0) for n in "abc"))
+    rng = np.random.default_rng(5)
+    x = rng.random((120, 3))
+    y = np.sin(4 * x[:, 0]) + x[:, 1] + 0.2 * rng.standard_normal(120)
+    fits = []
+    for n_bootstrap in (0, 10):
+        method = FanovaMethod(RandomForestSurrogate(ForestSettings(min_samples_leaf=1, seed=2)),
+                              estimator="blend-corrected", n_bootstrap=n_bootstrap,
+                              curves=False, signal_permutations=0)
+        assert method.trees_per_fit == 64 + 16 * (n_bootstrap * 2 or 10)
+        fits.append(method.fit(x, y, space))
+    plain, boot = (f.estimate for f in fits)
+    assert plain.main == pytest.approx(boot.main, abs=1e-12)
+    bl = boot.alternatives["blend"][0]
+    ci = boot.intervals  # the mains' intervals are centred on the reported fractions
+    assert ci.main_corrected == pytest.approx(boot.main)
+    assert np.all((ci.main_lower <= boot.main) & (boot.main <= ci.main_upper))
+    assert plain.intervals is None and not np.allclose(plain.main, bl)
+    assert np.array_equal(plain.pair, plain.alternatives["blend"][1], equal_nan=True)
+
+
+def test_blend_corrected_is_closer_to_an_additive_truth_than_the_blend():
+    # y = a·x on the unit cube: the true main fractions are a_j² / Σ a². At 200 trials
+    # the forest mean over-estimates the dominant x0; the world shows that smoothing.
+    a = np.array([1.0, 0.5, 0.4, 0.3, 0.2])
+    truth = a ** 2 / np.sum(a ** 2)
+    space = SearchSpace(tuple(Hyperparameter(n, "float", 0.0, 1.0) for n in "abcde"))
+    error = {"blend": [], "blend-corrected": []}
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        x = rng.random((200, 5))
+        y = x @ a + 0.3 * np.sqrt(np.sum(a ** 2) / 12) * rng.standard_normal(200)
+        fit = FanovaMethod(RandomForestSurrogate(ForestSettings(seed=seed)),
+                           estimator="blend-corrected", curves=False,
+                           signal_permutations=0).fit(x, y, space)
+        for est in error:
+            error[est].append(np.abs(fit.estimate.alternatives[est][0] - truth).max())
+    assert all(c <= b for c, b in zip(error["blend-corrected"], error["blend"]))
+    assert np.mean(error["blend-corrected"]) < 0.7 * np.mean(error["blend"])
+
+
 def test_every_estimator_runs_and_the_corrected_one_undoes_the_noise_dilution():
     # y = x0 + noise: the true main fraction of x0 is 1. The per-tree estimator reads the
     # noise each tree fitted, as pairs and interactions of three or four; the corrected
@@ -144,3 +196,16 @@ def test_a_level_grid_beyond_the_sobol_points_is_integrated_exactly():
     closed = values.mean(axis=tuple(range(2, 9))).var()
     assert fit.estimate.pair[0, 1] == pytest.approx((closed - main[0] - main[1]) / total,
                                                     abs=1e-9)
+
+
+def test_blend_corrected_of_a_constant_response_reports_nan_shares():
+    import warnings
+
+    space = SearchSpace(tuple(Hyperparameter(n, "float", 0.0, 1.0) for n in "ab"))
+    x = np.random.default_rng(0).random((50, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the constant-trees warning
+        fit = FanovaMethod(RandomForestSurrogate(ForestSettings(seed=0)), curves=False,
+                           signal_permutations=0).fit(x, np.ones(50), space)
+    assert fit.estimate.estimator == "blend-corrected"
+    assert np.isnan(fit.estimate.main).all()

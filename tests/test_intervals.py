@@ -10,6 +10,7 @@ from odyssey_analysis.intervals import (
     calibrated_interval,
     percentile_interval,
     ratio_corrected,
+    spanning_interval,
     z_value,
 )
 from odyssey_analysis.noise import noise_variance, replicate_variance, variogram_nugget
@@ -157,3 +158,20 @@ def test_intervals_cover_zero_for_pure_noise_and_for_null_hyperparameters():
         ci = fit(rep, "signal").intervals
         covered += list(np.concatenate([ci.main_lower[2:], ci.pair_lower[iu]]) <= 1e-12)
     assert len(covered) == 24 and np.mean(covered) >= 0.9
+
+
+def test_spanning_interval_keeps_the_calibrated_half_width_beyond_both_centres():
+    rng = np.random.default_rng(7)
+    estimate = np.array([0.6, 0.2, 0.004])
+    world = estimate * np.exp(rng.normal(-0.2, 0.05, (30, 3)))
+    resampled = estimate + rng.normal(0, 0.03, (30, 3))
+    ci = calibrated_interval(estimate, world, resampled)
+    same = spanning_interval(ci.corrected, estimate, ci.corrected, resampled)
+    np.testing.assert_allclose(same, (ci.lower, ci.upper))
+    inner = (ci.lower > 0.05) & (ci.upper < 0.95)  # away from the clipping
+    lower, upper = spanning_interval(ci.corrected - 0.05, estimate, ci.corrected, resampled)
+    np.testing.assert_allclose(lower[inner], ci.lower[inner] - 0.05)
+    np.testing.assert_allclose(upper, ci.upper)
+    lower, upper = spanning_interval(ci.corrected + 0.05, estimate, ci.corrected, resampled)
+    np.testing.assert_allclose(lower, ci.lower)
+    np.testing.assert_allclose(upper[inner], ci.upper[inner] + 0.05)

@@ -55,8 +55,11 @@ def test_maximised_metrics_keep_the_best_runs_at_the_top():
     down = TrialTable.from_frame(frame, group_by=[])
     up = TrialTable.from_frame(flipped, group_by=[])
     assert up.directions["val_acc"] == "maximize"
-    a = mains(analyze(down, LOCAL, n_jobs=1))
-    b = mains(analyze(up, LOCAL, n_jobs=1))
+    # The blend: blend-corrected's simulated sweeps add noise that a sign flip does not
+    # mirror, so its fractions differ by a little.
+    exact = method_from_options(n_trees=16, curves=False, top_quantile=0.3, estimator="blend")
+    a = mains(analyze(down, exact, n_jobs=1))
+    b = mains(analyze(up, exact, n_jobs=1))
     for name in a:
         assert b[name] == pytest.approx(a[name], abs=1e-9), name
 

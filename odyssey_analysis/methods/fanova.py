@@ -21,7 +21,14 @@ from typing import Any
 import numpy as np
 
 from .._threads import current_fit_threads
-from ..estimators import DEFAULT_ESTIMATOR, blend, corrected_fractions, fitted_noise, noise_share
+from ..estimators import (
+    DEFAULT_ESTIMATOR,
+    bias_shifted,
+    blend,
+    corrected_fractions,
+    fitted_noise,
+    noise_share,
+)
 from ..estimators import ESTIMATORS as _ESTIMATORS
 from ..fanova import (
     ForestDecomposition,
@@ -31,7 +38,7 @@ from ..fanova import (
     forest_mean_effects,
     zero_variance,
 )
-from ..intervals import calibrated_interval
+from ..intervals import calibrated_interval, ratio_corrected, spanning_interval
 from ..noise import NoiseEstimate, noise_variance
 from ..params import Constraint, Interval, OneOf, OrderedPair, ParameterError, validate
 from ..quality import low_oob_r2
@@ -51,7 +58,9 @@ from ..surrogate import ForestSettings, Surrogate, make_surrogate, surrogate_nam
 #: The estimators of the reported fractions (see :mod:`~odyssey_analysis.estimators`).
 ESTIMATORS = _ESTIMATORS
 #: Estimators that need the forest's mean function.
-NEEDS_FOREST_MEAN = ("forest-mean", "blend")
+NEEDS_FOREST_MEAN = ("forest-mean", "blend", "blend-corrected")
+#: Estimators that need the per-tree fractions less the fitted noise.
+NEEDS_CORRECTED = ("per-tree-corrected", "blend", "blend-corrected")
 #: Points of the measure at which the forest's variance is integrated (fewer when the
 #: space has few enough cells to integrate exactly). Against 2**18 points, 2**13 scrambled
 #: Sobol points (:mod:`~odyssey_analysis.space.sobol`) leave a relative error of the
@@ -68,6 +77,10 @@ EXACT_GRID_CELLS = 1 << 17
 #: Trees and variance points of each bootstrap replicate's forest.
 REPLICATE_TREES = 16
 REPLICATE_POINTS = 1 << 12
+#: Sweeps simulated in the fitted world to measure the forest-mean's bias for the
+#: ``blend-corrected`` estimator without a bootstrap (with one, its world replicates are
+#: used). Each refits a forest of :data:`REPLICATE_TREES` trees.
+WORLD_REPLICATES = 10
 #: Bootstrap refits fitted per call of a surrogate's ``fit_many`` (bounds the trees held
 #: in memory at once).
 REFITS_PER_CALL = 16
@@ -186,13 +199,16 @@ class FanovaMethod:
         Keep each tree's leaf boxes on the result (closed fractions of subsets of three
         or more hyperparameters need them; memory grows with trials × trees).
     estimator
-        ``"blend"`` (default): the mean of ``forest-mean`` and ``per-tree-corrected``,
+        ``"blend"``: the mean of ``forest-mean`` and ``per-tree-corrected``,
         whose errors have opposite signs; ``"forest-mean"``: the fractions of the
         forest's mean function, the function the forest predicts with;
         ``"per-tree"``: the mean of each tree's own fractions (the reference fANOVA's
         number); ``"per-tree-corrected"``: each tree's fractions over its variance
         less the noise it fitted (see :mod:`~odyssey_analysis.estimators` and
-        ``docs/accuracy.md``).
+        ``docs/accuracy.md``); ``"blend-corrected"`` (default): ``blend``, its main
+        effects less the forest-mean's bias measured in :data:`WORLD_REPLICATES` sweeps
+        simulated in the fitted forest's world (the bootstrap's, with ``n_bootstrap``),
+        at the cost of as many 16-tree refits.
     n_bootstrap
         Replicates of each bootstrap for calibrated intervals (0: none; 100 is the
         calibrated choice, and each replicate refits a forest, so this costs about
@@ -259,7 +275,11 @@ class FanovaMethod:
         """Trees fitted per group and response, bootstrap replicates included."""
         settings = getattr(self.forest_surrogate, "settings", None)
         own = int(getattr(settings, "n_trees", ForestSettings().n_trees))
-        return own + 2 * int(self.n_bootstrap) * REPLICATE_TREES
+        return own + REPLICATE_TREES * (2 * int(self.n_bootstrap) or self._world_replicates())
+
+    def _world_replicates(self) -> int:
+        """Sweeps simulated in the fitted world without a bootstrap."""
+        return WORLD_REPLICATES if self.estimator == "blend-corrected" else 0
 
     def to_dict(self) -> dict[str, Any]:
         """The method's settings, JSON-ready."""
@@ -319,11 +339,12 @@ class FanovaMethod:
                                      exact_cells=max(int(self.variance_points),
                                                      EXACT_GRID_CELLS))
             at = points.points
-            if self.n_bootstrap:
+            n_worlds = int(self.n_bootstrap) or self._world_replicates()
+            if n_worlds:
                 key = [seed, fit_stream(group, response)]
                 rng = np.random.default_rng([*key, 1])
                 designs = np.stack([draw_design(space, len(y), rng)
-                                    for _ in range(int(self.n_bootstrap))])
+                                    for _ in range(n_worlds)])
                 at = np.concatenate([at, designs.reshape(-1, x.shape[1])])
             fitted = surrogate.fit(x, y, evaluate_at=at, clip=cutoffs)
             if fitted.evaluated is None:
@@ -339,6 +360,7 @@ class FanovaMethod:
         mean = variance = float("nan")
         m, exact, intervals = 0, False, None
         measured: NoiseEstimate | None = None  # the trials' noise, measured once
+        unbiased = None  # the forest-mean main fractions less their simulated bias
         if points is not None:
             m = len(points.points)
             evaluated = np.asarray(fitted.evaluated)  # checked above
@@ -349,10 +371,15 @@ class FanovaMethod:
             if designs is not None and np.isfinite(main).all():
                 world = evaluated[m:].reshape(len(designs), len(y))
                 measured = _measured_noise(x, y, space)
-                intervals = self._bootstrap(surrogate, x, y, space, cutoffs, main, pair,
-                                            world, designs, key, measured)
+                if self.n_bootstrap:
+                    intervals = self._bootstrap(surrogate, x, y, space, cutoffs, main, pair,
+                                                world, designs, key, measured)
+                    unbiased = intervals.main_corrected
+                else:
+                    unbiased = self._world_corrected(surrogate, space, cutoffs, main, world,
+                                                     designs, key, measured)
         noise = None
-        if self.estimator in ("per-tree-corrected", "blend"):
+        if self.estimator in NEEDS_CORRECTED:
             noise = fitted_noise(trees, x, y)
             bootstrap = bool(fitted.settings.get("bootstrap", True))
             alternatives["per-tree-corrected"] = corrected_fractions(
@@ -360,6 +387,18 @@ class FanovaMethod:
         if "forest-mean" in alternatives and "per-tree-corrected" in alternatives:
             alternatives["blend"] = blend(alternatives["forest-mean"],
                                           alternatives["per-tree-corrected"])
+            if self.estimator == "blend-corrected":
+                main, pair = alternatives["blend"]
+                shifted = (main if unbiased is None  # a constant forest: nothing to correct
+                           else bias_shifted(main, alternatives["forest-mean"][0], unbiased))
+                alternatives["blend-corrected"] = (shifted, pair)
+                if intervals is not None and intervals.resampled_main is not None:
+                    # the mains' intervals reach the reported centre too
+                    lower, upper = spanning_interval(
+                        shifted, alternatives["forest-mean"][0], intervals.main_corrected,
+                        intervals.resampled_main, float(self.conf_level))
+                    intervals = replace(intervals, main_lower=lower, main_upper=upper,
+                                        main_corrected=shifted)
         signal = None
         if self.signal_permutations:
             signal = signal_test(surrogate, x, y, [seed, fit_stream(group, response)],
@@ -453,6 +492,42 @@ class FanovaMethod:
                                  plo, phi, pmid,
                                  resampled_main=np.array([m for m, _ in kept]).reshape(-1, d),
                                  resampled_pair=np.array([q for _, q in kept]).reshape(-1, d, d))
+
+    def _world_corrected(self, surrogate: Surrogate, space: SearchSpace,
+                         cutoffs: tuple[float, float] | None, main: np.ndarray,
+                         world: np.ndarray, designs: np.ndarray, key: list[int],
+                         noise: NoiseEstimate) -> np.ndarray:
+        """The forest-mean main fractions less their bias in the fitted world.
+
+        The world's sweeps (``designs``, responses ``world`` plus noise of the measured
+        variance, drawn from the bootstrap's streams) are refitted with
+        :data:`REPLICATE_TREES` trees each, and the estimate is corrected by how their
+        forest-mean fractions miss the world's own (:func:`ratio_corrected`).
+        """
+        n = world.shape[1]
+        sd = float(np.sqrt(max(noise.variance, 0.0)))
+        points = variance_points(space, REPLICATE_POINTS, key[0])
+        problems, seeds = [], []
+        for b in range(len(designs)):
+            rng = np.random.default_rng([*key, 2, b])
+            problems.append((designs[b], world[b] + sd * rng.standard_normal(n)))
+            seeds.append(int(rng.integers(2 ** 31)))
+        fit_many = getattr(surrogate, "fit_many", None)
+        if fit_many is not None:
+            fits = fit_many(problems, seeds, n_trees=REPLICATE_TREES,
+                            evaluate_at=points.points, clip=cutoffs)
+        else:
+            replicate = surrogate.replicate  # type: ignore[attr-defined]
+            fits = [replicate(n_trees=REPLICATE_TREES, seed=s).fit(
+                xb, yb, evaluate_at=points.points, clip=cutoffs)
+                for (xb, yb), s in zip(problems, seeds)]
+        sim = []
+        for fitted in fits:
+            trees = [snap_to_levels(t.clipped(cutoffs), space) for t in fitted.trees]
+            sim.append(_forest_mean_fractions(trees, fitted.evaluated, points,
+                                              self.pairs)[0])
+        sim = _finite_rows(np.array(sim))
+        return ratio_corrected(main, sim, main) if len(sim) else main
 
     def _decompose(self, trees: list, space: SearchSpace) -> ForestDecomposition:
         hps = list(space)

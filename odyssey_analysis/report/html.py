@@ -185,6 +185,8 @@ def _estimator_text(settings: dict[str, Any]) -> str:
             "blend": "mean of the forest's mean function's shares and the trees' own "
                      "shares with the fitted noise taken out",
             "per-tree-corrected": "the trees' own shares with the fitted noise taken out",
+            "blend-corrected": "the blend less the forest mean's bias measured in "
+                               "sweeps simulated from the fitted forest",
             }.get(estimator, "mean of the trees' own shares")
     if settings.get("n_bootstrap"):
         return (f"{estimator} ({what}); calibrated {100 * settings['conf_level']:.0f} % "
