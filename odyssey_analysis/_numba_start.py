@@ -65,4 +65,5 @@ def load_registries() -> None:
             sys.meta_path.remove(refuse)
         arraymath = sys.modules.get("numba.np.arraymath")
         if arraymath is not None and getattr(arraymath, "_HAVE_BLAS", True) is False:
-            arraymath._HAVE_BLAS = importlib.util.find_spec("scipy") is not None
+            arraymath._HAVE_BLAS = (  # type: ignore[attr-defined]
+                importlib.util.find_spec("scipy") is not None)

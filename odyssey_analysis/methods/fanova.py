@@ -517,16 +517,16 @@ class FanovaMethod:
             fits = fit_many(problems, seeds, n_trees=REPLICATE_TREES,
                             evaluate_at=points.points, clip=cutoffs)
         else:
-            replicate = surrogate.replicate  # type: ignore[attr-defined]
+            replicate = surrogate.replicate
             fits = [replicate(n_trees=REPLICATE_TREES, seed=s).fit(
                 xb, yb, evaluate_at=points.points, clip=cutoffs)
                 for (xb, yb), s in zip(problems, seeds)]
-        sim = []
+        rows = []
         for fitted in fits:
             trees = [snap_to_levels(t.clipped(cutoffs), space) for t in fitted.trees]
-            sim.append(_forest_mean_fractions(trees, fitted.evaluated, points,
-                                              self.pairs)[0])
-        sim = _finite_rows(np.array(sim))
+            rows.append(_forest_mean_fractions(trees, fitted.evaluated, points,
+                                               self.pairs)[0])
+        sim = _finite_rows(np.array(rows))
         return ratio_corrected(main, sim, main) if len(sim) else main
 
     def _decompose(self, trees: list, space: SearchSpace) -> ForestDecomposition:
