@@ -20,7 +20,7 @@ from odyssey_analysis.cli import main
 from odyssey_analysis.compare import compare
 from odyssey_analysis.roles import direction_from_name
 
-FAST = ["--trees", "8", "--jobs", "1"]
+FAST = ["--trees", "8", "--jobs", "1", "--bootstrap", "0"]
 
 
 @pytest.fixture(scope="module")

@@ -75,6 +75,13 @@ def test_report_folder_contents(report_run):
     fits = json.loads((out / "analysis.json").read_text())
     assert len(fits["fits"]) == 2 * 2 * 3
     assert fits["report_settings"]["n_trees"] == 8
+    # Calibrated intervals by default: every reported main and pair share has one.
+    assert fits["report_settings"]["n_bootstrap"] == 100
+    shown = importance.dropna(subset=["fraction"])
+    shown = shown[shown.order.astype(str).isin(["1", "2"])]
+    assert len(shown) > 0
+    assert shown[["fraction_lo", "fraction_hi"]].notna().all().all()
+    assert (shown.fraction_lo <= shown.fraction_hi).all()
 
 
 def test_index_is_self_contained(report_run):

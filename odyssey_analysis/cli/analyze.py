@@ -37,8 +37,19 @@ SUMMARY_ROWS = 40
 OUTPUTS = ("importance.csv", "analysis.json")
 
 
-def forest_options(fn: Any) -> Any:
-    """The surrogate's options, shared by ``analyze`` and ``report``."""
+#: Bootstrap replicates of ``odyssey report`` unless ``--bootstrap`` says otherwise: the
+#: report shows calibrated intervals; ``analyze`` and ``guide`` leave them to the user.
+REPORT_BOOTSTRAP = 100
+
+
+def forest_options(fn: Any = None, *, bootstrap: int = 0) -> Any:
+    """The surrogate's options, shared by ``analyze``, ``guide`` and ``report``.
+
+    Used bare (``@forest_options``) or with the command's default number of bootstrap
+    replicates (``@forest_options(bootstrap=REPORT_BOOTSTRAP)``).
+    """
+    if fn is None:
+        return lambda f: forest_options(f, bootstrap=bootstrap)
     decorators = [
         click.option("--trees", default=64, show_default=True, help="Trees per forest."),
         click.option("--seed", default=0, show_default=True, help="Forest seed."),
@@ -67,11 +78,12 @@ def forest_options(fn: Any) -> Any:
                           "fANOVA's number (under-estimates it); per-tree-corrected: "
                           "each tree's shares with the noise it fitted taken out. See "
                           "docs/accuracy.md."),
-        click.option("--bootstrap", "n_bootstrap", default=0, show_default=True,
+        click.option("--bootstrap", "n_bootstrap", default=bootstrap, show_default=True,
                      type=click.IntRange(min=0),
                      help="Replicates for calibrated intervals of every share (0: none; "
                           "100 is what they were calibrated with). Each replicate refits "
-                          "two 16-tree forests per fit."),
+                          "two 16-tree forests per fit: about five times the analysis "
+                          "time."),
         click.option("--conf-level", default=0.9, show_default=True,
                      type=click.FloatRange(0, 1, min_open=True, max_open=True),
                      help="Nominal coverage of the intervals."),

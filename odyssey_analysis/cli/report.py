@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from ..errors import InputError
-from .analyze import forest_options
+from .analyze import REPORT_BOOTSTRAP, forest_options
 from .common import (
     check_jobs,
     err_console,
@@ -30,7 +30,7 @@ from .summary import effects_table, significance_table
 @click.option("--out", "out", default="report", show_default=True,
               type=click.Path(file_okay=False),
               help="Report folder: new, empty, or an earlier report (replaced whole).")
-@forest_options
+@forest_options(bootstrap=REPORT_BOOTSTRAP)
 @role_options
 @click.option("--time", "time_response", default=None,
               help="Training-time response on Fig. 4's right axis (default: train_time, "

@@ -8,8 +8,8 @@ Figures are drawn by :func:`draw_figures`, in worker processes when that pays.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,9 @@ from ..roles import better_word
 
 #: Resolution of the PNG figures.
 FIGURE_DPI = 200
+
+#: Batches of figures per worker process (more: smoother progress, more pickling).
+BATCHES_PER_WORKER = 2
 
 
 @dataclass(frozen=True)
@@ -268,8 +271,8 @@ def _fraction_caption(ctx: ReportContext, panel: Panel) -> str:
                 f"({ci.n_bootstrap} bootstrap replicates; centred on the bias-corrected "
                 "share, so not always symmetric about the bar)" if ci is not None else
                 "whiskers are ± one standard deviation across the forest's trees, how much "
-                "the trees disagree, not an interval (run with --bootstrap 100 for "
-                "calibrated intervals)")
+                "the trees disagree, not an interval (the report ran with --bootstrap 0; "
+                "its default, --bootstrap 100, draws calibrated intervals)")
     return ("Pie: the share of the variance that each hyperparameter explains on its own; "
             "'higher order' is everything left to interactions. Bars: the same shares, the "
             "largest pairwise interactions, and what is left beyond pairs; the "
@@ -396,16 +399,18 @@ def draw_figures(ctx: ReportContext, fig_dir: Path, *, bars: ProgressBars,
     jobs = [(spec, panel) for spec in specs for panel in spec.panels(ctx)]
     stems = file_stems(_stem_parts(spec, ctx, panel) for spec, panel in jobs)
     bar = bars.add("drawing figures", len(jobs))
-    workers = 1 if n_jobs == 1 or len(jobs) < 4 else (-1 if n_jobs is None else n_jobs)
+    ctx = replace(ctx, study=_drawn_part(ctx))
     calls = [(partial(spec.make, ctx, panel), fig_dir / stem)
              for (spec, panel), stem in zip(jobs, stems)]
-    if workers == 1:
-        outputs = (_render(make, path) for make, path in calls)
-    else:
-        from joblib import Parallel, delayed
+    workers = 1
+    if n_jobs != 1 and len(jobs) >= 4:
+        from joblib import effective_n_jobs
 
-        outputs = Parallel(n_jobs=workers, return_as="generator")(
-            delayed(_render)(make, path) for make, path in calls)
+        workers = effective_n_jobs(-1 if n_jobs is None else n_jobs)
+    if workers == 1:
+        outputs: Iterator[list[Path]] = (_render(make, path) for make, path in calls)
+    else:
+        outputs = _render_in_workers(calls, workers)
     entries = []
     for (spec, panel), files in zip(jobs, outputs):
         entries.append(FigureEntry(
@@ -422,6 +427,49 @@ def _render(make: Callable[[], Any], stem: Path) -> list[Path]:
 
     fig = make()
     return save_figure(fig, stem, dpi=FIGURE_DPI)
+
+
+def _drawn_part(ctx: ReportContext) -> StudyResult:
+    """What the figures read of the study: the metric's and the time response's fits,
+    without the per-tree pair grids (only the guidelines read those).
+
+    This is what goes to the worker processes; the whole study is several times larger.
+    """
+    keep = {ctx.metric, ctx.choices.time}
+    study = ctx.study
+    results = {}
+    for key, fit in study.results.items():
+        if key[1] not in keep:
+            continue
+        pairs = {k: replace(g, total_per_tree=None) for k, g in dict.items(fit.pairs)}
+        results[key] = replace(fit, pairs=pairs)
+    return StudyResult(results, study.group_keys, [r for r in study.responses if r in keep],
+                       study.space, study.table_info, study.method)
+
+
+def _render_all(calls: Sequence[tuple[Callable[[], Any], Path]]) -> list[list[Path]]:
+    """Draw a batch of figures in one worker (:func:`_render` each)."""
+    return [_render(make, stem) for make, stem in calls]
+
+
+def _render_in_workers(calls: Sequence[tuple[Callable[[], Any], Path]],
+                       workers: int) -> Iterator[list[Path]]:
+    """Draw ``calls`` in ``workers`` processes, yielding each figure's files in order.
+
+    The calls share one :class:`ReportContext`, which holds the whole study (tens of
+    megabytes on a study of a few dozen groups). Sent one figure at a time it was
+    pickled once per figure, which cost as much as drawing and made the workers grow
+    until they were restarted; sent in :data:`BATCHES_PER_WORKER` batches per worker it
+    is pickled once per batch.
+    """
+    from joblib import Parallel, delayed
+
+    n_batches = min(len(calls), workers * BATCHES_PER_WORKER)
+    bounds = [round(i * len(calls) / n_batches) for i in range(n_batches + 1)]
+    batches = [calls[a:b] for a, b in zip(bounds, bounds[1:])]
+    for files in Parallel(n_jobs=workers, return_as="generator")(
+            delayed(_render_all)(batch) for batch in batches):
+        yield from files
 
 
 __all__ = ["FIGURES", "FIGURE_DPI", "FigureEntry", "FigureSpec", "Panel", "ReportContext",

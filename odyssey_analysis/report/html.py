@@ -191,7 +191,8 @@ def _estimator_text(settings: dict[str, Any]) -> str:
     if settings.get("n_bootstrap"):
         return (f"{estimator} ({what}); calibrated {100 * settings['conf_level']:.0f} % "
                 f"intervals from {settings['n_bootstrap']} bootstrap replicates")
-    return f"{estimator} ({what}); no intervals (--bootstrap 100 adds them)"
+    return (f"{estimator} ({what}); no intervals (run with --bootstrap 0; the "
+            "report's default, --bootstrap 100, adds them)")
 
 
 def fold_label(group_keys: Sequence[str], variant_key: str | None) -> str:
