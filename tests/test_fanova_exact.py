@@ -193,12 +193,19 @@ class ForestBruteForce(BruteForce):
         self._enumerate([e.tree_ for e in forest.estimators_], d, forest.predict)
 
 
-@pytest.mark.parametrize("seed, d", [(0, 2), (1, 3), (2, 3)])
-def test_forest_mean_effects_match_brute_force(seed, d):
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "numpy"])
+@pytest.mark.parametrize("seed, d", [(0, 2), (1, 3), (2, 3), (3, 5)])
+def test_forest_mean_effects_match_brute_force(seed, d, compiled, monkeypatch):
     """Mains and pure pairs of the forest's mean function, from all trees' leaves at once,
-    against the mean function enumerated on the union of the trees' split grids."""
+    against the mean function enumerated on the union of the trees' split grids, by the
+    compiled kernel and by the NumPy path."""
+    from odyssey_analysis import _kernels
     from odyssey_analysis.fanova import forest_mean_effects
 
+    if compiled and _kernels.compiled() is None:
+        pytest.skip("Numba is not available")
+    if not compiled:
+        monkeypatch.setitem(_kernels._state, "kernels", None)
     forest = small_forest(seed, d, trees=5, depth=4)
     boxes = [leaf_boxes(e.tree_, d) for e in forest.estimators_]
     main, pair = forest_mean_effects(boxes)
