@@ -180,6 +180,25 @@ def _forest_mean_variances(lower, upper, value, pairs):
     return main, pair
 
 
+def _leaf_members(lower, upper, x):
+    """The box of ``lower``/``upper`` (``(n_leaves, d)``, disjoint, half-open) holding
+    each row of ``x``, ``-1`` for none (``estimators.leaf_members``)."""
+    n, d = x.shape
+    out = np.full(n, -1, dtype=np.int64)
+    for i in range(n):
+        for leaf in range(lower.shape[0]):
+            inside = True
+            for j in range(d):
+                v = x[i, j]
+                if v < lower[leaf, j] or v >= upper[leaf, j]:
+                    inside = False
+                    break
+            if inside:
+                out[i] = leaf
+                break
+    return out
+
+
 def _corner_order(lo, hi, n_keys):
     """The stable order of the corners ``lo`` then ``hi`` by edge index (a counting
     sort: ``TreeDecomposition.corner_order``'s permutation)."""
@@ -346,6 +365,7 @@ def _load() -> SimpleNamespace | None:
     _corner_kernel = _jit(_corner_order)
     return SimpleNamespace(pair_second_moment=_pair_kernel,
                            tree_boxes=_jit(_tree_boxes),
+                           leaf_members=_jit(_leaf_members),
                            forest_mean_variances=_jit(_forest_mean_variances))
 
 

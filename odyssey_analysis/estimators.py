@@ -45,6 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import _kernels
 from .fanova import ForestDecomposition, LeafBoxes, zero_variance
 from .noise import MIN_REPLICATE_DOF, replicate_variance
 
@@ -85,8 +86,13 @@ def leaf_members(tree: LeafBoxes, x: np.ndarray, chunk: int = 256) -> np.ndarray
     """The leaf of ``tree`` each row of ``x`` falls in (boxes are half-open, the top
     edge of the cube belongs to the last box)."""
     n = len(x)
-    out = np.full(n, -1, dtype=np.int64)
     upper = np.where(tree.upper >= 1.0, np.inf, tree.upper)
+    kernels = _kernels.compiled()
+    if kernels is not None:  # a loop that stops at the first box found
+        return kernels.leaf_members(np.ascontiguousarray(tree.lower, dtype=np.float64),
+                                    np.ascontiguousarray(upper, dtype=np.float64),
+                                    np.ascontiguousarray(x, dtype=np.float64))
+    out = np.full(n, -1, dtype=np.int64)
     for start in range(0, tree.n_leaves, chunk):
         lo, hi = tree.lower[start:start + chunk], upper[start:start + chunk]
         inside = np.all((x[:, None, :] >= lo[None]) & (x[:, None, :] < hi[None]), axis=2)

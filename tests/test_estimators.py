@@ -28,9 +28,18 @@ def halves() -> LeafBoxes:
     return LeafBoxes(lower, upper, np.array([0.0, 1.0, 2.0]))
 
 
-def test_each_trial_is_placed_in_the_box_that_holds_it():
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "numpy"])
+def test_each_trial_is_placed_in_the_box_that_holds_it(compiled, monkeypatch):
+    from odyssey_analysis import _kernels
+
+    if compiled and _kernels.compiled() is None:
+        pytest.skip("Numba is not available")
+    if not compiled:
+        monkeypatch.setitem(_kernels._state, "kernels", None)
     x = np.array([[0.1, 0.9], [0.5, 0.1], [0.7, 0.25], [1.0, 1.0], [0.49, 0.0]])
     assert leaf_members(halves(), x, chunk=2).tolist() == [0, 1, 2, 2, 0]
+    outside = LeafBoxes(np.array([[0.0, 0.0]]), np.array([[0.5, 0.5]]), np.array([1.0]))
+    assert leaf_members(outside, x).tolist() == [-1, -1, -1, -1, 0]
     rng = np.random.default_rng(0)
     x = rng.random((300, 2))
     found = leaf_members(halves(), x)
