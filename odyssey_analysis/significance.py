@@ -18,7 +18,9 @@ observed one as a new draw from it (Student's t with ``K − 1`` degrees of free
 detectable signal. After :data:`FIRST_PERMUTATIONS` permutations, and after twice as
 many, the test stops when the p-value is already below :data:`EARLY_STOP_P` (clear
 signal, the usual case) or above :data:`EARLY_NULL_P` (the real R² is below the
-permuted ones' mean: clearly none).
+permuted ones' mean: clearly none). Above :data:`SIGNAL_SUBSAMPLE` trials the test runs
+on that many first and on all of them only when the first finds nothing, each stage
+counted at half the level (the reported p-value is doubled).
 
 Measured (``benchmarks/accuracy.py --signal``; see ``docs/accuracy.md``): pure-noise
 sweeps of 200 trials are called "no detectable signal" in at least 95 % of repetitions,
@@ -28,7 +30,7 @@ and sweeps whose full forest has an out-of-bag R² of at least 0.3 are called si
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -48,6 +50,8 @@ EARLY_STOP_P = 1e-3
 EARLY_NULL_P = 0.5
 #: Largest p-value that counts as signal.
 SIGNAL_ALPHA = 0.01
+#: Above this many trials the test runs on this many first (see :func:`signal_test`).
+SIGNAL_SUBSAMPLE = 1000
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,9 @@ class SignalTest:
         Permutations fitted and trees per forest.
     alpha
         Largest p-value that counts as signal.
+    trials
+        Trials of the stage that decided (``None``: all of them; see
+        :func:`signal_test`).
     """
 
     statistic: float
@@ -76,6 +83,7 @@ class SignalTest:
     permutations: int
     trees: int
     alpha: float = SIGNAL_ALPHA
+    trials: int | None = None
 
     @property
     def detected(self) -> bool:
@@ -90,7 +98,7 @@ class SignalTest:
         return {"statistic": num(self.statistic), "null_mean": num(self.null_mean),
                 "null_std": num(self.null_std), "p_value": num(self.p_value),
                 "permutations": self.permutations, "trees": self.trees,
-                "alpha": self.alpha, "detected": self.detected}
+                "alpha": self.alpha, "trials": self.trials, "detected": self.detected}
 
 
 def t_p_value(observed: float, null: np.ndarray) -> float:
@@ -111,9 +119,58 @@ def t_p_value(observed: float, null: np.ndarray) -> float:
 
 def signal_test(surrogate: Any, x: np.ndarray, y: np.ndarray, seed_key: list[int], *,
                 trees: int = SIGNAL_TREES, permutations: int = SIGNAL_PERMUTATIONS,
-                first: int = FIRST_PERMUTATIONS, alpha: float = SIGNAL_ALPHA
-                ) -> SignalTest:
+                first: int = FIRST_PERMUTATIONS, alpha: float = SIGNAL_ALPHA,
+                subsample: int = SIGNAL_SUBSAMPLE) -> SignalTest:
     """Permutation test of whether ``surrogate`` predicts ``y`` from ``x`` at all.
+
+    Parameters
+    ----------
+    surrogate
+        A :class:`~odyssey_analysis.surrogate.Surrogate` (its ``replicate`` makes the
+        test's forests).
+    x, y
+        The encoded trials and their responses.
+    seed_key
+        Integers that seed every draw (the same key gives the same test).
+    trees, permutations, first, alpha
+        See :data:`SIGNAL_TREES`, :data:`SIGNAL_PERMUTATIONS`,
+        :data:`FIRST_PERMUTATIONS` and :data:`SIGNAL_ALPHA`.
+    subsample
+        Above this many trials (:data:`SIGNAL_SUBSAMPLE`; 0: never) the test runs in
+        two stages: on ``subsample`` trials drawn without replacement, and, only when
+        that finds no signal, on all of them. The reported p-value is twice the
+        smaller stage's (Bonferroni), so "p ≤ ``alpha``" keeps its meaning and its
+        false-alarm rate; a large sweep with a clear signal pays for a small test.
+
+    Returns
+    -------
+    SignalTest
+        ``trials`` says which stage decided.
+    """
+    n = len(y)
+    if not subsample or n <= subsample:
+        return _permutation_test(surrogate, x, y, seed_key, trees=trees,
+                                 permutations=permutations, first=first, alpha=alpha)
+    pick = np.sort(np.random.default_rng([*seed_key, 8]).choice(n, subsample,
+                                                                 replace=False))
+    small = _permutation_test(surrogate, x[pick], y[pick], seed_key, trees=trees,
+                              permutations=permutations, first=first, alpha=alpha)
+    if math.isfinite(small.p_value) and 2.0 * small.p_value <= alpha:
+        return replace(small, p_value=2.0 * small.p_value, trials=subsample)
+    full = _permutation_test(surrogate, x, y, seed_key, trees=trees,
+                             permutations=permutations, first=first, alpha=alpha)
+    if not math.isfinite(full.p_value):
+        return full
+    smallest = (min(small.p_value, full.p_value) if math.isfinite(small.p_value)
+                else full.p_value)
+    return replace(full, p_value=min(1.0, 2.0 * smallest))
+
+
+def _permutation_test(surrogate: Any, x: np.ndarray, y: np.ndarray, seed_key: list[int], *,
+                      trees: int = SIGNAL_TREES, permutations: int = SIGNAL_PERMUTATIONS,
+                      first: int = FIRST_PERMUTATIONS, alpha: float = SIGNAL_ALPHA
+                      ) -> SignalTest:
+    """One permutation test of ``surrogate``'s out-of-bag R² on ``x``, ``y``.
 
     Parameters
     ----------

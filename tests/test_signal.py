@@ -137,3 +137,30 @@ def test_batched_stages_give_the_one_at_a_time_test(signal):
         assert test.permutations == len(null)
         assert test.null_mean == pytest.approx(np.mean(null), rel=1e-15)
         assert test.p_value == p
+
+
+def test_a_large_sweep_is_tested_on_a_subsample_first():
+    """Above SIGNAL_SUBSAMPLE trials: a clear signal is decided on the subsample, with
+    its p-value doubled; no signal runs both stages and reports twice the smaller p."""
+    from odyssey_analysis.forest import CompiledForestSurrogate
+    from odyssey_analysis.significance import SIGNAL_SUBSAMPLE
+
+    surrogate = CompiledForestSurrogate(ForestSettings(seed=0), n_jobs=1)
+    n = SIGNAL_SUBSAMPLE + 500
+    for signal, key in ((0.5, [0, 5]), (0.0, [0, 6])):
+        frame = sweep(n, signal, seed=key[1])
+        x = np.column_stack([SPACE[name].encode(frame[name]) for name in SPACE.names])
+        y = frame["val_error"].to_numpy()
+        staged = signal_test(surrogate, x, y, key)
+        whole = signal_test(surrogate, x, y, key, subsample=0)
+        pick = np.sort(np.random.default_rng([*key, 8]).choice(n, SIGNAL_SUBSAMPLE,
+                                                               replace=False))
+        small = signal_test(surrogate, x[pick], y[pick], key)
+        if signal:
+            assert staged.detected and staged.trials == SIGNAL_SUBSAMPLE
+            assert staged.p_value == 2 * small.p_value
+            assert staged.statistic == small.statistic
+        else:
+            assert not staged.detected and staged.trials is None
+            assert staged.p_value == min(1.0, 2 * min(small.p_value, whole.p_value))
+            assert staged.statistic == whole.statistic
