@@ -13,7 +13,7 @@ default). With ``n_bootstrap`` it adds calibrated intervals
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from numbers import Integral, Real
 from typing import Any
@@ -81,9 +81,18 @@ REPLICATE_POINTS = 1 << 12
 #: ``blend-corrected`` estimator without a bootstrap (with one, its world replicates are
 #: used). Each refits a forest of :data:`REPLICATE_TREES` trees.
 WORLD_REPLICATES = 10
-#: Bootstrap refits fitted per call of a surrogate's ``fit_many`` (bounds the trees held
-#: in memory at once).
+#: Most bootstrap refits fitted per call of a surrogate's ``fit_many`` (bounds the trees
+#: held in memory at once).
 REFITS_PER_CALL = 16
+#: Trials summed over the refits of one call: fewer refits per call on large sweeps
+#: (one per call from this many trials on).
+REFIT_TRIALS_PER_CALL = 32_000
+
+
+def refits_per_call(n_trials: int) -> int:
+    """Refits per ``fit_many`` call for sweeps of ``n_trials``: :data:`REFITS_PER_CALL`
+    up to 2,000 trials, then fewer, so a call's trees take about the same memory."""
+    return max(1, min(REFITS_PER_CALL, REFIT_TRIALS_PER_CALL // max(n_trials, 1)))
 #: How the warning for a fit without any variance begins.
 CONSTANT_WARNING = "every tree is constant"
 #: Fewest bootstrap replicates accepted (100 is the calibrated default of the CLI).
@@ -444,34 +453,21 @@ class FanovaMethod:
             raise TypeError(f"{type(surrogate).__name__} has no replicate(); the bootstrap "
                             "refits the surrogate")
 
-        # The refits' data and seeds: the simulated sweeps, then the resampled trials.
-        problems, seeds = [], []
-        for b in range(int(self.n_bootstrap)):
-            rng = np.random.default_rng([*key, 2, b])
-            problems.append((designs[b], world[b] + sd * rng.standard_normal(n)))
-            seeds.append(int(rng.integers(2 ** 31)))
-        for b in range(int(self.n_bootstrap)):
-            rng = np.random.default_rng([*key, 3, b])
-            rows = rng.integers(0, n, n)
-            problems.append((x[rows], y[rows]))
-            seeds.append(int(rng.integers(2 ** 31)))
-        fit_many = getattr(surrogate, "fit_many", None)
-        flat = []
-        for c in range(0, len(problems), REFITS_PER_CALL):
-            chunk = slice(c, c + REFITS_PER_CALL)
-            if fit_many is not None:  # a chunk of refits in one call
-                fits = fit_many(problems[chunk], seeds[chunk], n_trees=REPLICATE_TREES,
-                                evaluate_at=points.points, clip=cutoffs)
-            else:
-                fits = [replicate(n_trees=REPLICATE_TREES, seed=s).fit(
-                    xb, yb, evaluate_at=points.points, clip=cutoffs)
-                    for (xb, yb), s in zip(problems[chunk], seeds[chunk])]
-            for fitted in fits:
-                trees = [snap_to_levels(t.clipped(cutoffs), space) for t in fitted.trees]
-                m, p, _, _ = _forest_mean_fractions(trees, fitted.evaluated, points,
-                                                    self.pairs)
-                flat.append(np.concatenate([m, p[iu]]))
         b_sim = int(self.n_bootstrap)
+
+        def problem(i: int) -> tuple[tuple[np.ndarray, np.ndarray], int]:
+            # The simulated sweeps first, then the resampled trials; each its own stream.
+            if i < b_sim:
+                rng = np.random.default_rng([*key, 2, i])
+                data = (designs[i], world[i] + sd * rng.standard_normal(n))
+            else:
+                rng = np.random.default_rng([*key, 3, i - b_sim])
+                rows = rng.integers(0, n, n)
+                data = (x[rows], y[rows])
+            return data, int(rng.integers(2 ** 31))
+
+        flat = [np.concatenate([m, p[iu]]) for m, p in self._refit_fractions(
+            surrogate, space, cutoffs, points, problem, 2 * b_sim, n, self.pairs)]
         sim = _finite_rows(np.array(flat[:b_sim]))
         res = _finite_rows(np.array(flat[b_sim:]))
         estimate = np.concatenate([main, pair[iu]])
@@ -507,27 +503,49 @@ class FanovaMethod:
         n = world.shape[1]
         sd = float(np.sqrt(max(noise.variance, 0.0)))
         points = variance_points(space, REPLICATE_POINTS, key[0])
-        problems, seeds = [], []
-        for b in range(len(designs)):
-            rng = np.random.default_rng([*key, 2, b])
-            problems.append((designs[b], world[b] + sd * rng.standard_normal(n)))
-            seeds.append(int(rng.integers(2 ** 31)))
-        fit_many = getattr(surrogate, "fit_many", None)
-        if fit_many is not None:
-            fits = fit_many(problems, seeds, n_trees=REPLICATE_TREES,
-                            evaluate_at=points.points, clip=cutoffs)
-        else:
-            replicate = surrogate.replicate
-            fits = [replicate(n_trees=REPLICATE_TREES, seed=s).fit(
-                xb, yb, evaluate_at=points.points, clip=cutoffs)
-                for (xb, yb), s in zip(problems, seeds)]
-        rows = []
-        for fitted in fits:
-            trees = [snap_to_levels(t.clipped(cutoffs), space) for t in fitted.trees]
-            rows.append(_forest_mean_fractions(trees, fitted.evaluated, points,
-                                               self.pairs)[0])
-        sim = _finite_rows(np.array(rows))
+
+        def problem(i: int) -> tuple[tuple[np.ndarray, np.ndarray], int]:
+            rng = np.random.default_rng([*key, 2, i])  # the bootstrap's simulated streams
+            return (designs[i], world[i] + sd * rng.standard_normal(n)), int(
+                rng.integers(2 ** 31))
+
+        fractions = self._refit_fractions(surrogate, space, cutoffs, points, problem,
+                                          len(designs), n, pairs=False)  # mains only
+        sim = _finite_rows(np.array([m for m, _ in fractions]))
         return ratio_corrected(main, sim, main) if len(sim) else main
+
+    @staticmethod
+    def _refit_fractions(surrogate: Surrogate, space: SearchSpace,
+                         cutoffs: tuple[float, float] | None, points: MeasurePoints,
+                         problem: Callable[[int], tuple[tuple[np.ndarray, np.ndarray], int]],
+                         count: int, n: int, pairs: bool
+                         ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The forest-mean main and pair fractions of ``count`` refits of
+        :data:`REPLICATE_TREES` trees, refit ``i`` fitted to ``problem(i)``'s data with
+        its seed.
+
+        The refits are built and fitted a chunk at a time (:func:`refits_per_call`), so
+        the trees and resampled trials held at once stay bounded on large sweeps; each
+        refit's numbers do not depend on the chunks.
+        """
+        fit_many = getattr(surrogate, "fit_many", None)
+        per_call = refits_per_call(n)
+        out = []
+        for start in range(0, count, per_call):
+            built = [problem(i) for i in range(start, min(start + per_call, count))]
+            data, seeds = [b[0] for b in built], [b[1] for b in built]
+            if fit_many is not None:  # a chunk of refits in one call
+                fits = fit_many(data, seeds, n_trees=REPLICATE_TREES,
+                                evaluate_at=points.points, clip=cutoffs)
+            else:
+                fits = [surrogate.replicate(n_trees=REPLICATE_TREES, seed=seed).fit(
+                    xb, yb, evaluate_at=points.points, clip=cutoffs)
+                    for (xb, yb), seed in zip(data, seeds)]
+            for fitted in fits:
+                trees = [snap_to_levels(t.clipped(cutoffs), space) for t in fitted.trees]
+                m, p, _, _ = _forest_mean_fractions(trees, fitted.evaluated, points, pairs)
+                out.append((m, p))
+        return out
 
     def _decompose(self, trees: list, space: SearchSpace) -> ForestDecomposition:
         hps = list(space)
