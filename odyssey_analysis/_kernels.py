@@ -358,7 +358,7 @@ def _load() -> SimpleNamespace | None:
         import numba  # noqa: F401
     except ImportError:  # pragma: no cover - depends on the environment
         return None
-    # The forest-mean kernel calls these two: compiled first, under their own names.
+    # The forest-mean kernel calls these three: compiled first, under their own names.
     global _pair_kernel, _others_kernel, _corner_kernel
     _pair_kernel = _jit(_pair_second_moment)
     _others_kernel = _jit(_others)

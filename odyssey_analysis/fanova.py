@@ -918,14 +918,13 @@ def forest_mean_effects(trees: Sequence[LeafBoxes], *, pairs: bool = True,
     """
     t = len(trees)
     d = trees[0].dim
-    if means is None:  # TreeDecomposition(b).mean, bit for bit, without the rest of it
-        means = np.array([np.dot(np.prod(b.upper - b.lower, axis=1), b.value)
-                          for b in trees])
+    if means is None:
+        means = np.array([TreeDecomposition(b).mean for b in trees])
     merged = LeafBoxes(np.concatenate([b.lower for b in trees]),
                        np.concatenate([b.upper for b in trees]),
                        np.concatenate([(b.value - m) / t for b, m in zip(trees, means)]))
     kernels = _kernels.compiled()
-    if kernels is not None and hasattr(kernels, "forest_mean_variances"):
+    if kernels is not None:  # the same arithmetic in one compiled call
         main, pair = kernels.forest_mean_variances(
             np.ascontiguousarray(merged.lower, dtype=np.float64),
             np.ascontiguousarray(merged.upper, dtype=np.float64),

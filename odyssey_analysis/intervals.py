@@ -97,10 +97,18 @@ def calibrated_interval(estimate: np.ndarray, world_replicates: np.ndarray,
     """
     estimate = np.asarray(estimate, dtype=float)
     centre = ratio_corrected(estimate, np.asarray(world_replicates, float), estimate)
-    spread = np.asarray(resampled, dtype=float).std(axis=0, ddof=1)
-    half = z_value(conf_level) * np.sqrt(spread ** 2 + (hedge * (estimate - centre)) ** 2)
+    spread, half = _half_width(estimate, centre, resampled, conf_level, hedge)
     return CalibratedInterval(centre, np.clip(centre - half, 0.0, 1.0),
                               np.clip(centre + half, 0.0, 1.0), spread)
+
+
+def _half_width(estimate: np.ndarray, centre: np.ndarray, resampled: np.ndarray,
+                conf_level: float, hedge: float) -> tuple[np.ndarray, np.ndarray]:
+    """The replicates' spread and the interval's half-width
+    ``z · sqrt(spread² + (hedge · (estimate − centre))²)`` (the module docstring)."""
+    spread = np.asarray(resampled, dtype=float).std(axis=0, ddof=1)
+    return spread, z_value(conf_level) * np.sqrt(spread ** 2
+                                                 + (hedge * (estimate - centre)) ** 2)
 
 
 def spanning_interval(centre: np.ndarray, estimate: np.ndarray, corrected: np.ndarray,
@@ -113,8 +121,7 @@ def spanning_interval(centre: np.ndarray, estimate: np.ndarray, corrected: np.nd
     with the nonparametric replicates ``resampled`` sets the half-width) and another
     ``centre``; where the two agree it is the calibrated interval. Clipped to [0, 1].
     """
-    spread = np.asarray(resampled, dtype=float).std(axis=0, ddof=1)
-    half = z_value(conf_level) * np.sqrt(spread ** 2 + (hedge * (estimate - corrected)) ** 2)
+    _, half = _half_width(estimate, corrected, resampled, conf_level, hedge)
     return (np.clip(np.minimum(centre, corrected) - half, 0.0, 1.0),
             np.clip(np.maximum(centre, corrected) + half, 0.0, 1.0))
 

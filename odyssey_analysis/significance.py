@@ -147,18 +147,19 @@ def signal_test(surrogate: Any, x: np.ndarray, y: np.ndarray, seed_key: list[int
     SignalTest
         ``trials`` says which stage decided.
     """
+    def test(xs: np.ndarray, ys: np.ndarray) -> SignalTest:
+        return _permutation_test(surrogate, xs, ys, seed_key, trees=trees,
+                                 permutations=permutations, first=first, alpha=alpha)
+
     n = len(y)
     if not subsample or n <= subsample:
-        return _permutation_test(surrogate, x, y, seed_key, trees=trees,
-                                 permutations=permutations, first=first, alpha=alpha)
+        return test(x, y)
     pick = np.sort(np.random.default_rng([*seed_key, 8]).choice(n, subsample,
                                                                  replace=False))
-    small = _permutation_test(surrogate, x[pick], y[pick], seed_key, trees=trees,
-                              permutations=permutations, first=first, alpha=alpha)
+    small = test(x[pick], y[pick])
     if math.isfinite(small.p_value) and 2.0 * small.p_value <= alpha:
         return replace(small, p_value=2.0 * small.p_value, trials=subsample)
-    full = _permutation_test(surrogate, x, y, seed_key, trees=trees,
-                             permutations=permutations, first=first, alpha=alpha)
+    full = test(x, y)
     if not math.isfinite(full.p_value):
         return full
     smallest = (min(small.p_value, full.p_value) if math.isfinite(small.p_value)
@@ -167,30 +168,11 @@ def signal_test(surrogate: Any, x: np.ndarray, y: np.ndarray, seed_key: list[int
 
 
 def _permutation_test(surrogate: Any, x: np.ndarray, y: np.ndarray, seed_key: list[int], *,
-                      trees: int = SIGNAL_TREES, permutations: int = SIGNAL_PERMUTATIONS,
-                      first: int = FIRST_PERMUTATIONS, alpha: float = SIGNAL_ALPHA
+                      trees: int, permutations: int, first: int, alpha: float
                       ) -> SignalTest:
-    """One permutation test of ``surrogate``'s out-of-bag R² on ``x``, ``y``.
+    """One permutation test of ``surrogate``'s out-of-bag R² on ``x``, ``y`` (the
+    parameters of :func:`signal_test`, which calls it once per stage).
 
-    Parameters
-    ----------
-    surrogate
-        A :class:`~odyssey_analysis.surrogate.Surrogate` (its ``replicate`` makes the
-        test's forests).
-    x, y
-        The encoded trials and their responses.
-    seed_key
-        Integers that seed every draw (the same key gives the same test).
-    trees, permutations, first, alpha
-        See :data:`SIGNAL_TREES`, :data:`SIGNAL_PERMUTATIONS`,
-        :data:`FIRST_PERMUTATIONS` and :data:`SIGNAL_ALPHA`.
-
-    Returns
-    -------
-    SignalTest
-
-    Notes
-    -----
     The forests of a stage (the real response's and the first ``first`` permutations',
     the next ``first``, the rest) are fitted in one call of the surrogate's
     ``fit_many`` where it has one, else one by one. The permutations and seeds are drawn

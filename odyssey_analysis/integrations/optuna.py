@@ -18,8 +18,8 @@ errors, the order of the result) and differs where the numbers come from:
   where Optuna's fANOVA integrates the raw values uniformly;
 * the forest's decomposition is exact (no grid walk), and much faster;
 * an importance is the main effect's share of the surrogate's variance (by default
-  the package's ``blend`` estimator), not rescaled: the shares sum to at most one, the
-  rest being interactions.
+  the package's default estimator, ``blend-corrected``), not rescaled: the shares sum
+  to at most one, the rest being interactions.
   ``get_param_importances`` normalises them to sum to one unless ``normalize=False``.
 
 :func:`load_study` (from :mod:`odyssey_analysis.loaders.optuna`, exported here too)
@@ -118,10 +118,11 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
         (the intersection search space of Optuna's own fANOVA).
     estimator
         How the shares are estimated from the forest, as in
-        :class:`~odyssey_analysis.methods.FanovaMethod`: ``"blend"`` (default, the
-        package's default), ``"forest-mean"`` (the shares of the forest's mean
-        function), ``"per-tree-corrected"``, or ``"per-tree"`` (the mean of each tree's
-        own shares, the number Optuna's fANOVA computes); see ``docs/accuracy.md``.
+        :class:`~odyssey_analysis.methods.FanovaMethod`: ``"blend-corrected"``
+        (default, the package's default), ``"blend"``, ``"forest-mean"`` (the shares of
+        the forest's mean function), ``"per-tree-corrected"``, or ``"per-tree"`` (the
+        mean of each tree's own shares, the number Optuna's fANOVA computes); see
+        ``docs/accuracy.md``.
     surrogate
         The forest: ``None`` (default) the package's default surrogate
         (:func:`~odyssey_analysis.surrogate.make_surrogate`: the compiled forest where
@@ -272,8 +273,9 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
     ) -> dict[str, tuple[float, float, float]]:
         """Each parameter's importance with its calibrated interval, largest first.
 
-        The share by the evaluator's estimator (``blend`` or ``forest-mean``, which
-        compute the forest-mean shares the intervals are calibrated on), and the
+        The share by the evaluator's estimator (``blend-corrected``, ``blend`` or
+        ``forest-mean``, which compute the forest-mean shares the intervals are
+        calibrated on), and the
         interval of ``docs/accuracy.md`` from
         ``n_bootstrap`` replicates (the forest grown with ``min_samples_leaf=2``, as the
         intervals were calibrated, so the share can differ slightly from

@@ -445,7 +445,6 @@ class FanovaMethod:
         seed = key[0]
         d = x.shape[1]
         n = len(y)
-        sd = float(np.sqrt(max(noise.variance, 0.0)))
         points = variance_points(space, REPLICATE_POINTS, seed)
         iu = np.triu_indices(d, 1) if self.pairs else (np.array([], int), np.array([], int))
         replicate = getattr(surrogate, "replicate", None)
@@ -458,13 +457,10 @@ class FanovaMethod:
         def problem(i: int) -> tuple[tuple[np.ndarray, np.ndarray], int]:
             # The simulated sweeps first, then the resampled trials; each its own stream.
             if i < b_sim:
-                rng = np.random.default_rng([*key, 2, i])
-                data = (designs[i], world[i] + sd * rng.standard_normal(n))
-            else:
-                rng = np.random.default_rng([*key, 3, i - b_sim])
-                rows = rng.integers(0, n, n)
-                data = (x[rows], y[rows])
-            return data, int(rng.integers(2 ** 31))
+                return _simulated_sweep(i, key, designs, world, noise)
+            rng = np.random.default_rng([*key, 3, i - b_sim])
+            rows = rng.integers(0, n, n)
+            return (x[rows], y[rows]), int(rng.integers(2 ** 31))
 
         flat = [np.concatenate([m, p[iu]]) for m, p in self._refit_fractions(
             surrogate, space, cutoffs, points, problem, 2 * b_sim, n, self.pairs)]
@@ -500,17 +496,11 @@ class FanovaMethod:
         :data:`REPLICATE_TREES` trees each, and the estimate is corrected by how their
         forest-mean fractions miss the world's own (:func:`ratio_corrected`).
         """
-        n = world.shape[1]
-        sd = float(np.sqrt(max(noise.variance, 0.0)))
         points = variance_points(space, REPLICATE_POINTS, key[0])
-
-        def problem(i: int) -> tuple[tuple[np.ndarray, np.ndarray], int]:
-            rng = np.random.default_rng([*key, 2, i])  # the bootstrap's simulated streams
-            return (designs[i], world[i] + sd * rng.standard_normal(n)), int(
-                rng.integers(2 ** 31))
-
-        fractions = self._refit_fractions(surrogate, space, cutoffs, points, problem,
-                                          len(designs), n, pairs=False)  # mains only
+        fractions = self._refit_fractions(
+            surrogate, space, cutoffs, points,
+            lambda i: _simulated_sweep(i, key, designs, world, noise),
+            len(designs), world.shape[1], pairs=False)  # mains only
         sim = _finite_rows(np.array([m for m, _ in fractions]))
         return ratio_corrected(main, sim, main) if len(sim) else main
 
@@ -555,6 +545,18 @@ class FanovaMethod:
                       if self.curves and self.pairs else {})
         return decompose_trees(trees, pairs=self.pairs, grids=grids, pair_grids=pair_grids,
                                n_threads=current_fit_threads())
+
+
+def _simulated_sweep(i: int, key: list[int], designs: np.ndarray, world: np.ndarray,
+                     noise: NoiseEstimate) -> tuple[tuple[np.ndarray, np.ndarray], int]:
+    """Simulated sweep ``i`` of the fitted world and its refit's seed: the design
+    ``designs[i]``, the world's responses ``world[i]`` plus noise of ``noise``'s variance,
+    drawn from stream ``[*key, 2, i]`` (the same for the bootstrap and for
+    ``blend-corrected`` without one)."""
+    rng = np.random.default_rng([*key, 2, i])
+    sd = float(np.sqrt(max(noise.variance, 0.0)))
+    return (designs[i], world[i] + sd * rng.standard_normal(world.shape[1])), int(
+        rng.integers(2 ** 31))
 
 
 def _measured_noise(x: np.ndarray, y: np.ndarray, space: SearchSpace) -> NoiseEstimate:

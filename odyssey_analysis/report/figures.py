@@ -456,8 +456,8 @@ def _render_in_workers(calls: Sequence[tuple[Callable[[], Any], Path]],
                        workers: int) -> Iterator[list[Path]]:
     """Draw ``calls`` in ``workers`` processes, yielding each figure's files in order.
 
-    The calls share one :class:`ReportContext`, which holds the whole study (tens of
-    megabytes on a study of a few dozen groups). Sent one figure at a time it was
+    The calls share one :class:`ReportContext` (with :func:`_drawn_part` of the study:
+    still megabytes on a study of a few dozen groups). Sent one figure at a time it was
     pickled once per figure, which cost as much as drawing and made the workers grow
     until they were restarted; sent in :data:`BATCHES_PER_WORKER` batches per worker it
     is pickled once per batch.
